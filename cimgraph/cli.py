@@ -1,0 +1,233 @@
+"""The ``cimgraph`` command line. Exit codes: 0 ok, 2 bad input (one line naming file and key path)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+import attrs
+
+from .errors import CimgraphError
+from .units import format_si
+
+
+def _registry():
+    from .plugins import default_registry
+
+    return default_registry()
+
+
+# -- plugins / components ------------------------------------------------------------------
+
+def cmd_plugins(args: argparse.Namespace) -> str:
+    reg = _registry()
+    lines = [f"{'plugin':40} {'version':10} hooks"]
+    for name in sorted(reg.plugin_hooks):
+        hooks = ", ".join(h.removeprefix("cimgraph_") for h in reg.plugin_hooks[name])
+        lines.append(f"{name:40} {reg.plugin_versions.get(name, ''):10} {hooks}")
+    for name, message in reg.failures:
+        lines.append(f"{name:40} {'BROKEN':10} {message}")
+    return "\n".join(lines)
+
+
+def _describe_fields(cls: type) -> list[str]:
+    from .components.base import field_info
+    from .netlist.build import CONTEXT_FIELDS
+
+    out = []
+    for info in field_info(cls):
+        if info["name"] in CONTEXT_FIELDS:
+            default = "(from context)"
+        elif info["required"]:
+            default = "(required)"
+        else:
+            default = info["default"]
+            default = format_si(default, info["unit"]) if isinstance(default, float) and info["unit"] not in ("", "1") else repr(default)
+        unit = f" [{info['unit']}]" if info["unit"] and info["unit"] != "1" else ""
+        doc = f"  {info['doc']}" if info["doc"] else ""
+        out.append(f"    {info['name']}{unit} = {default}{doc}")
+    return out
+
+
+def cmd_components(args: argparse.Namespace) -> str:
+    reg = _registry()
+    if args.json:
+        from .components.base import field_info
+
+        data = {kind: {"plugin": e.plugin, "version": e.version, "group": e.value.group, "source": e.value.source,
+                       "actions": list(e.value.actions()),
+                       "fields": [{k: _jsonable(v) for k, v in f.items()} for f in field_info(e.value)]}
+                for kind, e in sorted(reg.components.items())}
+        return json.dumps(data, indent=2)
+    lines: list[str] = []
+    if args.technologies or args.all:
+        lines.append("Technology nodes:")
+        for name, e in sorted(reg.technologies.items(), key=lambda kv: -kv[1].value.feature_size):
+            t = e.value
+            lines.append(f"  {name:8} Vdd {t.vdd:.2f} V  Ion,n {t.i_on_n:.0f} A/m  Ioff,n {t.i_off_n:.3g} A/m  "
+                         f"[{e.plugin}]  source: {t.source}")
+    if args.cells or args.all:
+        lines.append("Memory cells:")
+        for name, e in sorted(reg.memory_cells.items()):
+            c = e.value
+            extra = (f"Ron {format_si(c.r_on, 'Ohm')} on/off {c.on_off_ratio:.3g}" if c.is_resistive else
+                     f"Con {format_si(c.c_on, 'F')} Coff {format_si(c.c_off, 'F')}" if c.is_capacitive else "")
+            lines.append(f"  {name:18} {c.family:6} {c.area_f2:.0f} F^2 {c.bits_per_cell} bit/cell {extra}  "
+                         f"[{e.plugin} {e.version}]  source: {c.source}")
+    if not (args.technologies or args.cells) or args.all:
+        lines.append("Component kinds:")
+        for kind, e in sorted(reg.components.items()):
+            cls = e.value
+            over = f", overrides {e.overrides}" if e.overrides else ""
+            lines.append(f"  {kind}  ({cls.group}; {e.plugin} {e.version}{over}) actions: {', '.join(cls.actions())}")
+            lines.append(f"    source: {cls.source}")
+            lines.extend(_describe_fields(cls))
+    return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+
+
+# -- show ----------------------------------------------------------------------------------
+
+def cmd_show(args: argparse.Namespace) -> str:
+    from .netlist import load_netlist
+
+    chip = load_netlist(args.netlist)
+    if args.json:
+        return json.dumps(chip.to_dict(), indent=2)
+    spec = chip.spec
+    lines = [f"{spec.name}: {chip.tech.name}, cell {chip.cell.name}, weights {spec.precision.weight} bit "
+             f"({chip.cells_per_weight} cells/weight), inputs {spec.precision.input} bit, clock "
+             f"{format_si(spec.clock, 'Hz')}, {spec.mapping.method} mapping"]
+
+    def walk(node: str, indent: str) -> None:
+        data = chip.node(node)
+        count = "auto" if data.get("auto") else data["count"]
+        label = node.rsplit("/", 1)[-1]
+        kind = f" {data['kind']}" if data.get("kind") else ""
+        area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
+        lines.append(f"{indent}{label} x{count}{kind}{area}")
+        for child in chip.children(node):
+            walk(child, indent + "  ")
+
+    walk("chip", "")
+    for source, target, kind, link in chip.links():
+        lines.append(f"link {source} -> {target}: {kind} ({link})")
+    if chip.auto:
+        lines.append(f"counts left to the floorplanner: {', '.join(chip.auto)} (see `cimgraph map`)")
+    else:
+        lines.append(f"chip area {format_si(chip.area(), 'm^2')}")
+    return "\n".join(lines)
+
+
+# -- map / run / report / accuracy -----------------------------------------------------------
+
+def _network(name_or_file: str) -> Any:
+    from .workload import load_network
+
+    return load_network(name_or_file)
+
+
+def cmd_map(args: argparse.Namespace) -> str:
+    from .mapping import format_mapping, map_network
+    from .netlist import load_netlist
+
+    mapping = map_network(load_netlist(args.netlist), _network(args.network), method=args.method)
+    return format_mapping(mapping)
+
+
+def cmd_run(args: argparse.Namespace) -> str:
+    from .schedule.run import run_command
+
+    return run_command(args)
+
+
+def cmd_report(args: argparse.Namespace) -> str:
+    from .report import report_command
+
+    return report_command(args)
+
+
+def cmd_accuracy(args: argparse.Namespace) -> str:
+    from .accuracy import accuracy_command
+
+    return accuracy_command(args)
+
+
+def cmd_sweep(args: argparse.Namespace) -> str:
+    from .schedule.sweep import sweep_command
+
+    return sweep_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cimgraph", description="Compute-in-memory accelerator modeling")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], str], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    add("plugins", cmd_plugins, "list plugins with their versions and hooks")
+    p = add("components", cmd_components, "list component kinds (fields, defaults, units), cells, technologies")
+    p.add_argument("--cells", action="store_true", help="list memory cells")
+    p.add_argument("--technologies", action="store_true", help="list technology nodes")
+    p.add_argument("--all", action="store_true", help="list everything")
+    p.add_argument("--json", action="store_true")
+    p = add("show", cmd_show, "show a netlist's validated hierarchy")
+    p.add_argument("netlist")
+    p.add_argument("--json", action="store_true")
+    p = add("map", cmd_map, "map a network onto a chip and print the floorplan")
+    p.add_argument("netlist")
+    p.add_argument("--network", required=True, help="bundled name (vgg8, resnet18, mlp) or a NetWork.csv/.yaml file")
+    p.add_argument("--method", choices=("conventional", "novel"), default=None)
+    p = add("run", cmd_run, "evaluate a network on a chip: area, latency, energy, efficiency")
+    p.add_argument("netlist")
+    p.add_argument("--network", required=True)
+    p.add_argument("--method", choices=("conventional", "novel"), default=None)
+    p.add_argument("--schedule", choices=("pipeline", "layer"), default="pipeline")
+    p.add_argument("--json", metavar="FILE")
+    p.add_argument("--csv", metavar="DIR")
+    p.add_argument("--report", metavar="HTML")
+    p = add("report", cmd_report, "render an HTML report from one result JSON, or compare two")
+    p.add_argument("results", nargs="+")
+    p.add_argument("-o", "--output", required=True)
+    p = add("accuracy", cmd_accuracy, "simulate inference accuracy of a network on a chip")
+    p.add_argument("netlist")
+    p.add_argument("--model", default="digits-cnn", help="bundled model name or a .pt file of a torch module")
+    p.add_argument("--data", default="digits")
+    p.add_argument("--batches", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fast", action="store_true")
+    p.add_argument("--effect", action="append", default=[], metavar="NAME[:k=v,...]",
+                   help="an accuracy effect, e.g. variation:sigma=0.1 (repeatable)")
+    p = add("sweep", cmd_sweep, "evaluate a netlist over a grid of parameter values")
+    p.add_argument("netlist")
+    p.add_argument("--network", required=True)
+    p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=v1,v2,...")
+    p.add_argument("--csv", metavar="FILE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        output = args.func(args)
+    except CimgraphError as exc:
+        message = str(exc).replace("\n", "\n  ")
+        print(f"cimgraph {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    if output:
+        print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

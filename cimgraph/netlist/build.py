@@ -1,0 +1,148 @@
+"""Instantiate component models from a NetlistSpec, bottom-up, with context injection.
+
+A component gets any field it declares and the user did not set from the context table of
+docs/architecture.md (tech, cell, rows, columns, array_width, ...). Every problem (unknown kind,
+unknown field, bad value) is collected with its key path.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+
+from ..errors import ComponentNotFound, Problem, did_you_mean
+from ..registry import Registry
+from .schema import LEVELS, ComponentSpec, NetlistSpec
+
+AUTO_PLACEHOLDER = 4  # instances assumed for an `auto` count before the mapper resolves it
+
+
+@attrs.frozen
+class BuiltComponent:
+    name: str          # key in the netlist (node name)
+    level: str         # chip | tile | pe | subarray
+    spec: ComponentSpec
+    model: Any
+    plugin: str
+    version: str
+
+
+@attrs.frozen
+class BuiltLevel:
+    name: str
+    count: int                 # instances per parent (auto resolved or placeholder)
+    auto: bool
+    components: tuple[BuiltComponent, ...]
+    array: BuiltComponent | None
+    unit_area: float           # area of one instance incl. its children (m^2)
+
+
+def _field_problem(cls: type, field: attrs.Attribute, value: Any) -> str | None:
+    """Check one user value against a field's converter and validator; return a message or None."""
+    try:
+        converted = field.converter(value) if field.converter else value
+        if field.validator is not None:
+            field.validator(None, field, converted)
+        if field.type in (int, "int") and not (isinstance(converted, int) and not isinstance(converted, bool)):
+            return f"expected an integer, got {value!r}"
+    except Exception as exc:  # validators raise ValueError/TypeError/UnitError with a message
+        return str(exc) or f"invalid value {value!r}"
+    return None
+
+
+def instantiate(registry: Registry, spec: ComponentSpec, context: dict[str, Any],
+                problems: list[Problem]) -> tuple[Any, str, str] | None:
+    """Build one component model, or record why not."""
+    try:
+        cls = registry.component(spec.kind)
+    except ComponentNotFound as exc:
+        problems.append(Problem(f"{spec.path}.kind", str(exc)))
+        return None
+    fields = {f.name: f for f in attrs.fields(cls) if f.init}
+    ok = True
+    for key, value in spec.params.items():
+        if key not in fields:
+            user_fields = [n for n in fields if n not in context]
+            problems.append(Problem(f"{spec.path}.{key}", f"{spec.kind} has no field {key!r}"
+                                    f"{did_you_mean(key, user_fields)}; fields: {', '.join(user_fields)}"))
+            ok = False
+            continue
+        message = _field_problem(cls, fields[key], value)
+        if message:
+            problems.append(Problem(f"{spec.path}.{key}", message))
+            ok = False
+    if not ok:
+        return None
+    kwargs = {k: v for k, v in context.items() if k in fields and k not in spec.params}
+    kwargs.update(spec.params)
+    try:
+        model = cls(**kwargs)
+    except Exception as exc:
+        problems.append(Problem(spec.path, f"{spec.kind}: {exc}"))
+        return None
+    entry = registry.components[spec.kind]
+    return model, entry.plugin, entry.version
+
+
+def _psum_bits(adc: Any, rows: int, context: dict[str, Any]) -> int:
+    """Bits of a subarray's partial sum after shift-add: ADC (or exact column sum) + input bits
+    + the weight bits beyond one cell slice."""
+    cell_bits = context["cell"].bits_per_cell
+    column_bits = getattr(adc, "bits", None) or math.ceil(math.log2(rows * (2**cell_bits - 1) + 1))
+    return column_bits + context["input_bits"] + (context["cells_per_weight"] - 1) * cell_bits
+
+
+def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
+                 problems: list[Problem]) -> dict[str, BuiltLevel]:
+    """Build every level's models, subarray first, injecting context; return levels by name."""
+    cells_per_weight = math.ceil(spec.precision.weight / cell.bits_per_cell)
+    context: dict[str, Any] = {
+        "tech": tech, "cell": cell, "input_bits": spec.precision.input, "weight_bits": spec.precision.weight,
+        "cells_per_weight": cells_per_weight, "clock": spec.clock,
+    }
+    built: dict[str, BuiltLevel] = {}
+    child_area = 0.0
+    child_count = 1
+    for level in reversed(LEVELS):
+        lspec = spec.levels[level]
+        level_ctx = dict(context)
+        array = None
+        if level == "subarray":
+            made = instantiate(registry, lspec.array, level_ctx, problems)
+            if made is None:
+                return {}
+            model, plugin, version = made
+            array = BuiltComponent("array", level, lspec.array, model, plugin, version)
+            level_ctx.update(rows=model.rows, columns=model.columns, array_width=model.width(),
+                             array_height=model.height())
+        else:
+            side = math.sqrt(child_area) if child_area > 0 else 0.0
+            level_ctx.update(children=child_count, child_width=side, child_height=side,
+                             psum_bits=context["psum_bits"] + math.ceil(math.log2(max(child_count, 1))))
+        comps = []
+        # ADCs first: the subarray's partial-sum width (context for the rest) follows their bits.
+        ordered = sorted(lspec.components.items(), key=lambda item: not item[1].kind.startswith("adc."))
+        for name, cspec in ordered:
+            if level == "subarray" and "psum_bits" not in level_ctx and not cspec.kind.startswith("adc."):
+                adc = next((c.model for c in comps if c.spec.kind.startswith("adc.")), None)
+                level_ctx["psum_bits"] = _psum_bits(adc, array.model.rows, level_ctx)
+            made = instantiate(registry, cspec, level_ctx, problems)
+            if made is not None:
+                comps.append(BuiltComponent(name, level, cspec, *made))
+        if level == "subarray" and "psum_bits" not in level_ctx:
+            adc = next((c.model for c in comps if c.spec.kind.startswith("adc.")), None)
+            level_ctx["psum_bits"] = _psum_bits(adc, array.model.rows, level_ctx)
+        order = list(lspec.components)
+        comps.sort(key=lambda c: order.index(c.name))
+        context["psum_bits"] = level_ctx["psum_bits"]
+        own = sum(c.model.area() * c.spec.count for c in comps) + (array.model.area() if array else 0.0)
+        unit_area = own + child_area * child_count
+        count = lspec.count if lspec.count is not None else AUTO_PLACEHOLDER
+        built[level] = BuiltLevel(level, count, lspec.count is None, tuple(comps), array, unit_area)
+        child_area, child_count = unit_area, count
+    return built
+
+
+CONTEXT_FIELDS = ("tech", "cell", "rows", "columns", "array_width", "array_height", "children", "child_width",
+                  "child_height", "input_bits", "weight_bits", "cells_per_weight", "psum_bits", "clock")
