@@ -36,6 +36,7 @@ class BuiltLevel:
     components: tuple[BuiltComponent, ...]
     array: BuiltComponent | None
     unit_area: float           # area of one instance incl. its children (m^2)
+    psum_bits: int = 0         # bits of one partial sum leaving one instance of this level
 
 
 def _field_problem(cls: type, field: attrs.Attribute, value: Any) -> str | None:
@@ -139,7 +140,8 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
         own = sum(c.model.area() * c.spec.count for c in comps) + (array.model.area() if array else 0.0)
         unit_area = own + child_area * child_count
         count = lspec.count if lspec.count is not None else AUTO_PLACEHOLDER
-        built[level] = BuiltLevel(level, count, lspec.count is None, tuple(comps), array, unit_area)
+        built[level] = BuiltLevel(level, count, lspec.count is None, tuple(comps), array, unit_area,
+                                  level_ctx["psum_bits"])
         child_area, child_count = unit_area, count
     return built
 

@@ -1,0 +1,165 @@
+"""Action counts: what every component does for each layer of a mapped network (per image).
+
+The counting follows DNN+NeuroSim V2 (seed 001 sec. 4.3-4.4, 5.1, 5.4): inputs are applied
+bit-serially (one bit per cycle); each bit-cycle every ADC converts its ``share`` columns in
+turn through the column mux, and the shift-adder accumulates each conversion; partial sums of a
+layer's row blocks are reduced by adder trees in the PE, then the tile, then the chip; activations
+move through buffers and H-tree/bus links as bits over the width of each access or flit.
+
+Everything is vectorised over layers: each count is a numpy array of shape (n_layers,).
+``active`` is how many instances of a node share that work in parallel, so that node's share of
+the layer latency is ``count / active * action latency``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+from ..netlist.graph import LEVEL_PATHS
+
+PER_CONVERSION_ROLES = ("adc", "mux", "shiftadd", "sense", "precharge")
+LEVEL_ORDER = ("chip", "tile", "pe", "subarray")
+
+
+@attrs.frozen
+class ActionCount:
+    """``count`` actions of ``action`` on node ``path`` per layer, spread over ``active`` instances."""
+
+    path: str
+    action: str
+    count: np.ndarray
+    active: np.ndarray
+    activity_dependent: bool = False
+
+
+@attrs.frozen
+class Work:
+    """Per-layer quantities (arrays over layers) the counts derive from."""
+
+    row_blocks: np.ndarray
+    column_blocks: np.ndarray
+    duplication: np.ndarray
+    vectors: np.ndarray          # output positions per image (all copies together)
+    outputs: np.ndarray          # output values per image (positions x output channels)
+    pooled_outputs: np.ndarray
+    stream_bits: np.ndarray      # input bits delivered to the subarrays
+    ifm_bits: np.ndarray
+    ofm_bits: np.ndarray
+    active: dict[str, np.ndarray]    # active instances of each level
+    groups: dict[str, np.ndarray]    # partial sums per output value leaving each level
+    rows_per_block: np.ndarray
+    novel: bool
+
+
+def layer_work(mapping: Any) -> Work:
+    """Derive the per-layer work arrays from a Mapping."""
+    chip = mapping.chip
+    in_bits = chip.spec.precision.input
+    places = mapping.layers
+    arr = lambda f: np.array([f(p) for p in places], dtype=float)  # noqa: E731
+    rb, cb, dup = arr(lambda p: p.row_blocks), arr(lambda p: p.column_blocks), arr(lambda p: p.duplication)
+    vectors = arr(lambda p: p.layer.input_vectors)
+    out_ch = arr(lambda p: p.layer.weight_columns)
+    rows = arr(lambda p: p.layer.weight_rows)
+    pool = arr(lambda p: p.layer.pool)
+    ifm = arr(lambda p: p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels)
+    tiles, pes, subs = arr(lambda p: p.tiles), arr(lambda p: p.pes), arr(lambda p: p.subarrays)
+    sa_rows = chip.subarray.rows
+    # Row blocks held together: a PE holds up to `subs / cb` row blocks of one copy, a tile `pes` PEs.
+    rb_in_pe = np.clip(np.floor(subs / np.maximum(cb, 1)), 1, rb)
+    pe_groups = np.ceil(rb / rb_in_pe)
+    tile_groups = np.ceil(pe_groups / np.maximum(pes, 1))
+    outputs = vectors * out_ch
+    return Work(
+        row_blocks=rb, column_blocks=cb, duplication=dup, vectors=vectors, outputs=outputs,
+        pooled_outputs=outputs / (pool * pool), stream_bits=vectors * rows * in_bits, ifm_bits=ifm * in_bits,
+        ofm_bits=outputs / (pool * pool) * in_bits,
+        active={"chip": np.ones_like(rb), "tile": np.maximum(tiles, 1), "pe": np.maximum(tiles * pes, 1),
+                "subarray": np.maximum(rb * cb * dup, 1)},
+        groups={"subarray": rb, "pe": pe_groups, "tile": tile_groups, "chip": np.ones_like(rb)},
+        rows_per_block=np.minimum(rows, sa_rows),
+        novel=mapping.method == "novel",
+    )
+
+
+def _share(chip: Any) -> int:
+    for role in ("adc", "sense"):
+        model = chip.find(role)
+        if model is not None and getattr(model, "share", None):
+            return int(model.share)
+    return 1
+
+
+def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
+    """Every (node, action) with its per-layer counts and parallel instances."""
+    chip = mapping.chip
+    w = work or layer_work(mapping)
+    in_bits = chip.spec.precision.input
+    sequential = getattr(chip.subarray, "readout", "parallel") == "sequential"
+    share = _share(chip)
+    bit_cycles = w.row_blocks * w.column_blocks * w.vectors * in_bits  # subarray bit-cycles per image
+    if sequential:
+        bit_cycles = bit_cycles * w.rows_per_block
+    psum_bits = {level: chip.levels[level].psum_bits for level in LEVEL_ORDER}
+    out: list[ActionCount] = []
+
+    def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False) -> None:
+        out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity))
+
+    add(LEVEL_PATHS["subarray"], "read", bit_cycles, "subarray", activity=True)
+    for level in LEVEL_ORDER:
+        parent_path = LEVEL_PATHS[level]
+        for comp in chip.levels[level].components:
+            path, model, role = f"{parent_path}/{comp.name}", comp.model, comp.spec.kind.split(".")[0]
+            n = comp.spec.count
+            if role in PER_CONVERSION_ROLES or comp.spec.kind == "decoder.mux":
+                add(path, type(model).actions()[0], bit_cycles * share, level)
+            elif role in ("switch", "decoder", "register"):
+                add(path, type(model).actions()[0], bit_cycles, level, activity=(role == "switch"))
+            elif role == "adder":
+                # one add() reduces `copies` output values; only where partial sums meet at this level
+                below = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1] if level != "subarray" else "subarray"
+                meet = w.groups[below] > w.groups[level]
+                copies = getattr(model, "copies", 1) * n
+                add(path, "add", np.where(meet, w.outputs * w.groups[level] / copies, 0.0), level)
+            elif role == "buffer":
+                width = float(getattr(model, "width", 1)) * n
+                reads, writes = _buffer_bits(level, w, psum_bits)
+                add(path, "read", reads / width, level)
+                add(path, "write", writes / width, level)
+            elif role == "link":
+                width = float(getattr(model, "width", 1)) * n
+                add(path, "transfer", _link_bits(level, w, psum_bits, in_bits) / width, level)
+            elif role == "pool":
+                copies = getattr(model, "copies", 1) * n
+                pooled = np.where(w.pooled_outputs < w.outputs, w.pooled_outputs, 0.0)
+                add(path, "pool", pooled / copies, level)
+            elif role == "activation":
+                add(path, "activate", w.outputs / (getattr(model, "copies", 1) * n), level)
+    return out
+
+
+def _buffer_bits(level: str, w: Work, psum_bits: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Bits read and written per image by one level's buffer (seed 001 4.3: novel mapping reuses
+    inputs across PEs, so the tile buffer is read once per input rather than once per use)."""
+    if level == "chip":
+        return w.ifm_bits, w.ofm_bits
+    if level == "tile":
+        reads = w.ifm_bits if w.novel else w.stream_bits
+        return reads, w.ifm_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
+    if level == "pe":
+        writes = w.ifm_bits if w.novel else w.stream_bits
+        return w.stream_bits, writes + w.outputs * w.groups["pe"] * psum_bits["pe"]
+    return w.stream_bits / np.maximum(w.row_blocks, 1), w.stream_bits / np.maximum(w.row_blocks, 1)
+
+
+def _link_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> np.ndarray:
+    """Bits moved per image by the interconnect from this level down to its children and back."""
+    if level == "chip":
+        return w.ifm_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
+    if level == "tile":
+        down = w.ifm_bits if w.novel else w.stream_bits
+        return down + w.outputs * w.groups["pe"] * psum_bits["pe"]
+    return w.stream_bits + w.outputs * w.groups["subarray"] * psum_bits["subarray"]
