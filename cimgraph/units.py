@@ -52,6 +52,8 @@ def parse(value: Any, unit: str) -> float:
     number, rest = float(match.group(1)), match.group(2).strip()
     if not math.isfinite(number):
         raise UnitError(f"expected a finite quantity in {unit}, got {value!r}")
+    if not rest:
+        return number  # a bare number is already SI
     symbols = SYMBOLS.get(unit, (unit,))
     for symbol in sorted(symbols, key=len, reverse=True):
         if not rest.endswith(symbol):

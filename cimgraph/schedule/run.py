@@ -1,0 +1,97 @@
+"""`cimgraph run`: netlist + network -> printed summary, JSON, CSV and (optionally) HTML report."""
+from __future__ import annotations
+
+import csv
+import os
+from typing import Any
+
+from ..components.base import GROUPS
+from ..units import format_si
+from .result import Result
+
+GROUP_TITLES = {
+    "array": "Synaptic arrays",
+    "adc": "ADC / sense amplifiers",
+    "accumulation": "Accumulation (shift-add, adder trees)",
+    "buffer": "Buffers",
+    "interconnect": "Interconnect (H-tree, bus)",
+    "peripheral": "Other peripherals (decoders, mux, switch matrices, pooling, activation)",
+}
+
+
+def format_summary(r: Result) -> str:
+    """The text summary `cimgraph run` prints (NeuroSim-style, per image)."""
+    lines = [f"----- {r.chip}: {r.network} on {r.technology} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
+             f"Chip area: {format_si(r.area, 'm^2')}   memory utilization {r.utilization * 100:.2f} %"]
+    for g in GROUPS:
+        share = r.area_by_group[g] / r.area * 100 if r.area else 0.0
+        lines.append(f"  {GROUP_TITLES[g]:72} {format_si(r.area_by_group[g], 'm^2'):>12} {share:5.1f} %")
+    lines.append("")
+    lines.append(f"{'layer':12} {'tiles':>5} {'PEs':>4} {'SAs':>4} {'dup':>4} {'util':>6} {'latency':>11} {'energy':>11}")
+    for layer in r.layers:
+        lines.append(f"{layer.name[:12]:12} {layer.tiles:5d} {layer.pes:4d} {layer.subarrays:4d} {layer.duplication:4d} "
+                     f"{layer.utilization * 100:5.1f}% {format_si(layer.latency, 's'):>11} {format_si(layer.energy, 'J'):>11}")
+    lines.append("")
+    lines.append("Breakdown of latency (sum over layers) and dynamic energy per image:")
+    for g in GROUPS:
+        lines.append(f"  {GROUP_TITLES[g]:72} {format_si(r.latency_by_group[g], 's'):>11} "
+                     f"{format_si(r.energy_by_group[g], 'J'):>11}")
+    lines += [
+        "",
+        f"Latency per image: {format_si(r.latency, 's')}   period: {format_si(r.period, 's')}",
+        f"Dynamic energy per image: {format_si(r.dynamic_energy, 'J')}",
+        f"Leakage power: {format_si(r.leakage_power, 'W')}   leakage energy per image: {format_si(r.leakage_energy, 'J')}",
+        f"Total energy per image: {format_si(r.energy, 'J')}",
+        f"Throughput: {r.fps:.4g} FPS   {r.tops:.4g} TOPS   {r.tops_per_mm2:.4g} TOPS/mm^2",
+        f"Energy efficiency: {r.tops_per_w:.4g} TOPS/W",
+        f"Peak (compute only): {r.peak_tops:.4g} TOPS   {r.peak_tops_per_w:.4g} TOPS/W",
+    ]
+    return "\n".join(lines)
+
+
+def write_csv(r: Result, directory: str) -> list[str]:
+    """Write layers.csv (per layer x component energy) and components.csv; return the paths."""
+    os.makedirs(directory, exist_ok=True)
+    paths = [os.path.join(directory, "layers.csv"), os.path.join(directory, "components.csv")]
+    with open(paths[0], "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        comps = [c.path for c in r.components]
+        writer.writerow(["layer", "latency_s", "energy_J"] + [f"latency_{g}_s" for g in GROUPS]
+                        + [f"energy_{g}_J" for g in GROUPS] + [f"energy_J:{p}" for p in comps])
+        for layer in r.layers:
+            writer.writerow([layer.name, layer.latency, layer.energy] + [layer.latency_by_group[g] for g in GROUPS]
+                            + [layer.energy_by_group[g] for g in GROUPS]
+                            + [layer.energy_by_component.get(p, 0.0) for p in comps])
+    with open(paths[1], "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "kind", "group", "plugin", "version", "instances", "area_m2", "leakage_W", "source"])
+        for c in r.components:
+            writer.writerow([c.path, c.kind, c.group, c.plugin, c.version, c.instances, c.area, c.leakage, c.source])
+    return paths
+
+
+def run_command(args: Any) -> str:
+    from ..mapping import map_network
+    from ..netlist import load_netlist
+    from ..workload import load_network
+    from .evaluate import evaluate
+
+    chip = load_netlist(args.netlist)
+    mapping = map_network(chip, load_network(args.network), method=args.method)
+    result = evaluate(mapping, schedule=args.schedule)
+    text = format_summary(result)
+    notes = []
+    for path in (args.json, args.report):
+        if path and os.path.dirname(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+    if args.json:
+        result.to_json(args.json)
+        notes.append(f"wrote {args.json}")
+    if args.csv:
+        notes.extend(f"wrote {p}" for p in write_csv(result, args.csv))
+    if args.report:
+        from ..report import write_report
+
+        write_report(result, args.report)
+        notes.append(f"wrote {args.report}")
+    return "\n".join([text] + notes)

@@ -1,0 +1,73 @@
+"""Test helpers: a plugin manager with an extra plugin registered (and removed after), a tiny netlist.
+
+Usable from any test suite (the plugins' own tests too)::
+
+    from cimgraph.testing import registry_with, tiny_netlist
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any, Iterator
+
+from .plugins import get_plugin_manager, load_registry, reset_default_registry
+from .registry import Registry
+
+TINY_NETLIST: dict[str, Any] = {
+    "name": "tiny-rram",
+    "technology": "22nm",
+    "cell": "rram.1t1r",
+    "precision": {"weight": 8, "input": 8},
+    "clock": "1GHz",
+    "mapping": {"method": "conventional", "duplication": False},
+    "chip": {
+        "tiles": 2,
+        "buffer": {"kind": "buffer.sram", "size": "16kB", "width": 256},
+        "htree": {"kind": "link.htree", "width": 256},
+        "accumulation": {"kind": "adder.tree", "copies": 8},
+        "relu": {"kind": "activation.relu", "copies": 16},
+        "tile": {
+            "pes": 2,
+            "htree": {"kind": "link.htree", "width": 256},
+            "accumulation": {"kind": "adder.tree", "copies": 8},
+            "pe": {
+                "subarrays": 4,
+                "bus": {"kind": "link.bus", "width": 256},
+                "accumulation": {"kind": "adder.tree", "copies": 8},
+                "subarray": {
+                    "kind": "array.rram", "rows": 64, "columns": 64, "readout": "parallel",
+                    "wl_decoder": {"kind": "decoder.wl"},
+                    "wl_switch": {"kind": "switch.wl"},
+                    "mux": {"kind": "mux.column", "share": 8},
+                    "mux_decoder": {"kind": "decoder.mux", "share": 8},
+                    "adc": {"kind": "adc.flash", "bits": 5, "share": 8},
+                    "shift_add": {"kind": "shiftadd.bank"},
+                },
+            },
+        },
+    },
+}
+
+
+def tiny_netlist() -> dict[str, Any]:
+    """A fresh copy of a small, valid netlist (a dict: mutate freely)."""
+    return copy.deepcopy(TINY_NETLIST)
+
+
+@contextlib.contextmanager
+def registry_with(*plugins: Any) -> Iterator[Registry]:
+    """A registry of the installed plugins plus ``plugins`` (modules or objects with hookimpls).
+
+    The process-wide default registry is reset on entry and exit, so nothing leaks between tests.
+    """
+    pm = get_plugin_manager()
+    for i, plugin in enumerate(plugins):
+        pm.register(plugin, name=getattr(plugin, "__name__", f"test-plugin-{i}"))
+    reset_default_registry()
+    try:
+        yield load_registry(pm)
+    finally:
+        for plugin in plugins:
+            if pm.is_registered(plugin):
+                pm.unregister(plugin)
+        reset_default_registry()
