@@ -1,0 +1,91 @@
+"""Design sweeps: evaluate a netlist over a grid of parameter values (with a progress bar)."""
+from __future__ import annotations
+
+import copy
+import csv
+import itertools
+from typing import Any, Iterable, Iterator
+
+import yaml
+from tqdm import tqdm
+
+from ..errors import CimgraphError, NetlistError, Problem
+
+
+def set_path(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``chip.tile.pe.subarray.adc.bits`` style paths in a raw netlist mapping."""
+    node: Any = raw
+    keys = dotted.split(".")
+    for i, key in enumerate(keys[:-1]):
+        if not isinstance(node, dict) or key not in node:
+            raise NetlistError([Problem("$." + ".".join(keys[: i + 1]), "no such key to sweep")])
+        node = node[key]
+    if not isinstance(node, dict):
+        raise NetlistError([Problem("$." + dotted, "cannot set a value inside a non-mapping")])
+    node[keys[-1]] = value
+
+
+def parse_sets(sets: Iterable[str]) -> dict[str, list[Any]]:
+    """``["a.b=1,2", "c=x"]`` -> {"a.b": [1, 2], "c": ["x"]} with YAML scalars."""
+    out: dict[str, list[Any]] = {}
+    for item in sets:
+        if "=" not in item:
+            raise CimgraphError(f"--set {item!r}: expected KEY.PATH=v1,v2,...")
+        key, values = item.split("=", 1)
+        out[key.strip()] = [yaml.safe_load(v) for v in values.split(",")]
+    return out
+
+
+def grid(raw: dict[str, Any], axes: dict[str, list[Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Yield (point, netlist mapping) for every combination of axis values."""
+    keys = list(axes)
+    for values in itertools.product(*(axes[k] for k in keys)):
+        point = dict(zip(keys, values))
+        variant = copy.deepcopy(raw)
+        for key, value in point.items():
+            set_path(variant, key, value)
+        yield point, variant
+
+
+def sweep(raw: dict[str, Any], network: Any, axes: dict[str, list[Any]], schedule: str = "pipeline",
+          progress: bool = True) -> list[dict[str, Any]]:
+    """Evaluate every grid point; returns one row per point (figures, or the error it raised)."""
+    from ..mapping import map_network
+    from ..netlist import load_netlist
+    from .evaluate import evaluate
+
+    points = list(grid(raw, axes))
+    rows = []
+    for point, variant in tqdm(points, desc="sweep", unit="chip", disable=not progress):
+        row: dict[str, Any] = dict(point)
+        try:
+            result = evaluate(map_network(load_netlist(variant), network), schedule=schedule)
+        except CimgraphError as exc:
+            row["error"] = str(exc).splitlines()[0]
+        else:
+            row.update(area_mm2=result.area * 1e6, latency_s=result.latency, energy_J=result.energy,
+                       tops_per_w=result.tops_per_w, fps=result.fps, tops=result.tops)
+        rows.append(row)
+    return rows
+
+
+def sweep_command(args: Any) -> str:
+    from ..workload import load_network
+
+    try:
+        with open(args.netlist, encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise NetlistError([Problem("$", f"cannot read the netlist: {exc}")], args.netlist) from None
+    rows = sweep(raw, load_network(args.network), parse_sets(args.set))
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    lines = ["  ".join(f"{c:>14}" for c in columns)]
+    for row in rows:
+        lines.append("  ".join(f"{row.get(c, ''):>14.4g}" if isinstance(row.get(c), float) else f"{str(row.get(c, '')):>14}"
+                               for c in columns))
+    return "\n".join(lines)
