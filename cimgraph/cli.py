@@ -33,11 +33,11 @@ def cmd_plugins(args: argparse.Namespace) -> str:
 
 def _describe_fields(cls: type) -> list[str]:
     from .components.base import field_info
-    from .netlist.build import CONTEXT_FIELDS
+    from .netlist.build import CONTEXT_FIELDS, USER_OR_CONTEXT
 
     out = []
     for info in field_info(cls):
-        if info["name"] in CONTEXT_FIELDS:
+        if info["name"] in CONTEXT_FIELDS and (info["required"] or info["name"] not in USER_OR_CONTEXT):
             default = "(from context)"
         elif info["required"]:
             default = "(required)"

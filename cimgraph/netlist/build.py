@@ -94,6 +94,16 @@ def _psum_bits(adc: Any, rows: int, context: dict[str, Any]) -> int:
     return column_bits + context["input_bits"] + (context["cells_per_weight"] - 1) * cell_bits
 
 
+def _adc_context(comps: list[BuiltComponent], rows: int, context: dict[str, Any]) -> None:
+    """After the subarray's ADC is built: its bits and column sharing become context for the
+    mux, shift-adder and decoders, and fix the partial-sum width."""
+    adc = next((c.model for c in comps if c.spec.kind.startswith("adc.")), None)
+    context["psum_bits"] = _psum_bits(adc, rows, context)
+    if adc is not None:
+        context["adc_bits"] = adc.bits
+        context["share"] = adc.share
+
+
 def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
                  problems: list[Problem]) -> dict[str, BuiltLevel]:
     """Build every level's models, subarray first, injecting context; return levels by name."""
@@ -126,14 +136,12 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
         ordered = sorted(lspec.components.items(), key=lambda item: not item[1].kind.startswith("adc."))
         for name, cspec in ordered:
             if level == "subarray" and "psum_bits" not in level_ctx and not cspec.kind.startswith("adc."):
-                adc = next((c.model for c in comps if c.spec.kind.startswith("adc.")), None)
-                level_ctx["psum_bits"] = _psum_bits(adc, array.model.rows, level_ctx)
+                _adc_context(comps, array.model.rows, level_ctx)
             made = instantiate(registry, cspec, level_ctx, problems)
             if made is not None:
                 comps.append(BuiltComponent(name, level, cspec, *made))
         if level == "subarray" and "psum_bits" not in level_ctx:
-            adc = next((c.model for c in comps if c.spec.kind.startswith("adc.")), None)
-            level_ctx["psum_bits"] = _psum_bits(adc, array.model.rows, level_ctx)
+            _adc_context(comps, array.model.rows, level_ctx)
         order = list(lspec.components)
         comps.sort(key=lambda c: order.index(c.name))
         context["psum_bits"] = level_ctx["psum_bits"]
@@ -147,4 +155,7 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
 
 
 CONTEXT_FIELDS = ("tech", "cell", "rows", "columns", "array_width", "array_height", "children", "child_width",
-                  "child_height", "input_bits", "weight_bits", "cells_per_weight", "psum_bits", "clock")
+                  "child_height", "input_bits", "weight_bits", "cells_per_weight", "psum_bits", "clock",
+                  "adc_bits", "share")
+# Context fields that are also ordinary user settings of some kinds (the array's size, the ADC's sharing).
+USER_OR_CONTEXT = ("rows", "columns", "share", "adc_bits")
