@@ -1,0 +1,150 @@
+"""Import a PyTorch module as a Network with torch.fx (symbolic trace + shape propagation).
+
+Conv2d and Linear become layers named by their module's qualified name. Pooling sets the ``pool`` factor of
+the layer that produced its input (input size // output size). Activations, batch normalisation (folded into
+the preceding layer's weights at inference, so no layer of its own), dropout, flatten/reshape and residual
+additions pass through. Anything else raises WorkloadError naming the node. torch is imported here only.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Any, Sequence
+
+import attrs
+
+from ..errors import WorkloadError
+from .layers import Layer, Network
+
+_PASS_MODULES = ("ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softmax",
+                 "BatchNorm1d", "BatchNorm2d", "Dropout", "Dropout2d", "Identity", "Flatten")
+_POOL_MODULES = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+_PASS_METHODS = ("view", "reshape", "flatten", "relu", "relu_", "sigmoid", "tanh", "contiguous", "squeeze",
+                 "add", "add_", "__add__")
+_RESIDUAL_FUNCTIONS = ("add", "iadd", "relu", "flatten", "reshape", "sigmoid", "tanh", "dropout", "batch_norm",
+                       "softmax", "gelu", "relu6")
+_POOL_FUNCTIONS = ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d")
+
+
+def _square(value: Any, what: str, where: str) -> int:
+    if isinstance(value, (tuple, list)):
+        if len(set(value)) != 1:
+            raise WorkloadError(f"{where}: non-square {what} {tuple(value)} is not supported")
+        value = value[0]
+    return int(value)
+
+
+def _shape(node: Any) -> tuple[int, ...]:
+    meta = node.meta.get("tensor_meta")
+    if meta is None or not hasattr(meta, "shape"):
+        raise WorkloadError(f"node {node.name!r}: no tensor shape after shape propagation")
+    return tuple(int(s) for s in meta.shape)
+
+
+def _layer_from_module(name: str, module: Any, in_shape: Sequence[int]) -> Layer:
+    kind = type(module).__name__
+    where = f"module {name!r} ({kind})"
+    if kind == "Conv2d":
+        if _square(module.dilation, "dilation", where) != 1:
+            raise WorkloadError(f"{where}: dilated convolution is not supported")
+        padding = module.padding
+        kernel = _square(module.kernel_size, "kernel", where)
+        if padding == "same":
+            padding = (kernel - 1) // 2
+        elif padding == "valid":
+            padding = 0
+        return Layer(name=name, kind="conv", in_channels=module.in_channels, out_channels=module.out_channels,
+                     kernel=kernel, stride=_square(module.stride, "stride", where),
+                     padding=_square(padding, "padding", where), groups=module.groups,
+                     input_size=(in_shape[2], in_shape[3]))
+    # Linear: every leading position (beyond the batch) is one input vector
+    vectors = 1
+    for size in in_shape[1:-1]:
+        vectors *= size
+    return Layer(name=name, kind="fc", in_channels=module.in_features, out_channels=module.out_features,
+                 input_size=(vectors, 1))
+
+
+def _target_name(target: Any) -> str:
+    return getattr(target, "__name__", str(target))
+
+
+def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None) -> Network:
+    """Trace ``module`` with torch.fx on a zero tensor of ``input_shape`` (batch first) and return its Network."""
+    try:
+        import torch
+        import torch.fx
+        from torch.fx.passes.shape_prop import ShapeProp
+    except ImportError as exc:  # pragma: no cover - torch is an optional dependency
+        raise WorkloadError("from_torch needs PyTorch: pip install 'cimgraph[torch]'") from exc
+    try:
+        graph_module = torch.fx.symbolic_trace(module)
+    except Exception as exc:
+        raise WorkloadError(f"torch.fx cannot trace {type(module).__name__}: {exc}") from None
+    try:
+        with torch.no_grad():
+            ShapeProp(graph_module).propagate(torch.zeros(tuple(input_shape)))
+    except Exception as exc:
+        raise WorkloadError(f"{type(module).__name__} does not run on an input of shape {tuple(input_shape)}: "
+                            f"{exc}") from None
+
+    modules = dict(graph_module.named_modules())
+    layers: list[Layer] = []
+    source: dict[Any, int | None] = {}  # node -> index of the layer whose output it carries
+
+    def upstream(node: Any) -> int | None:
+        for arg in node.args:
+            if isinstance(arg, torch.fx.Node):
+                return source.get(arg)
+        return None
+
+    def pool(node: Any, where: str) -> None:
+        producer = upstream(node)
+        if producer is None:
+            raise WorkloadError(f"{where}: pooling before any Conv2d/Linear layer is not supported")
+        in_size, out_shape = _shape(node.args[0])[2], _shape(node)
+        out_size = out_shape[2] if len(out_shape) > 2 else 1
+        factor = layers[producer].pool * max(1, in_size // max(1, out_size))
+        layers[producer] = attrs.evolve(layers[producer], pool=factor)
+        source[node] = producer
+
+    for node in graph_module.graph.nodes:
+        if node.op in ("placeholder", "get_attr"):
+            source[node] = None
+        elif node.op == "output":
+            continue
+        elif node.op == "call_module":
+            sub = modules[node.target]
+            kind = type(sub).__name__
+            where = f"module {node.target!r} ({kind})"
+            if kind in ("Conv2d", "Linear"):
+                layers.append(_layer_from_module(node.target, sub, _shape(node.args[0])))
+                source[node] = len(layers) - 1
+            elif kind in _POOL_MODULES:
+                pool(node, where)
+            elif kind in _PASS_MODULES:
+                source[node] = upstream(node)
+            else:
+                raise WorkloadError(f"{where}: unsupported module type; supported are Conv2d, Linear, "
+                                    f"{', '.join(_POOL_MODULES + _PASS_MODULES)}")
+        elif node.op == "call_function":
+            fname = _target_name(node.target)
+            if node.target in (operator.add, operator.iadd) or fname in _RESIDUAL_FUNCTIONS:
+                source[node] = upstream(node)
+            elif fname in _POOL_FUNCTIONS:
+                pool(node, f"function {fname!r}")
+            elif node.target is getattr or fname == "getattr":
+                source[node] = None
+            else:
+                raise WorkloadError(f"node {node.name!r}: unsupported function {fname!r}")
+        elif node.op == "call_method":
+            if node.target in _PASS_METHODS:
+                source[node] = upstream(node)
+            elif node.target == "size":
+                source[node] = None
+            elif node.target == "mean":
+                pool(node, f"method 'mean' at node {node.name!r}")
+            else:
+                raise WorkloadError(f"node {node.name!r}: unsupported tensor method {node.target!r}")
+    if not layers:
+        raise WorkloadError(f"{type(module).__name__} has no Conv2d or Linear layer")
+    return Network(name or type(module).__name__.lower(), tuple(layers))
