@@ -9,6 +9,16 @@ import attrs
 from .errors import ComponentNotFound, PluginError, did_you_mean
 
 
+# Kinds provided by plugin packages that ship with cimgraph but install separately: named in the
+# error when a netlist asks for one that is not installed.
+KNOWN_PLUGIN_PROVIDERS = {
+    "adc.sar": "cimgraph-sar-adc",
+    "array.nvcap": "cimgraph-nvcap",
+    "nvcap": "cimgraph-nvcap",
+    "nvcap.fecap": "cimgraph-nvcap",
+}
+
+
 @attrs.define
 class Entry:
     """One registered thing and the plugin (name, version) it came from."""
@@ -69,6 +79,11 @@ class Registry:
     def _get(self, table: dict[str, Entry], name: str, what: str, command: str) -> Any:
         entry = table.get(name)
         if entry is None:
+            provider = KNOWN_PLUGIN_PROVIDERS.get(name)
+            if provider:
+                raise ComponentNotFound(
+                    f"{what} {name!r} is provided by the plugin package {provider}, which is not installed: "
+                    f"pip install -e plugins/{provider} (then `cimgraph {command}` lists it)")
             raise ComponentNotFound(
                 f"unknown {what} {name!r}{did_you_mean(name, table)}; `cimgraph {command}` lists them")
         return entry.value
