@@ -1,0 +1,151 @@
+"""CimConfig: everything the accuracy model needs to know about how one layer sits on the chip.
+
+Built by hand for tests, or by :meth:`CimConfig.from_mapping` from the very ``Mapping`` the
+hardware model costs (subarray rows and row groups, cells per weight, bits per cell, precisions,
+ADC bits, cell on/off states), so the accuracy and the cost halves describe the same chip.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+
+from ..errors import AccuracyError
+from ..units import quantity
+
+REFERENCES = ("dummy", "differential", "none")
+ADC_KINDS = ("linear", "nonlinear")
+ADC_RANGES = ("calibrated", "full")
+STATE_UNITS = ("S", "F", "1")
+
+
+def _int_in(low: int, high: int | None = None):
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
+        if not ok or (high is not None and value > high):
+            top = f" to {high}" if high is not None else " or more"
+            raise AccuracyError(f"CimConfig.{attribute.name}: expected an integer from {low}{top}, got {value!r}")
+    return check
+
+
+def _one_of(choices: tuple[str, ...]):
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value not in choices:
+            raise AccuracyError(f"CimConfig.{attribute.name}: expected one of {choices}, got {value!r}")
+    return check
+
+
+def _groups(value: Any) -> tuple[tuple[int, ...], ...] | None:
+    if value is None:
+        return None
+    return tuple(tuple(int(r) for r in group) for group in value)
+
+
+@attrs.frozen
+class CimConfig:
+    """How one layer's weight matrix is stored and read (seed 001 sec. 5.1, 5.4(6), 7; seed 003).
+
+    ``row_groups`` lists the weight-matrix rows (torch unfold order c*k*k+kh*k+kw) read together by
+    one subarray; None means consecutive blocks of ``rows``. ``adc_bits`` None is an ideal ADC.
+    ``state_off``/``state_on`` are the cell's extreme states in ``state_unit`` (S for resistive
+    cells, F for capacitive nvCap cells, "1" for ideal/digital cells). ``reference`` selects the
+    off-current cancellation: a dummy column holding the code of weight zero (seed 001 Fig. 23),
+    a differential pair of arrays, or none (digital offset correction only).
+    """
+
+    rows: int = attrs.field(default=128, validator=_int_in(1))
+    row_groups: tuple[tuple[int, ...], ...] | None = attrs.field(default=None, converter=_groups)
+    weight_bits: int = attrs.field(default=8, validator=_int_in(1, 16))
+    input_bits: int = attrs.field(default=8, validator=_int_in(1, 16))
+    bits_per_cell: int = attrs.field(default=1, validator=_int_in(1, 8))
+    cells_per_weight: int | None = attrs.field(default=None)
+    dac_bits: int = attrs.field(default=1, validator=_int_in(1, 16))
+    adc_bits: int | None = attrs.field(default=None)
+    adc: str = attrs.field(default="linear", validator=_one_of(ADC_KINDS))
+    adc_range: str = attrs.field(default="calibrated", validator=_one_of(ADC_RANGES))
+    reference: str = attrs.field(default="dummy", validator=_one_of(REFERENCES))
+    state_off: float = quantity("1", default=0.0, doc="off state (S, F or normalised)")
+    state_on: float = quantity("1", default=1.0, doc="on state (S, F or normalised)")
+    state_unit: str = attrs.field(default="1", validator=_one_of(STATE_UNITS))
+    weight_calibration: str = attrs.field(default="max")
+    input_calibration: str = attrs.field(default="max")
+    percentile: float = 99.99
+
+    def __attrs_post_init__(self) -> None:
+        if self.cells_per_weight is None:
+            object.__setattr__(self, "cells_per_weight", math.ceil(self.weight_bits / self.bits_per_cell))
+        elif self.cells_per_weight * self.bits_per_cell < self.weight_bits:
+            raise AccuracyError(
+                f"CimConfig.cells_per_weight: {self.cells_per_weight} cells of {self.bits_per_cell} bit "
+                f"cannot hold {self.weight_bits}-bit weights")
+        if self.adc_bits is not None:
+            _int_in(1, 16)(self, attrs.fields(CimConfig).adc_bits, self.adc_bits)
+        if not 0.0 <= self.state_off < self.state_on:
+            raise AccuracyError(
+                f"CimConfig: expected 0 <= state_off < state_on, got {self.state_off!r}, {self.state_on!r}")
+        if self.row_groups is not None and any(len(g) > self.rows for g in self.row_groups):
+            raise AccuracyError(f"CimConfig.row_groups: a group reads more rows than the subarray's {self.rows}")
+
+    @property
+    def levels(self) -> int:
+        """Programmable levels of one cell: 2^bits_per_cell."""
+        return 2**self.bits_per_cell
+
+    @property
+    def on_off_ratio(self) -> float:
+        return self.state_on / self.state_off if self.state_off > 0 else math.inf
+
+    def groups_for(self, weight_rows: int) -> list[list[int]]:
+        """Row groups for a weight matrix of ``weight_rows`` rows (checked to cover each row once)."""
+        if self.row_groups is None:
+            return [list(range(s, min(s + self.rows, weight_rows))) for s in range(0, weight_rows, self.rows)]
+        flat = sorted(r for g in self.row_groups for r in g)
+        if flat != list(range(weight_rows)):
+            raise AccuracyError(
+                f"CimConfig.row_groups: expected every weight row 0..{weight_rows - 1} exactly once, "
+                f"got {len(flat)} entries")
+        return [list(g) for g in self.row_groups]
+
+    @classmethod
+    def from_mapping(cls, mapping: Any, layer_name: str, **overrides: Any) -> "CimConfig":
+        """Config of ``layer_name`` as placed by ``mapping`` (a cimgraph.mapping.Mapping).
+
+        Reads the subarray rows and read-out, the layer's row groups, the precisions, the cell
+        (bits per cell, r_on/r_off or c_on/c_off) and the ADC bits from the mapped chip.
+        """
+        placement = next((p for p in mapping.layers if p.layer.name == layer_name), None)
+        if placement is None:
+            names = [p.layer.name for p in mapping.layers]
+            from ..errors import did_you_mean
+
+            raise AccuracyError(f"layer {layer_name!r} is not in the mapping{did_you_mean(layer_name, names)}")
+        fields = chip_fields(mapping.chip)
+        groups = [[int(r) for r in g] for g in placement.row_groups()]
+        if fields["rows"] == 1:  # sequential read-out: every row is sensed on its own
+            groups = [[r] for g in groups for r in g]
+        return cls(**{**fields, "row_groups": groups, **overrides})
+
+
+def chip_fields(chip: Any) -> dict[str, Any]:
+    """CimConfig fields that a ChipGraph fixes for every layer (everything but the row groups)."""
+    cell = chip.cell
+    array = chip.subarray
+    rows = int(array.rows) if getattr(array, "readout", "parallel") == "parallel" else 1
+    fields: dict[str, Any] = {
+        "rows": rows,
+        "weight_bits": int(chip.spec.precision.weight),
+        "input_bits": int(chip.spec.precision.input),
+        "bits_per_cell": int(cell.bits_per_cell),
+        "cells_per_weight": int(chip.cells_per_weight),
+    }
+    adc = chip.find("adc") if hasattr(chip, "find") else None
+    fields["adc_bits"] = int(adc.bits) if adc is not None and getattr(adc, "bits", None) else None
+    reference = getattr(array, "reference", None)
+    if reference in REFERENCES:
+        fields["reference"] = reference
+    if cell.r_on is not None and cell.r_off is not None:
+        fields.update(state_off=1.0 / cell.r_off, state_on=1.0 / cell.r_on, state_unit="S")
+    elif cell.c_on is not None and cell.c_off is not None:
+        fields.update(state_off=float(cell.c_off), state_on=float(cell.c_on), state_unit="F")
+    return fields
