@@ -1,0 +1,293 @@
+"""Transmission-gate switch matrices (BL / SL / WL) and the column multiplexer bank.
+
+Sources: DNN+NeuroSim V2 manual sec. 5.4(1) switch matrix (Fig. 16), 5.4(4) new switch matrix
+(Fig. 18) and 5.4(5) mux (seed 001); NeuroSim SwitchMatrix.cpp / Mux.cpp sizing rule: the
+transmission gate's resistance is at most ``ir_drop`` x the resistance of the line's load
+(constant.h IR_DROP_TOLERANCE = 0.25); NeuroTorch manual sec. 4 (seed 000) for the pi-model line
+delay and CV^2 energy.
+
+Line helpers (:func:`line_rc`, :func:`line_current`, :func:`tg_width`) are shared with the
+decoders.
+"""
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import attrs
+
+from ..errors import CimgraphError
+from ..hookspecs import hookimpl
+from ..tech.cells import MemoryCell
+from ..tech.technology import Technology
+from ..units import int_range, positive, quantity
+from .base import Component, Cost
+from .circuit import (balanced_pmos_width, drain_cap, gate_cap, horowitz, leakage_power, min_width,
+                      on_resistance, pi_wire_delay, switching_energy)
+from .digital import Block, Gate, bank_area, dff, dff_width, inverter_chain, chain_block, transconductance_beta
+
+# NeuroSim constant.h IR_DROP_TOLERANCE: R_TG <= 0.25 x R_load of the line.
+IR_DROP_TOLERANCE = 0.25
+
+
+def array_size(tech: Technology, cell: MemoryCell | None, rows: int, columns: int,
+               array_width: float | None, array_height: float | None, where: str) -> tuple[float, float]:
+    """(width, height) of the array in m: the injected values, else the cell pitch times the counts."""
+    if array_width and array_height:
+        return array_width, array_height
+    if cell is None:
+        raise CimgraphError(f"{where}: needs array_width and array_height (m) or a memory cell to derive them")
+    f = tech.feature_size
+    return (array_width or columns * cell.width_f * f, array_height or rows * cell.height_f * f)
+
+
+def cell_line_cap(tech: Technology, cell: MemoryCell | None, gate_line: bool) -> float:
+    """Capacitance one cell adds to a line (F): the access gate on a WL, the access drain (or the
+    mean cell capacitance of a capacitive cell) on a BL/SL; none for two-terminal resistive cells."""
+    if cell is None:
+        return 0.0
+    if cell.access_width:
+        width = cell.access_width * tech.feature_size
+        return gate_cap(tech, width) if gate_line else drain_cap(tech, width)
+    if cell.is_capacitive and not gate_line:
+        return (cell.c_on + cell.c_off) / 2
+    return 0.0
+
+
+def line_rc(tech: Technology, cell: MemoryCell | None, cells: int, length: float,
+            gate_line: bool) -> tuple[float, float]:
+    """(R, C) of one array line of ``length`` m crossing ``cells`` cells on the local metal."""
+    wire = tech.wire_local
+    return wire.r * length, wire.c * length + cells * cell_line_cap(tech, cell, gate_line)
+
+
+def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage: float) -> float:
+    """Worst-case current (A) of a line driving ``cells`` cells at ``voltage`` (all cells on; a 1T1R
+    cell's access transistor in series with R_on)."""
+    if cell is None:
+        return 0.0
+    if cell.is_resistive:
+        r_access = on_resistance(tech, cell.access_width * tech.feature_size) if cell.access_width else 0.0
+        return cells * voltage / (cell.r_on + r_access)
+    if cell.is_capacitive:
+        return cells * cell.c_on * voltage / cell.read_pulse
+    if cell.access_width:
+        return cells * tech.i_on_n * cell.access_width * tech.feature_size * min(1.0, voltage / tech.vdd)
+    return 0.0
+
+
+def tg_resistance(tech: Technology, width_n: float) -> float:
+    """On-resistance (Ohm) of a transmission gate: NMOS ``width_n`` parallel to a balanced PMOS."""
+    r_n = on_resistance(tech, width_n)
+    r_p = on_resistance(tech, balanced_pmos_width(tech, width_n), pmos=True)
+    return r_n * r_p / (r_n + r_p)
+
+
+def tg_width(tech: Technology, current: float, voltage: float, ir_drop: float) -> float:
+    """NMOS width (m) of a TG whose resistance is at most ``ir_drop`` x the load V / I."""
+    w_min = min_width(tech)
+    if current <= 0 or voltage <= 0:
+        return w_min
+    target = ir_drop * voltage / current
+    return w_min * max(1.0, tg_resistance(tech, w_min) / target)
+
+
+def tg_block(tech: Technology, width_n: float, height: float | None = None) -> tuple[Gate, float]:
+    """A TG as a layout cell (laid out like an inverter of the same devices) and its gate load (F)."""
+    size = width_n / min_width(tech)
+    gate = Gate(tech, "inv", 1, size, height)
+    return gate, gate.c_in
+
+
+def _int(low: int, high: int | None, default: int, doc: str) -> int:
+    return attrs.field(default=default, validator=int_range(low, high), metadata={"doc": doc, "unit": ""})
+
+
+@attrs.frozen
+class _SwitchMatrix(Component):
+    """Shared body of the BL / SL / WL switch matrices (see the subclasses)."""
+
+    group: ClassVar[str] = "peripheral"
+    source: ClassVar[str] = ("DNN+NeuroSim V2 manual sec. 5.4(1), Fig. 16 (seed 001); NeuroSim SwitchMatrix.cpp "
+                             "IR-drop TG sizing")
+    axis: ClassVar[str] = "rows"         # which array dimension the lines are counted along
+    gate_line: ClassVar[bool] = False    # the lines drive access-transistor gates
+
+    tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
+    cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
+    rows: int = _int(1, 1 << 16, 128, "subarray rows (injected)")
+    columns: int = _int(1, 1 << 16, 128, "subarray columns (injected)")
+    array_width: float | None = quantity("m", default=None, doc="array width (injected; else from the cell pitch)",
+                                         validator=attrs.validators.optional(positive))
+    array_height: float | None = quantity("m", default=None, doc="array height (injected; else from the cell pitch)",
+                                          validator=attrs.validators.optional(positive))
+    ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / line load resistance",
+                              validator=positive)
+
+    # -- geometry of one line ------------------------------------------------------------
+    @property
+    def lines(self) -> int:
+        return self.rows if self.axis == "rows" else self.columns
+
+    def _dims(self) -> tuple[float, float, int]:
+        """(line length, span of the bank, cells per line)."""
+        width, height = array_size(self.tech, self.cell, self.rows, self.columns, self.array_width,
+                                   self.array_height, self.kind)
+        if self.axis == "rows":
+            return width, height, self.columns
+        return height, width, self.rows
+
+    @property
+    def voltage(self) -> float:
+        """Voltage the switches pass onto an active line."""
+        if self.gate_line or self.cell is None:
+            return self.tech.vdd
+        return self.cell.read_voltage
+
+    def _tg_width(self) -> float:
+        _, _, cells = self._dims()
+        return tg_width(self.tech, line_current(self.tech, self.cell, cells, self.voltage), self.voltage,
+                        self.ir_drop)
+
+    def _line(self) -> Block:
+        """One line's switch: control DFF, control inverter, two TGs (to V or to ground)."""
+        length, _, cells = self._dims()
+        tg, c_tg = tg_block(self.tech, self._tg_width())
+        control, _ = chain_block(inverter_chain(self.tech, Gate(self.tech).c_in, 2 * c_tg), 2 * c_tg)
+        register = dff(self.tech)
+        r_line, c_line = line_rc(self.tech, self.cell, cells, length, self.gate_line)
+        r_tg = tg_resistance(self.tech, self._tg_width())
+        c_self = 2 * drain_cap(self.tech, tg.width_n + tg.width_p)
+        tau = r_tg * c_self + pi_wire_delay(r_tg, r_line, c_line, 0.0)
+        t_line, _ = horowitz(tau, transconductance_beta(self.tech), math.inf)
+        charge = switching_energy(c_line + c_self, self.voltage)
+        switches = Block(area=2 * tg.geometry.area, leakage=2 * tg.leakage, latency=t_line, energy=charge)
+        return register.then(control).then(switches)
+
+    def _line_width(self) -> float:
+        tg, c_tg = tg_block(self.tech, self._tg_width())
+        control = inverter_chain(self.tech, Gate(self.tech).c_in, 2 * c_tg)
+        return dff_width(self.tech) + sum(g.width for g in control) + 2 * tg.width
+
+    def area(self) -> float:
+        _, span, _ = self._dims()
+        return bank_area(self.tech, self.lines, self._line_width(), span)
+
+    def leakage(self) -> float:
+        return self._line().leakage * self.lines
+
+    def drive(self, input_activity: float = 0.5) -> Cost:
+        """Apply one input bit-vector: every register loads, ``input_activity`` of the lines charge."""
+        if not 0 <= input_activity <= 1:
+            raise CimgraphError(f"{self.kind}.drive: input_activity must be in [0, 1], got {input_activity!r}")
+        line = self._line()
+        register = dff(self.tech)
+        active = self.lines * input_activity
+        energy = self.lines * register.energy + active * (line.energy - register.energy)
+        return Cost(line.latency, energy)
+
+
+@attrs.frozen
+class BLSwitchMatrix(_SwitchMatrix):
+    """BL switch matrix: per row, TGs connect the BL to the read voltage or ground as the input bit
+    says (DNN+NeuroSim V2 sec. 5.4(1), Fig. 16a). TG width from the IR-drop rule with all cells of
+    the row on; drive() = one input bit-vector: all control DFFs clock, active BLs charge to
+    V_read through the TG and the line (pi model). Valid for any array size."""
+
+    kind: ClassVar[str] = "switch.bl"
+    axis: ClassVar[str] = "rows"
+
+
+@attrs.frozen
+class SLSwitchMatrix(_SwitchMatrix):
+    """SL switch matrix: as switch.bl on the columns' source lines (used for transposed reads and
+    writes; DNN+NeuroSim V2 sec. 5.4(1))."""
+
+    kind: ClassVar[str] = "switch.sl"
+    axis: ClassVar[str] = "columns"
+
+
+@attrs.frozen
+class WLSwitchMatrix(_SwitchMatrix):
+    """WL switch matrix for pseudo-crossbar / FeFET arrays: per row, TGs drive the access gates to
+    Vdd or ground (DNN+NeuroSim V2 sec. 5.4(4), Fig. 18b). The WL carries no DC current, so the TG
+    is minimum size unless the IR rule needs more; the line load is the access gates."""
+
+    kind: ClassVar[str] = "switch.wl"
+    axis: ClassVar[str] = "rows"
+    gate_line: ClassVar[bool] = True
+
+
+@attrs.frozen
+class ColumnMux(Component):
+    """Column multiplexer bank: ceil(columns / share) muxes, each ``share``-to-1 of TGs, so that
+    one read circuit serves ``share`` columns (DNN+NeuroSim V2 sec. 5.4(5), Mux.cpp).
+
+    One TG per column, sized by the IR-drop rule for a column carrying the current of all its
+    rows' cells at V_read; the TGs are pitch-matched to the array width. select() = every mux
+    switches to its next column: two TG gates toggle and the mux output node (the TGs' drains)
+    charges to V_read through the TG. Select lines come from ``decoder.mux``. Valid for
+    1 <= share <= columns.
+    """
+
+    kind: ClassVar[str] = "mux.column"
+    group: ClassVar[str] = "peripheral"
+    source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.4(5) (seed 001); NeuroSim Mux.cpp IR-drop TG sizing"
+
+    tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
+    cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
+    rows: int = _int(1, 1 << 16, 128, "subarray rows (injected)")
+    columns: int = _int(1, 1 << 16, 128, "subarray columns (injected)")
+    share: int = _int(1, 1 << 16, 8, "columns per mux (per read circuit)")
+    array_width: float | None = quantity("m", default=None, doc="array width (injected; else from the cell pitch)",
+                                         validator=attrs.validators.optional(positive))
+    array_height: float | None = quantity("m", default=None, doc="array height (injected; else from the cell pitch)",
+                                          validator=attrs.validators.optional(positive))
+    ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / column load resistance",
+                              validator=positive)
+
+    def __attrs_post_init__(self) -> None:
+        if self.share > self.columns:
+            raise CimgraphError(f"{self.kind}: share ({self.share}) must not exceed columns ({self.columns})")
+
+    @property
+    def muxes(self) -> int:
+        return math.ceil(self.columns / self.share)
+
+    @property
+    def voltage(self) -> float:
+        return self.cell.read_voltage if self.cell is not None else self.tech.vdd
+
+    def tg_width(self) -> float:
+        """NMOS width (m) of one column's TG."""
+        return tg_width(self.tech, line_current(self.tech, self.cell, self.rows, self.voltage), self.voltage,
+                        self.ir_drop)
+
+    def select_load(self) -> float:
+        """Gate capacitance one select line drives: one TG in every mux (F)."""
+        return self.muxes * tg_block(self.tech, self.tg_width())[1]
+
+    def area(self) -> float:
+        width, _ = array_size(self.tech, self.cell, self.rows, self.columns, self.array_width, self.array_height,
+                              self.kind)
+        tg, _ = tg_block(self.tech, self.tg_width())
+        return bank_area(self.tech, self.columns, tg.width, width)
+
+    def leakage(self) -> float:
+        tg, _ = tg_block(self.tech, self.tg_width())
+        return self.columns * tg.leakage
+
+    def select(self) -> Cost:
+        w = self.tg_width()
+        tg, c_gate = tg_block(self.tech, w)
+        c_out = self.share * drain_cap(self.tech, tg.width_n + tg.width_p)
+        tau = tg_resistance(self.tech, w) * c_out
+        latency, _ = horowitz(tau, transconductance_beta(self.tech), math.inf)
+        per_mux = switching_energy(2 * c_gate, self.tech.vdd) + switching_energy(c_out, self.voltage)
+        return Cost(latency, self.muxes * per_mux)
+
+
+@hookimpl(trylast=True)
+def cimgraph_register_components(registry) -> None:
+    for cls in (BLSwitchMatrix, SLSwitchMatrix, WLSwitchMatrix, ColumnMux):
+        registry.add_component(cls)
