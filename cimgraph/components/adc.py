@@ -1,0 +1,143 @@
+"""Flash ADC built from a multilevel current sense amplifier (MLSA), DNN+NeuroSim V2 manual
+sec. 5.4(6): 2^bits - 1 current sense amplifiers (Fig. 19) compare a mirrored copy of the column
+current with reference currents spaced between the smallest and largest column current, and a
+thermometer-to-binary encoder produces the code. One bank serves a subarray, one ADC per ``share``
+columns (the column mux selects which).
+
+Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node):
+
+* Full scale: I_max = rows V_read G_on, I_min = rows V_read G_off (cell conductances in series
+  with the access transistor; SRAM: I_max = rows x cell read current); LSB I = (I_max - I_min)/2^b.
+* Input mirror sized for the full-scale current, W_in = max(W_min, I_max / I_on,n); its node holds
+  the gates of all 2^b - 1 mirror copies. Settling to half an LSB: t_s = (C_in / g_m,in) (b + 1) ln 2,
+  g_m,in = 2 I_mid / (Vdd - Vth).
+* Each CSA converts one LSB into dV = I_LSB / g_m,in and its latch (NVSim widths, see
+  ``sram_periphery.latch_sense``) regenerates in tau ln(Vdd / dV).
+* Encoder: b levels of NAND2 (min size, fan-out 2), Horowitz delay; 2^b - 1 NAND2 switch at 1/2.
+* Energy per conversion: every CSA carries a copy of the input (I_mid) and its reference (mean
+  I_mid) from Vdd for t_s + t_latch, plus 2^b - 1 latches' C V^2 and the encoder.
+Area: 2^b - 1 x (mirror copy + reference source + latch SA) + encoder, standard-cell layout.
+Validity: 1-10 bits, column currents well above the off-currents of the mirror.
+"""
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import attrs
+
+from ..errors import CimgraphError
+from ..hookspecs import hookimpl
+from ..tech.cells import MemoryCell
+from ..tech.technology import Technology
+from ..units import int_range, quantity
+from . import circuit
+from .arrays import SRAM_PULLDOWN_WIDTH
+from .base import Component, Cost
+from .sram_periphery import latch_sense, transconductance
+
+
+@attrs.frozen(kw_only=True)
+class FlashADC(Component):
+    """MLSA flash ADC bank (one ADC per ``share`` columns); see the module docstring for the model."""
+
+    kind: ClassVar[str] = "adc.flash"
+    group: ClassVar[str] = "adc"
+    source: ClassVar[str] = ("DNN+NeuroSim V2 manual sec. 5.4(6) MLSA flash ADC (Fig. 19 CSA); circuit-level "
+                             "settling/latch model with NVSim sense-amp sizing")
+
+    tech: Technology = attrs.field(metadata={"doc": "CMOS node (injected)"})
+    cell: MemoryCell = attrs.field(metadata={"doc": "memory cell (injected; sets the current range)"})
+    rows: int = attrs.field(default=128, validator=int_range(1, 1 << 16), metadata={"doc": "rows (injected)"})
+    columns: int = attrs.field(default=128, validator=int_range(1, 1 << 16), metadata={"doc": "columns (injected)"})
+    bits: int = attrs.field(default=5, validator=int_range(1, 10), metadata={"doc": "ADC resolution"})
+    share: int = attrs.field(default=8, validator=int_range(1, 1 << 16), metadata={"doc": "columns per ADC"})
+    full_scale: float | None = quantity("A", default=None, doc="largest column current (default: from the cell)")
+
+    def __attrs_post_init__(self) -> None:
+        if self.full_scale is None and not (self.cell.is_resistive or self.cell.family == "sram"):
+            raise CimgraphError(
+                f"adc.flash: cannot derive the current range of cell {self.cell.name!r} (family "
+                f"{self.cell.family!r}); give full_scale (the largest column current, e.g. '100uA')")
+
+    # -- current range ---------------------------------------------------------------------
+    def current_range(self) -> tuple[float, float]:
+        """(I_min, I_max) of one column, A."""
+        tech, cell = self.tech, self.cell
+        if self.full_scale is not None:
+            return 0.0, self.full_scale
+        access = cell.access_width * tech.feature_size if cell.access_width else None
+        r_access = circuit.on_resistance(tech, access) if access else 0.0
+        if cell.family == "sram":
+            pulldown = SRAM_PULLDOWN_WIDTH * tech.feature_size
+            i_cell = tech.vdd / (r_access + circuit.on_resistance(tech, pulldown))
+            return 0.0, self.rows * i_cell
+        v = cell.read_voltage
+        return self.rows * v / (cell.r_off + r_access), self.rows * v / (cell.r_on + r_access)
+
+    @property
+    def count(self) -> int:
+        """ADCs in the bank."""
+        return math.ceil(self.columns / self.share)
+
+    @property
+    def levels(self) -> int:
+        """Comparators per ADC: 2^bits - 1."""
+        return 2 ** self.bits - 1
+
+    def _input_width(self) -> float:
+        return max(circuit.min_width(self.tech), self.current_range()[1] / self.tech.i_on_n)
+
+    def _encoder(self) -> tuple[float, float, float, float]:
+        """Encoder (area, delay, energy, leakage) of 2^b - 1 NAND2 in b levels."""
+        tech = self.tech
+        wn = 2 * circuit.min_width(tech)   # series pair doubled for inverter-equal drive
+        wp = circuit.balanced_pmos_width(tech, circuit.min_width(tech))
+        gate = circuit.gate_area(tech, "nand", 2, wn, wp)
+        c_in = circuit.gate_cap(tech, wn + wp)
+        c_out = circuit.drain_cap(tech, wn + 2 * wp)
+        stage, _ = circuit.horowitz(circuit.on_resistance(tech, wn / 2) * (c_out + 2 * c_in), 0.0, math.inf)
+        n = self.levels + self.bits
+        energy = circuit.switching_energy(n * (c_in + c_out), tech.vdd, 0.5)
+        return n * gate.area, self.bits * stage, energy, n * circuit.leakage_power(tech, wn, wp)
+
+    def _conversion(self) -> tuple[float, float]:
+        """(latency, energy) of one conversion by one ADC."""
+        tech = self.tech
+        i_min, i_max = self.current_range()
+        i_mid = (i_min + i_max) / 2
+        i_lsb = (i_max - i_min) / 2 ** self.bits
+        w_in = self._input_width()
+        gm_in = max(2 * i_mid / (tech.vdd - tech.vth), 1e-30)
+        c_in = circuit.gate_cap(tech, (self.levels + 1) * w_in) + circuit.drain_cap(tech, w_in)
+        settle = c_in / gm_in * (self.bits + 1) * math.log(2)
+        sa = latch_sense(tech)
+        dv = min(i_lsb / gm_in, tech.vdd / 2)
+        latch = sa.tau * math.log(tech.vdd / dv)
+        _, t_enc, e_enc, _ = self._encoder()
+        static = self.levels * 2 * i_mid * tech.vdd * (settle + latch)
+        dynamic = self.levels * circuit.switching_energy(2 * sa.node_cap + sa.enable_cap, tech.vdd)
+        return settle + latch + t_enc, static + dynamic + e_enc
+
+    # -- component interface ---------------------------------------------------------------
+    def area(self) -> float:
+        tech = self.tech
+        w_in = self._input_width()
+        mirror = circuit.gate_area(tech, "inv", 1, w_in, circuit.balanced_pmos_width(tech, w_in)).area
+        reference = circuit.gate_area(tech, "inv", 1, w_in, 0.0).area
+        per_adc = self.levels * (mirror + reference + latch_sense(tech).area) + mirror + self._encoder()[0]
+        return self.count * per_adc
+
+    def leakage(self) -> float:
+        return self.count * (self.levels * latch_sense(self.tech).leakage + self._encoder()[3])
+
+    def convert(self) -> Cost:
+        """Every ADC of the bank converts once."""
+        latency, energy = self._conversion()
+        return Cost(latency, self.count * energy)
+
+
+@hookimpl(trylast=True)
+def cimgraph_register_components(registry) -> None:
+    """Register adc.flash."""
+    registry.add_component(FlashADC)
