@@ -126,7 +126,7 @@ def cmd_show(args: argparse.Namespace) -> str:
 # -- map / run / report / accuracy -----------------------------------------------------------
 
 def _network(name_or_file: str) -> Any:
-    from .workload import load_network
+    from .schedule.run import load_network
 
     return load_network(name_or_file)
 

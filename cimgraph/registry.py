@@ -14,8 +14,7 @@ from .errors import ComponentNotFound, PluginError, did_you_mean
 KNOWN_PLUGIN_PROVIDERS = {
     "adc.sar": "cimgraph-sar-adc",
     "array.nvcap": "cimgraph-nvcap",
-    "nvcap": "cimgraph-nvcap",
-    "nvcap.fecap": "cimgraph-nvcap",
+    "nvcap.crossbar": "cimgraph-nvcap",
 }
 
 

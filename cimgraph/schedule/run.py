@@ -70,10 +70,20 @@ def write_csv(r: Result, directory: str) -> list[str]:
     return paths
 
 
+def load_network(name_or_file: str) -> Any:
+    """A bundled network by name, or a NetWork.csv / YAML network file by path."""
+    import os
+
+    from ..workload import BUNDLED, bundled, read_network
+
+    if name_or_file in BUNDLED or not os.path.splitext(name_or_file)[1]:
+        return bundled(name_or_file)
+    return read_network(name_or_file)
+
+
 def run_command(args: Any) -> str:
     from ..mapping import map_network
     from ..netlist import load_netlist
-    from ..workload import load_network
     from .evaluate import evaluate
 
     chip = load_netlist(args.netlist)

@@ -70,7 +70,7 @@ def sweep(raw: dict[str, Any], network: Any, axes: dict[str, list[Any]], schedul
 
 
 def sweep_command(args: Any) -> str:
-    from ..workload import load_network
+    from .run import load_network
 
     try:
         with open(args.netlist, encoding="utf-8") as handle:
