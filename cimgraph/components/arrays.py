@@ -318,8 +318,8 @@ class SRAMArray(_Array):
     pull-down (widths: cell access width, NeuroSim Param.cpp pull-down 2.08 F), the cell current
     I = Vdd / (R_access + R_pulldown) develops the sense voltage dV on the precharged BL in
     t = C_BL dV / I. Sequential read-out opens one row; parallel read-out (multilevel sensing, [8] of
-    seed 001) opens ``input_activity`` x rows and each column's BL falls by dV for every conducting
-    cell (up to Vdd). Energy = WL C Vdd^2 + C_BL Vdd x swing per column (charge the precharger
+    seed 001) opens ``input_activity`` x rows and each column's BL falls by one step for every
+    conducting cell, the step being min(dV, Vdd / rows) so that a full column stays within the supply. Energy = WL C Vdd^2 + C_BL Vdd x swing per column (charge the precharger
     restores, counted here once). Write = one row: WL plus full-swing BL per column. Leakage: each
     cell's off transistors at Vdd.
     """
@@ -361,9 +361,13 @@ class SRAMArray(_Array):
         vdd = self.tech.vdd
         (c_wl, d_wl), (c_bl, d_bl) = self._lines(word_cells, word_pitch, word_lines, bit_pitch)
         active = self._active_rows(word_lines, input_activity)
-        discharging = max(1.0, active * weight_density)
-        swing = min(vdd, discharging * self.sense_voltage)
-        t_sense = c_bl * self.sense_voltage / self.cell_current()
+        if self.readout == "parallel":
+            # per-cell step scaled so that every row conducting still fits in the supply
+            step = min(self.sense_voltage, vdd / word_lines)
+            swing = active * weight_density * step
+        else:
+            step = swing = self.sense_voltage   # BL or BLB of every column falls by dV
+        t_sense = c_bl * step / self.cell_current()
         latency = d_wl + d_bl + t_sense
         energy = circuit.switching_energy(c_wl, vdd, active) + word_cells * c_bl * vdd * swing
         return Cost(latency, energy)

@@ -1,0 +1,115 @@
+"""Flash (MLSA) ADC and SRAM sense / precharge banks."""
+import math
+
+import pytest
+
+from cimgraph.components.adc import FlashADC
+from cimgraph.components.sram_periphery import PrechargerSRAM, SenseAmpSRAM, latch_sense
+from cimgraph.errors import CimgraphError
+from cimgraph.plugins import default_registry
+from cimgraph.tech.cells import MemoryCell
+
+REG = default_registry()
+NODES = sorted(REG.technologies)
+CAP_CELL = MemoryCell(name="test.cap", family="nvcap", access="crossbar", area_f2=4, width_f=2, height_f=2,
+                      c_on=2e-15, c_off=0.2e-15, source="test")
+CELLS = ["rram.1t1r", "rram.crossbar", "fefet", "sram.6t", "neurotorch.reram"]
+
+
+def adc(node="22nm", cell="rram.1t1r", **kw):
+    cell = cell if isinstance(cell, MemoryCell) else REG.memory_cell(cell)
+    return FlashADC(tech=REG.technology(node), cell=cell, **kw)
+
+
+def ok(x):
+    return math.isfinite(x) and x > 0
+
+
+@pytest.mark.parametrize("node", NODES)
+@pytest.mark.parametrize("cell", CELLS)
+def test_adc_positive_finite(node, cell):
+    a = adc(node, cell)
+    c = a.convert()
+    assert ok(a.area()) and ok(a.leakage()) and ok(c.latency) and ok(c.energy)
+
+
+@pytest.mark.parametrize("node", NODES)
+@pytest.mark.parametrize("cell", CELLS)
+def test_more_bits_never_cheaper_or_faster(node, cell):
+    prev = None
+    for bits in range(1, 11):
+        a = adc(node, cell, bits=bits)
+        cur = (a.area(), a.convert().latency, a.convert().energy, a.leakage())
+        if prev:
+            assert all(c > p for c, p in zip(cur, prev)), (bits, cur, prev)
+        prev = cur
+
+
+def test_bank_counts_and_sharing():
+    a8 = adc(columns=128, share=8)
+    a16 = adc(columns=128, share=16)
+    assert a8.count == 16 and a16.count == 8
+    assert a8.area() == pytest.approx(2 * a16.area())
+    assert a8.convert().energy == pytest.approx(2 * a16.convert().energy)
+    assert a8.convert().latency == pytest.approx(a16.convert().latency)
+    assert adc(columns=130, share=8).count == 17
+    assert adc(bits=5).levels == 31
+
+
+def test_current_range_by_hand():
+    a = adc(rows=128)
+    tech, cell = a.tech, a.cell
+    r_acc = tech.r_eff_n / (cell.access_width * tech.feature_size)
+    lo, hi = a.current_range()
+    assert hi == pytest.approx(128 * 0.5 / (20e3 + r_acc))
+    assert lo == pytest.approx(128 * 0.5 / (200e3 + r_acc))
+
+
+def test_older_node_larger_adc():
+    areas = [adc(n).area() for n in ("130nm", "65nm", "22nm", "7nm")]
+    assert areas == sorted(areas, reverse=True)
+
+
+def test_capacitive_cell_needs_full_scale():
+    with pytest.raises(CimgraphError, match="full_scale"):
+        adc(cell=CAP_CELL)
+    assert ok(adc(cell=CAP_CELL, full_scale="100uA").convert().energy)
+
+
+def test_latch_sense_by_hand():
+    tech = REG.technology("45nm")
+    f = tech.feature_size
+    sa = latch_sense(tech)
+    node = tech.c_gate * (3.75 + 7.5) * f + tech.c_junction * (3.75 + 7.5 + 12.5) * f
+    assert sa.node_cap == pytest.approx(node)
+    assert sa.tau == pytest.approx(node / (2 * tech.i_on_n * 3.75 * f / (tech.vdd - tech.vth)))
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_sense_and_precharge_positive(node):
+    tech = REG.technology(node)
+    s = SenseAmpSRAM(tech=tech, columns=128)
+    p = PrechargerSRAM(tech=tech, cell=REG.memory_cell("sram.6t"), rows=128, columns=128)
+    for m, cost in ((s, s.sense()), (p, p.precharge())):
+        assert ok(m.area()) and ok(m.leakage()) and ok(cost.latency) and ok(cost.energy)
+
+
+def test_sense_smaller_swing_is_slower_and_sharing_saves_area():
+    tech = REG.technology("22nm")
+    fast = SenseAmpSRAM(tech=tech, sense_voltage=0.2).sense().latency
+    slow = SenseAmpSRAM(tech=tech, sense_voltage=0.05).sense().latency
+    assert slow > fast
+    assert SenseAmpSRAM(tech=tech, share=4).area() == pytest.approx(SenseAmpSRAM(tech=tech).area() / 4)
+
+
+def test_precharge_taller_bitline_slower():
+    tech, cell = REG.technology("22nm"), REG.memory_cell("sram.6t")
+    short = PrechargerSRAM(tech=tech, cell=cell, rows=64).precharge().latency
+    tall = PrechargerSRAM(tech=tech, cell=cell, rows=512).precharge().latency
+    assert tall > short
+
+
+def test_registered():
+    assert REG.component("adc.flash") is FlashADC
+    assert REG.component("sense.sram").role() == "sense"
+    assert REG.component("precharge.sram").role() == "precharge"
