@@ -149,3 +149,7 @@ def chip_fields(chip: Any) -> dict[str, Any]:
     elif cell.c_on is not None and cell.c_off is not None:
         fields.update(state_off=float(cell.c_off), state_on=float(cell.c_on), state_unit="F")
     return fields
+
+# CimConfig fields a user may override on the command line or in simulate_accuracy(**overrides).
+CONFIG_OVERRIDES = ("rows", "weight_bits", "input_bits", "bits_per_cell", "cells_per_weight", "dac_bits", "adc_bits",
+                    "adc", "adc_range", "reference", "weight_calibration", "input_calibration", "percentile")
