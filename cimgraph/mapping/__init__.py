@@ -1,0 +1,50 @@
+"""Mapping: place a Network on a chip (floorplan search, duplication, conventional / novel weight mapping).
+
+``map_network(chip, network)`` looks the method up among the registered mapping strategies (built-ins:
+"conventional" and "novel", registered by cimgraph.mapping.hooks), so a plugin can replace or add one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MappingError
+from ..workload.layers import Network
+from .floorplan import Floorplan, Geometry, floorplan, grid_sides, speedup_bounds
+from .format import format_mapping
+from .placement import LayerPlacement, Mapping, MatrixView, matrix_view
+
+
+def geometry_of(chip: Any, method: str | None = None) -> Geometry:
+    """The floorplan geometry of a ChipGraph: subarray size, cells per weight, fixed counts, mapping options."""
+    counts = chip.counts
+    array = chip.subarray
+    return Geometry(rows=int(array.rows), columns=int(array.columns), cells_per_weight=int(chip.cells_per_weight),
+                    tiles=counts.get("tiles"), pes=counts.get("pes"), subarrays=counts.get("subarrays"),
+                    method=method or chip.spec.mapping.method, duplication=bool(chip.spec.mapping.duplication))
+
+
+def place(chip: Any, network: Network, method: str) -> Mapping:
+    """Run the floorplan search for ``method`` on ``chip`` and resolve the chip's auto counts."""
+    if not isinstance(network, Network):
+        raise MappingError(f"expected a cimgraph Network to map, got {type(network).__name__}")
+    plan = floorplan(geometry_of(chip, method), network)
+    counts = chip.counts
+    resolved = chip.with_counts(
+        tiles=counts.get("tiles") or plan.tiles_used,
+        pes=counts.get("pes") or plan.pe_grid[0] * plan.pe_grid[1],
+        subarrays=counts.get("subarrays") or plan.subarray_grid[0] * plan.subarray_grid[1])
+    return Mapping(chip=resolved, network=network, method=plan.method, layers=plan.placements,
+                   utilization=plan.utilization, tiles_used=plan.tiles_used, pe_grid=plan.pe_grid,
+                   subarray_grid=plan.subarray_grid)
+
+
+def map_network(chip: Any, network: Network, method: str | None = None) -> Mapping:
+    """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``)."""
+    from ..plugins import default_registry
+
+    strategy = default_registry().mapping_strategy(method or chip.spec.mapping.method)
+    return strategy(chip, network)
+
+
+__all__ = ["Floorplan", "Geometry", "LayerPlacement", "Mapping", "MatrixView", "floorplan", "format_mapping",
+           "geometry_of", "grid_sides", "map_network", "matrix_view", "place", "speedup_bounds"]
