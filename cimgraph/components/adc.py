@@ -8,15 +8,17 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
 
 * Full scale: I_max = rows V_read G_on, I_min = rows V_read G_off (cell conductances in series
   with the access transistor; SRAM: I_max = rows x cell read current); LSB I = (I_max - I_min)/2^b.
-* Input mirror sized for the full-scale current, W_in = max(W_min, I_max / I_on,n); its node holds
-  the gates of all 2^b - 1 mirror copies. Settling to half an LSB: t_s = (C_in / g_m,in) (b + 1) ln 2,
-  g_m,in = 2 I_mid / (Vdd - Vth).
-* Each CSA converts one LSB into dV = I_LSB / g_m,in and its latch (NVSim widths, see
-  ``sram_periphery.latch_sense``) regenerates in tau ln(Vdd / dV).
+* Input mirror sized for the full-scale current, W_in = max(W_min, I_max / I_on,n); every CSA gets
+  a minimum-width copy (ratio k = W_min / W_in) and a reference source of the same width, so the
+  input node holds W_in + (2^b - 1) W_min of gates. Settling to half an LSB:
+  t_s = (C_in / g_m,in) (b + 1) ln 2 with g_m,in = 2 I_mid / (Vdd - Vth).
+* Each CSA converts one LSB into dV = I_LSB / g_m,in (copy and load scale together) and its latch
+  (NVSim widths, see ``sram_periphery.latch_sense``) regenerates in tau ln(Vdd / dV).
 * Encoder: b levels of NAND2 (min size, fan-out 2), Horowitz delay; 2^b - 1 NAND2 switch at 1/2.
-* Energy per conversion: every CSA carries a copy of the input (I_mid) and its reference (mean
-  I_mid) from Vdd for t_s + t_latch, plus 2^b - 1 latches' C V^2 and the encoder.
-Area: 2^b - 1 x (mirror copy + reference source + latch SA) + encoder, standard-cell layout.
+* Energy per conversion: every CSA carries k I_mid (input copy) and k I_mid (mean reference) from
+  Vdd for t_s + t_latch, plus 2^b - 1 latches' C V^2 and the encoder. The column current itself is
+  drawn from the read voltage and counted by the array.
+Area: 2^b - 1 x (mirror copy + reference source + latch SA) + input mirror + encoder, standard cells.
 Validity: 1-10 bits, column currents well above the off-currents of the mirror.
 """
 from __future__ import annotations
@@ -107,15 +109,16 @@ class FlashADC(Component):
         i_min, i_max = self.current_range()
         i_mid = (i_min + i_max) / 2
         i_lsb = (i_max - i_min) / 2 ** self.bits
-        w_in = self._input_width()
+        w_in, w_copy = self._input_width(), circuit.min_width(tech)
+        ratio = w_copy / w_in            # each comparator gets a scaled copy of the column current
         gm_in = max(2 * i_mid / (tech.vdd - tech.vth), 1e-30)
-        c_in = circuit.gate_cap(tech, (self.levels + 1) * w_in) + circuit.drain_cap(tech, w_in)
+        c_in = circuit.gate_cap(tech, w_in + self.levels * w_copy) + circuit.drain_cap(tech, w_in)
         settle = c_in / gm_in * (self.bits + 1) * math.log(2)
         sa = latch_sense(tech)
         dv = min(i_lsb / gm_in, tech.vdd / 2)
         latch = sa.tau * math.log(tech.vdd / dv)
         _, t_enc, e_enc, _ = self._encoder()
-        static = self.levels * 2 * i_mid * tech.vdd * (settle + latch)
+        static = self.levels * 2 * ratio * i_mid * tech.vdd * (settle + latch)
         dynamic = self.levels * circuit.switching_energy(2 * sa.node_cap + sa.enable_cap, tech.vdd)
         return settle + latch + t_enc, static + dynamic + e_enc
 
@@ -123,9 +126,11 @@ class FlashADC(Component):
     def area(self) -> float:
         tech = self.tech
         w_in = self._input_width()
+        w_copy = circuit.min_width(tech)
         mirror = circuit.gate_area(tech, "inv", 1, w_in, circuit.balanced_pmos_width(tech, w_in)).area
-        reference = circuit.gate_area(tech, "inv", 1, w_in, 0.0).area
-        per_adc = self.levels * (mirror + reference + latch_sense(tech).area) + mirror + self._encoder()[0]
+        copy = circuit.gate_area(tech, "inv", 1, w_copy, circuit.balanced_pmos_width(tech, w_copy)).area
+        reference = circuit.gate_area(tech, "inv", 1, w_copy, 0.0).area
+        per_adc = self.levels * (copy + reference + latch_sense(tech).area) + mirror + self._encoder()[0]
         return self.count * per_adc
 
     def leakage(self) -> float:
