@@ -17,14 +17,12 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import int_range, one_of, positive, quantity
+from ..units import one_of, positive, quantity
 from .base import Component, Cost
-from .circuit import CELL_HEIGHT, drain_cap, switching_energy
-from .digital import STAGE_EFFORT, Block, Gate, bank_area, chain_block, inverter_chain
-from .switches import (IR_DROP_TOLERANCE, ColumnMux, array_size, line_current, line_rc, tg_block,
-                       tg_resistance, tg_width)
-from .circuit import horowitz
-from .digital import transconductance_beta
+from .circuit import CELL_HEIGHT, drain_cap, horowitz, switching_energy
+from .digital import (STAGE_EFFORT, Block, Gate, bank_area, chain_block, int_field, inverter_chain,
+                      transconductance_beta)
+from .switches import IR_DROP_TOLERANCE, ColumnMux, array_size, line_rc, tg_block, tg_resistance, tg_width
 
 
 def predecode_groups(address_bits: int) -> list[int]:
@@ -128,10 +126,6 @@ class DecoderCore:
 
 # -- component models ----------------------------------------------------------------------
 
-def _int(low: int, high: int | None, default: int, doc: str) -> int:
-    return attrs.field(default=default, validator=int_range(low, high), metadata={"doc": doc, "unit": ""})
-
-
 def _length(doc: str):
     return quantity("m", default=None, doc=doc, validator=attrs.validators.optional(positive))
 
@@ -144,8 +138,8 @@ class _ArrayPeripheral(Component):
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
     cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
-    rows: int = _int(2, 1 << 16, 128, "subarray rows (injected)")
-    columns: int = _int(1, 1 << 16, 128, "subarray columns (injected)")
+    rows: int = int_field(2, 1 << 16, 128, "subarray rows (injected)")
+    columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
     array_width: float | None = _length("array width (injected; else from the cell pitch)")
     array_height: float | None = _length("array height (injected; else from the cell pitch)")
 
@@ -245,7 +239,7 @@ class MuxDecoder(_ArrayPeripheral):
     kind: ClassVar[str] = "decoder.mux"
     source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.4(5) (seed 001); NeuroSim RowDecoder.cpp (mux decoder)"
 
-    share: int = _int(1, 1 << 16, 8, "columns per mux (decoder outputs)")
+    share: int = int_field(1, 1 << 16, 8, "columns per mux (decoder outputs)")
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="IR-drop rule of the mux TGs it drives",
                               validator=positive)
 

@@ -268,11 +268,13 @@ def dff_width(tech: Technology) -> float:
 
 # -- component models ----------------------------------------------------------------------
 
-def _int(low: int, high: int | None = None, default: int = 1, doc: str = "") -> int:
+def int_field(low: int, high: int | None = None, default: int = 1, doc: str = "") -> int:
+    """An attrs integer field in [low, high] with its doc in the metadata."""
     return attrs.field(default=default, validator=int_range(low, high), metadata={"doc": doc, "unit": ""})
 
 
-def _clock_field():
+def clock_field():
+    """The optional injected ``clock`` (Hz) of synchronous units."""
     return quantity("Hz", default=None, doc="digital clock; latency rounds up to whole cycles (None: path delay)",
                     validator=attrs.validators.optional(positive))
 
@@ -293,10 +295,10 @@ class AdderTree(Component):
     source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 4 and 5.4(7) (seed 001); Weste & Harris sec. 11.2.1"
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
-    children: int = _int(1, 4096, 4, "operands per tree (injected: child units under the parent)")
-    psum_bits: int = _int(1, 64, 8, "bits of each input partial sum (injected)")
-    copies: int = _int(1, 1 << 20, 1, "independent trees (e.g. one per output column)")
-    clock: float | None = _clock_field()
+    children: int = int_field(1, 4096, 4, "operands per tree (injected: child units under the parent)")
+    psum_bits: int = int_field(1, 64, 8, "bits of each input partial sum (injected)")
+    copies: int = int_field(1, 1 << 20, 1, "independent trees (e.g. one per output column)")
+    clock: float | None = clock_field()
 
     def _tree(self) -> Block:
         total = Block()
@@ -339,11 +341,11 @@ class ShiftAddBank(Component):
     source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.4(8) (seed 001); Weste & Harris sec. 10.3, 11.2.1"
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
-    columns: int = _int(1, 1 << 16, 128, "subarray columns (injected)")
-    share: int = _int(1, 1 << 16, 8, "columns sharing one ADC, hence one shift-adder")
-    adc_bits: int = _int(1, 32, 5, "bits of the partial sum from the ADC")
-    input_bits: int = _int(1, 32, 8, "input precision = bit cycles shifted in (injected)")
-    clock: float | None = _clock_field()
+    columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
+    share: int = int_field(1, 1 << 16, 8, "columns sharing one ADC, hence one shift-adder")
+    adc_bits: int = int_field(1, 32, 5, "bits of the partial sum from the ADC")
+    input_bits: int = int_field(1, 32, 8, "input precision = bit cycles shifted in (injected)")
+    clock: float | None = clock_field()
 
     @property
     def units(self) -> int:
@@ -381,7 +383,7 @@ class RegisterBank(Component):
     source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.4(7) (seed 001); Weste & Harris sec. 10.3"
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
-    bits: int = _int(1, 1 << 24, 64, "flip-flops in the bank")
+    bits: int = int_field(1, 1 << 24, 64, "flip-flops in the bank")
 
     def area(self) -> float:
         return dff(self.tech).area * self.bits

@@ -20,11 +20,12 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import int_range, positive, quantity
+from ..units import positive, quantity
 from .base import Component, Cost
-from .circuit import (balanced_pmos_width, drain_cap, gate_cap, horowitz, leakage_power, min_width,
-                      on_resistance, pi_wire_delay, switching_energy)
-from .digital import Block, Gate, bank_area, dff, dff_width, inverter_chain, chain_block, transconductance_beta
+from .circuit import (balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, pi_wire_delay,
+                      switching_energy)
+from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
+                      transconductance_beta)
 
 # NeuroSim constant.h IR_DROP_TOLERANCE: R_TG <= 0.25 x R_load of the line.
 IR_DROP_TOLERANCE = 0.25
@@ -99,10 +100,6 @@ def tg_block(tech: Technology, width_n: float, height: float | None = None) -> t
     return gate, gate.c_in
 
 
-def _int(low: int, high: int | None, default: int, doc: str) -> int:
-    return attrs.field(default=default, validator=int_range(low, high), metadata={"doc": doc, "unit": ""})
-
-
 @attrs.frozen
 class _SwitchMatrix(Component):
     """Shared body of the BL / SL / WL switch matrices (see the subclasses)."""
@@ -115,8 +112,8 @@ class _SwitchMatrix(Component):
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
     cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
-    rows: int = _int(1, 1 << 16, 128, "subarray rows (injected)")
-    columns: int = _int(1, 1 << 16, 128, "subarray columns (injected)")
+    rows: int = int_field(1, 1 << 16, 128, "subarray rows (injected)")
+    columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
     array_width: float | None = quantity("m", default=None, doc="array width (injected; else from the cell pitch)",
                                          validator=attrs.validators.optional(positive))
     array_height: float | None = quantity("m", default=None, doc="array height (injected; else from the cell pitch)",
@@ -236,9 +233,9 @@ class ColumnMux(Component):
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
     cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
-    rows: int = _int(1, 1 << 16, 128, "subarray rows (injected)")
-    columns: int = _int(1, 1 << 16, 128, "subarray columns (injected)")
-    share: int = _int(1, 1 << 16, 8, "columns per mux (per read circuit)")
+    rows: int = int_field(1, 1 << 16, 128, "subarray rows (injected)")
+    columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
+    share: int = int_field(1, 1 << 16, 8, "columns per mux (per read circuit)")
     array_width: float | None = quantity("m", default=None, doc="array width (injected; else from the cell pitch)",
                                          validator=attrs.validators.optional(positive))
     array_height: float | None = quantity("m", default=None, doc="array height (injected; else from the cell pitch)",
