@@ -195,8 +195,8 @@ def _check_fits(network: Network, spots: Iterable[_Spot], tiles: int | None) -> 
         if running > tiles:
             raise MappingError(
                 f"network {network.name!r} does not fit: layer {layer.name} needs {running} tiles counting the "
-                f"layers before it ({spot.tiles} of its own), chip has {tiles}; the whole network needs {total} "
-                f"tiles at the smallest tile size tried (set tiles: auto or add {total - tiles} tiles)")
+                f"layers before it ({spot.tiles} of its own), chip has {tiles}; the whole network needs at least "
+                f"{total} tiles, the fewest of any tile size tried (set tiles: auto or add {total - tiles} tiles)")
 
 
 def _conventional(network: Network, needs: list[_Need], geometry: Geometry, method: str) -> Floorplan:
@@ -226,18 +226,17 @@ def _conventional(network: Network, needs: list[_Need], geometry: Geometry, meth
         return pr * sr, pc * sc
 
     # stage 1: tile size by utilization without duplication (fitting a fixed tile count first)
-    stage1 = {}
+    stage1, fewest = {}, None
     for combo in combos:
         dims = tile_dims(combo)
         if dims not in stage1:
             spots = [_grid_spot(need, *combo, duplication=False) for need in needs]
             fits = geometry.tiles is None or sum(s.tiles for s in spots) <= geometry.tiles
             stage1[dims] = (fits, _utilization(needs, spots, dims[0] * dims[1] * cell_area), dims[0] * dims[1])
+            fewest = min(fewest, spots, key=lambda spots: sum(s.tiles for s in spots)) if fewest else spots
     best_dims = max(stage1, key=lambda dims: stage1[dims])
     if not stage1[best_dims][0]:
-        smallest = min(stage1, key=lambda dims: dims[0] * dims[1])
-        combo = next(c for c in combos if tile_dims(c) == smallest)
-        _check_fits(network, [_grid_spot(need, *combo, duplication=False) for need in needs], geometry.tiles)
+        _check_fits(network, fewest, geometry.tiles)
     # stage 2: PE size by utilization with PE-level copies (ties: the larger PE)
     tile_cells = best_dims[0] * best_dims[1] * cell_area
 
@@ -292,7 +291,7 @@ def _novel(network: Network, geometry: Geometry, bounds: list[int]) -> Floorplan
         novel = [n.view for n in needs if n.view.scheme == "novel"]
         sa_options = [(a, b) for a in _powers_down(max(v.row_blocks for v in novel), 1)
                       for b in _powers_down(max(v.column_blocks for v in novel), 1) if a * b >= 2]
-    best = None
+    best = fewest = None
     for sa_grid in sa_options:
         spots = [(_novel_spot if need.view.scheme == "novel" else _pooled_spot)(
             need, positions, sa_grid, geometry.duplication) for need in needs]
@@ -301,9 +300,11 @@ def _novel(network: Network, geometry: Geometry, bounds: list[int]) -> Floorplan
         score = (fits, _utilization(needs, spots, tile_cells), sa_grid[0] * sa_grid[1], sa_grid[0])
         if best is None or score > best[0]:
             best = (score, sa_grid, spots, tile_cells)
+        if fewest is None or sum(s.tiles for s in spots) < sum(s.tiles for s in fewest):
+            fewest = spots
     (fits, *_), sa_grid, spots, tile_cells = best
     if not fits:
-        _check_fits(network, spots, geometry.tiles)
+        _check_fits(network, fewest, geometry.tiles)
     return _finish("novel", needs, spots, grid_sides(positions), sa_grid, tile_cells, rows)
 
 
