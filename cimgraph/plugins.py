@@ -97,8 +97,9 @@ def plugin_version(pm: pluggy.PluginManager, plugin_name: str) -> str:
 def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     """Call every collecting hook, one implementation at a time, isolating broken plugins.
 
-    Implementations run in reverse call order (built-ins, which are ``trylast``, first), so a
-    later plugin registering the same name overrides the built-in; the registry records that.
+    ``get_hookimpls()`` lists ``trylast`` implementations (the built-ins) first and pluggy calls
+    the list from the end; we run it from the start, so built-ins register first and a plugin
+    registering the same name later overrides the built-in; the registry records that.
     """
     pm = pm or get_plugin_manager()
     registry = Registry()
@@ -110,7 +111,7 @@ def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
         registry.plugin_hooks[name] = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
     for hook_name in COLLECTING_HOOKS:
         caller = getattr(pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():
             if impl.plugin_name in broken:
                 continue
             registry.current_plugin = impl.plugin_name

@@ -15,7 +15,7 @@ from cimgraph.testing import registry_with
 
 
 @attrs.frozen
-class TestCounter(Component):
+class ToyCounter(Component):
     """A toy ripple counter used only to test registration (source: this test)."""
 
     kind = "counter.test"
@@ -43,9 +43,9 @@ def test_builtins_registered_through_hooks():
 
 
 def test_plugin_registered_in_test_appears_and_is_removed(capsys):
-    plugin = make_plugin(lambda registry: registry.add_component(TestCounter))
+    plugin = make_plugin(lambda registry: registry.add_component(ToyCounter))
     with registry_with(plugin) as reg:
-        assert reg.component("counter.test") is TestCounter
+        assert reg.component("counter.test") is ToyCounter
         assert reg.components["counter.test"].plugin == "cimgraph_test_plugin"
     assert "counter.test" not in default_registry().components
     with pytest.raises(ComponentNotFound) as info:
@@ -55,7 +55,7 @@ def test_plugin_registered_in_test_appears_and_is_removed(capsys):
 
 def test_plugin_overrides_builtin_and_registry_records_it():
     @attrs.frozen
-    class MyFlash(TestCounter):
+    class MyFlash(ToyCounter):
         kind = "adc.flash"
 
     plugin = make_plugin(lambda registry: registry.add_component(MyFlash))
