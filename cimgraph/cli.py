@@ -105,11 +105,11 @@ def cmd_show(args: argparse.Namespace) -> str:
 
     def walk(node: str, indent: str) -> None:
         data = chip.node(node)
-        count = "auto" if data.get("auto") else data["count"]
+        count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
         area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
-        lines.append(f"{indent}{label} x{count}{kind}{area}")
+        lines.append(f"{indent}{label}{count}{kind}{area}")
         for child in chip.children(node):
             walk(child, indent + "  ")
 

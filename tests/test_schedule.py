@@ -1,0 +1,140 @@
+"""Scheduler and evaluation: invariants that could fail, JSON/CSV round trips, the CLI."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import cimgraph
+from cimgraph.cli import main
+from cimgraph.errors import CimgraphError
+from cimgraph.schedule import Activity, Result, evaluate
+from cimgraph.testing import tiny_netlist
+from cimgraph.workload import Layer, Network
+
+RRAM = "netlists/vgg8_rram_22nm.yaml"
+
+
+@pytest.fixture(scope="module")
+def vgg8_mapping():
+    return cimgraph.map_network(cimgraph.load_netlist(RRAM), cimgraph.bundled("vgg8"))
+
+
+@pytest.fixture(scope="module")
+def vgg8(vgg8_mapping):
+    return evaluate(vgg8_mapping)
+
+
+def conv(name, size=16, cin=32, cout=32):
+    return Layer(name=name, kind="conv", in_channels=cin, out_channels=cout, kernel=3, stride=1, padding=1,
+                 groups=1, input_size=(size, size), pool=1)
+
+
+def test_components_sum_to_totals(vgg8):
+    for layer in vgg8.layers:
+        assert sum(layer.energy_by_component.values()) == pytest.approx(layer.energy, rel=1e-9)
+        assert sum(layer.energy_by_group.values()) == pytest.approx(layer.energy, rel=1e-9)
+        assert sum(layer.latency_by_group.values()) == pytest.approx(layer.latency, rel=1e-9)
+    assert sum(layer.energy for layer in vgg8.layers) == pytest.approx(vgg8.dynamic_energy, rel=1e-9)
+    assert sum(vgg8.area_by_group.values()) == pytest.approx(vgg8.area, rel=1e-9)
+    assert sum(c.area for c in vgg8.components) == pytest.approx(vgg8.area, rel=1e-9)
+    assert vgg8.energy == pytest.approx(vgg8.dynamic_energy + vgg8.leakage_energy)
+
+
+def test_figures_positive_and_consistent(vgg8):
+    assert vgg8.macs == sum(layer.macs for layer in vgg8.layers) > 0
+    for value in (vgg8.area, vgg8.latency, vgg8.energy, vgg8.leakage_power, vgg8.tops, vgg8.tops_per_w, vgg8.fps):
+        assert np.isfinite(value) and value > 0
+    assert vgg8.tops_per_w == pytest.approx(2 * vgg8.macs / vgg8.energy / 1e12)
+    assert vgg8.peak_tops_per_w >= vgg8.tops_per_w
+    assert vgg8.peak_latency <= vgg8.latency
+    assert all(layer.energy_by_group["array"] > 0 and layer.energy_by_group["adc"] > 0 for layer in vgg8.layers)
+
+
+def test_pipeline_throughput_not_below_layer_by_layer(vgg8_mapping):
+    pipe, layer = evaluate(vgg8_mapping, schedule="pipeline"), evaluate(vgg8_mapping, schedule="layer")
+    assert pipe.fps >= layer.fps
+    assert pipe.latency == pytest.approx(layer.latency)
+    assert pipe.dynamic_energy == pytest.approx(layer.dynamic_energy)
+    assert pipe.leakage_energy < layer.leakage_energy  # idle stages leak for one period, not the whole run
+
+
+def test_energy_grows_with_input_density(vgg8_mapping):
+    n = len(vgg8_mapping.layers)
+    energies = [evaluate(vgg8_mapping, activity=Activity.uniform(n, a)).dynamic_energy for a in (0.1, 0.3, 0.6, 0.9)]
+    assert all(b > a for a, b in zip(energies, energies[1:]))
+
+
+def test_leakage_energy_grows_with_run_time():
+    raw_fast, raw_slow = tiny_netlist(), tiny_netlist()
+    raw_slow["clock"] = "100MHz"
+    net = Network("two", (conv("c1"), conv("c2")))
+    fast = evaluate(cimgraph.map_network(cimgraph.load_netlist(raw_fast), net), schedule="layer")
+    slow = evaluate(cimgraph.map_network(cimgraph.load_netlist(raw_slow), net), schedule="layer")
+    assert slow.latency > fast.latency
+    assert slow.leakage_power == pytest.approx(fast.leakage_power, rel=1e-6)
+    assert slow.leakage_energy > fast.leakage_energy
+    assert slow.leakage_energy / fast.leakage_energy == pytest.approx(slow.latency / fast.latency, rel=1e-6)
+
+
+def test_two_identical_tiles_doing_the_same_work_cost_twice_one():
+    raw = tiny_netlist()
+    chip = cimgraph.load_netlist(raw)
+    one = evaluate(cimgraph.map_network(chip, Network("one", (conv("a"),))))
+    two = evaluate(cimgraph.map_network(chip, Network("two", (conv("a"), conv("b")))))
+    assert two.layers[0].tiles == two.layers[1].tiles == one.layers[0].tiles
+    assert two.dynamic_energy == pytest.approx(2 * one.dynamic_energy, rel=1e-9)
+    assert two.latency == pytest.approx(2 * one.latency, rel=1e-9)
+
+
+def test_more_adc_bits_cost_more_energy():
+    energies = []
+    for bits in (3, 4, 5, 6, 7):
+        raw = tiny_netlist()
+        raw["chip"]["tile"]["pe"]["subarray"]["adc"]["bits"] = bits
+        chip = cimgraph.load_netlist(raw)
+        energies.append(evaluate(cimgraph.map_network(chip, Network("n", (conv("a"),)))).energy_by_group["adc"])
+    assert all(b > a for a, b in zip(energies, energies[1:]))
+
+
+def test_json_round_trip(vgg8, tmp_path):
+    path = tmp_path / "r.json"
+    vgg8.to_json(path)
+    back = Result.from_json(path)
+    assert back == vgg8
+    assert json.loads(path.read_text())["chip"] == "vgg8-rram-22nm"
+
+
+def test_bad_result_json_is_clear(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"chip": 1}')
+    with pytest.raises(CimgraphError) as info:
+        Result.from_json(path)
+    assert str(path) in str(info.value)
+
+
+def test_activity_validation(vgg8_mapping):
+    with pytest.raises(CimgraphError):
+        evaluate(vgg8_mapping, activity=Activity.uniform(3, 0.5))
+    with pytest.raises(CimgraphError):
+        evaluate(vgg8_mapping, activity=Activity.uniform(len(vgg8_mapping.layers), 1.5))
+    with pytest.raises(CimgraphError):
+        evaluate(vgg8_mapping, schedule="warp")
+
+
+def test_cli_run_writes_json_and_csv(tmp_path, capsys):
+    out_json, out_csv = tmp_path / "r.json", tmp_path / "csv"
+    assert main(["run", RRAM, "--network", "vgg8", "--json", str(out_json), "--csv", str(out_csv)]) == 0
+    text = capsys.readouterr().out
+    for needle in ("Chip area", "TOPS/W", "FPS", "Leakage power", "ADC / sense amplifiers"):
+        assert needle in text
+    data = json.loads(out_json.read_text())
+    with open(out_csv / "layers.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(data["layers"]) == 8
+    assert float(rows[0]["energy_J"]) == pytest.approx(data["layers"][0]["energy"])
+
+
+def test_cli_run_bad_network_exit_2(capsys):
+    assert main(["run", RRAM, "--network", "vgg9"]) == 2
+    assert "vgg8" in capsys.readouterr().err
