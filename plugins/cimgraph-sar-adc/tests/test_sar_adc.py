@@ -160,11 +160,12 @@ def test_report_section_lists_each_sar_node_through_the_hook():
     rows = sar_rows(_result())
     assert len(rows) == 1
     row = rows[0]
-    assert row[0] == "chip/tile/pe/subarray/adc" and row[1] == "6" and row[2] == "160"
+    assert row[0] == "chip/tile/pe/subarray/adc" and row[1] == 6 and row[2] == 160
+    assert row[3] == pytest.approx(0.5e-15) and row[8] == 1e-9 and row[9] == pytest.approx(4e-9)
     assert row[-1] == "25.0 %"
     answers = get_plugin_manager().hook.cimgraph_report_sections(result=_result())
     sections = [s for answer in answers if answer for s in answer]
-    titles = [s["title"] if isinstance(s, dict) else s.title for s in sections]
+    titles = [s.title for s in sections]
     assert "SAR ADC (cimgraph-sar-adc)" in titles
 
 
