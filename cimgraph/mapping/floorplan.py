@@ -199,27 +199,26 @@ def _check_fits(network: Network, spots: Iterable[_Spot], tiles: int | None) -> 
                 f"{total} tiles, the fewest of any tile size tried (set tiles: auto or add {total - tiles} tiles)")
 
 
+def _conventional_combos(needs: list[_Need], geometry: Geometry) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Candidate (PE grid of a tile, subarray grid of a PE) pairs; fixed counts give one grid, auto a range."""
+    def top(unit_r: int, unit_c: int) -> int:
+        return max(max(math.ceil(n.view.row_blocks / unit_r), math.ceil(n.view.column_blocks / unit_c)) for n in needs)
+
+    if geometry.pes is not None and geometry.subarrays is not None:
+        return [(grid_sides(geometry.pes), grid_sides(geometry.subarrays))]
+    if geometry.subarrays is not None:
+        sa_grid = grid_sides(geometry.subarrays)
+        return [((q, q), sa_grid) for q in _powers_down(top(*sa_grid), 2)]
+    if geometry.pes is not None:
+        pe_grid = grid_sides(geometry.pes)
+        return [(pe_grid, (s, s)) for s in _powers_down(top(*pe_grid), 2)]
+    return [((tile // pe, tile // pe), (pe, pe)) for tile in _powers_down(top(1, 1), 4)
+            for pe in _powers_down(tile // 2, 2)]
+
+
 def _conventional(network: Network, needs: list[_Need], geometry: Geometry, method: str) -> Floorplan:
     cell_area = geometry.rows * geometry.columns
-    br_max = max(max(need.view.row_blocks, need.view.column_blocks) for need in needs)
-    if geometry.pes is not None:
-        pe_options = [grid_sides(geometry.pes)]
-    if geometry.subarrays is not None:
-        sa_options = [grid_sides(geometry.subarrays)]
-    combos: list[tuple[tuple[int, int], tuple[int, int]]] = []
-    if geometry.pes is None and geometry.subarrays is None:
-        for tile in _powers_down(br_max, 4):
-            combos += [((tile // pe, tile // pe), (pe, pe)) for pe in _powers_down(tile // 2, 2)]
-    elif geometry.pes is None:
-        (sr, sc), = sa_options
-        top = max(max(math.ceil(n.view.row_blocks / sr), math.ceil(n.view.column_blocks / sc)) for n in needs)
-        combos = [((q, q), (sr, sc)) for q in _powers_down(top, 2)]
-    elif geometry.subarrays is None:
-        (pr, pc), = pe_options
-        top = max(max(math.ceil(n.view.row_blocks / pr), math.ceil(n.view.column_blocks / pc)) for n in needs)
-        combos = [((pr, pc), (s, s)) for s in _powers_down(top, 2)]
-    else:
-        combos = [(pe_options[0], sa_options[0])]
+    combos = _conventional_combos(needs, geometry)
 
     def tile_dims(combo):
         (pr, pc), (sr, sc) = combo
