@@ -44,3 +44,15 @@ def test_report_shows_plugin_components_sources_and_sar_section(results):
     sar = next(s for s in data.sections if s.title == "SAR ADC (cimgraph-sar-adc)")
     assert not sar.warning and len(sar.rows) == 1 and sar.rows[0][1] == 6
     assert "SAR ADC (cimgraph-sar-adc)" in html
+
+
+@pytest.mark.parametrize("name, missing, package", [("nvcap", "nvcap.crossbar", "cimgraph-nvcap"),
+                                                    ("sar", "adc.sar", "cimgraph-sar-adc")])
+def test_without_the_plugins_the_netlist_names_the_missing_kind_and_package(name, missing, package):
+    from cimgraph.errors import NetlistError
+    from cimgraph.plugins import get_plugin_manager, load_registry
+
+    bare = load_registry(get_plugin_manager(entry_points=False))
+    with pytest.raises(NetlistError) as info:
+        load_netlist(NETLISTS / f"vgg8_{name}_22nm.yaml", registry=bare)
+    assert missing in str(info.value) and package in str(info.value)
