@@ -201,3 +201,10 @@ def test_strategies_are_registered_as_a_plugin():
     assert registry.mapping_strategy("conventional") is hooks.conventional
     assert registry.mapping_strategy("novel") is hooks.novel
     assert registry.mapping_strategies["novel"].plugin == "cimgraph.mapping.hooks"
+
+
+def test_novel_mapping_of_a_layer_smaller_than_one_subarray_per_position():
+    layer = Layer("c", "conv", 16, 32, kernel=3, padding=1, input_size=(8, 8))   # 144 rows, 16 per position
+    plan = floorplan(Geometry(128, 128, method="novel"), Network("n", (layer,)))
+    assert plan.placements[0].scheme == "novel" and plan.subarray_grid == (2, 1)
+    assert plan.tiles_used == 1 and plan.placements[0].duplication == 1   # a single layer: speed-up bound 1

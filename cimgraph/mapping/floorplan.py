@@ -288,7 +288,7 @@ def _novel(network: Network, geometry: Geometry, bounds: list[int]) -> Floorplan
         sa_options = [grid_sides(geometry.subarrays)]
     else:
         novel = [n.view for n in needs if n.view.scheme == "novel"]
-        sa_options = [(a, b) for a in _powers_down(max(v.row_blocks for v in novel), 1)
+        sa_options = [(a, b) for a in _powers_down(max(2, *(v.row_blocks for v in novel)), 1)
                       for b in _powers_down(max(v.column_blocks for v in novel), 1) if a * b >= 2]
     best = fewest = None
     for sa_grid in sa_options:
