@@ -1,0 +1,153 @@
+"""H-tree and bus models: geometry of the stages, repeated-wire costs against the toolkit's
+closed forms, every node, monotonic laws, bad input."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cimgraph.components import circuit
+from cimgraph.components.base import field_info
+from cimgraph.components.interconnect import Bus, HTree, driver_size, wire_run
+from cimgraph.errors import CimgraphError
+from cimgraph.plugins import default_registry
+
+REGISTRY = default_registry()
+NODES = sorted(REGISTRY.technologies)
+UM = 1e-6
+
+
+def tech(name: str = "22nm"):
+    return REGISTRY.technology(name)
+
+
+def htree(**kw):
+    args = dict(children=16, child_width=100 * UM, child_height=100 * UM, width=128)
+    args.update(kw)
+    return HTree(kw.pop("tech", tech()), **{k: v for k, v in args.items() if k != "tech"})
+
+
+def bus(**kw):
+    args = dict(children=8, child_width=100 * UM, child_height=100 * UM, width=128)
+    args.update(kw)
+    return Bus(kw.pop("tech", tech()), **{k: v for k, v in args.items() if k != "tech"})
+
+
+@pytest.mark.parametrize("kind", ["link.htree", "link.bus"])
+def test_registered_documented(kind):
+    cls = REGISTRY.component(kind)
+    assert cls.group == "interconnect" and cls.source and cls.actions() == ("transfer",)
+    assert all(info["doc"] for info in field_info(cls))
+
+
+@pytest.mark.parametrize("node", NODES)
+@pytest.mark.parametrize("make", [htree, bus])
+def test_positive_and_finite_on_every_node(make, node):
+    for children in (1, 2, 16, 256):
+        link = make(tech=tech(node), children=children)
+        cost = link.transfer()
+        for value in (link.area(), link.leakage(), cost.latency, cost.energy):
+            assert math.isfinite(value) and value > 0, (node, children, value)
+
+
+# -- geometry ------------------------------------------------------------------------------
+
+def test_htree_stage_lengths_halve_from_the_main_bus():
+    # 16 units in a 4 x 4 grid of 100 um: region 400 x 400 um
+    runs = htree(children=16).runs()
+    assert runs == pytest.approx([200 * UM, 100 * UM, 100 * UM, 50 * UM, 50 * UM])
+    # 8 units: 4 x 2 grid, region 400 x 200 um
+    assert htree(children=8).runs() == pytest.approx([200 * UM, 100 * UM, 50 * UM, 50 * UM])
+    assert htree(children=1).runs() == pytest.approx([50 * UM])
+    assert htree(children=16).levels == 4 and htree(children=17).levels == 5
+
+
+def test_bus_spans_the_row():
+    assert bus(children=8).runs() == pytest.approx([800 * UM])
+
+
+# -- repeated wires against the toolkit's closed forms --------------------------------------
+
+@pytest.mark.parametrize("node", ["130nm", "45nm", "22nm", "7nm"])
+def test_long_run_matches_optimal_repeated_wire(node):
+    t = tech(node)
+    design = circuit.repeated_wire(t, "global", 0.0)
+    length = 10 * design.segment_length
+    run = wire_run(t, length, "global", 0.0, activity=1.0)
+    # step-input Horowitz of each Elmore segment: ln 2 x tau
+    assert run.latency == pytest.approx(math.log(2) * design.delay_per_m * length, rel=1e-9)
+    assert run.energy == pytest.approx(design.energy_per_m * length, rel=1e-9)
+    assert run.leakage == pytest.approx(design.leakage_per_m * length, rel=1e-6)
+
+
+def test_driver_size_without_tolerance_is_eq_4_2():
+    t = tech()
+    wire = t.wire_global
+    w = circuit.min_width(t)
+    r = circuit.on_resistance(t, w)
+    c = circuit.gate_cap(t, w + circuit.balanced_pmos_width(t, w))
+    expected = math.sqrt(r * wire.c / (wire.r * c))
+    assert driver_size(t, wire.r * 1e-4, wire.c * 1e-4, 0.0) == pytest.approx(expected, rel=1e-12)
+
+
+def test_delay_tolerance_trades_delay_for_energy():
+    fast, thrifty = htree(delay_tolerance=0.0), htree(delay_tolerance=0.5)
+    assert thrifty.transfer().energy < fast.transfer().energy
+    assert thrifty.transfer().latency >= fast.transfer().latency
+    assert thrifty.transfer().latency <= 1.5 * fast.transfer().latency * (1 + 1e-9) + 1e-15
+
+
+def test_energy_is_per_bit_times_width():
+    one, many = htree(width=1), htree(width=256)
+    assert many.transfer().energy == pytest.approx(256 * one.transfer().energy)
+    assert many.area() == pytest.approx(256 * one.area())
+    assert many.transfer().latency == pytest.approx(one.transfer().latency)
+
+
+# -- monotonic laws ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [htree, bus])
+def test_more_children_never_faster_or_smaller(make):
+    links = [make(children=n) for n in (1, 2, 4, 8, 16, 64, 256)]
+    latencies = [link.transfer().latency for link in links]
+    assert all(b >= a for a, b in zip(latencies, latencies[1:]))
+    areas = [link.area() for link in links]
+    assert all(b > a for a, b in zip(areas, areas[1:]))
+
+
+@pytest.mark.parametrize("make", [htree, bus])
+def test_bigger_children_never_faster(make):
+    links = [make(child_width=s * UM, child_height=s * UM) for s in (20, 100, 500, 2000)]
+    latencies = [link.transfer().latency for link in links]
+    assert all(b >= a for a, b in zip(latencies, latencies[1:]))
+    energies = [link.transfer().energy for link in links]
+    assert all(b > a for a, b in zip(energies, energies[1:]))
+
+
+def test_wider_bus_never_cheaper():
+    links = [htree(width=w) for w in (8, 64, 512)]
+    assert all(b.area() > a.area() and b.transfer().energy > a.transfer().energy and b.leakage() > a.leakage()
+               for a, b in zip(links, links[1:]))
+
+
+def test_local_layer_is_slower_than_global_over_a_millimetre():
+    assert bus(children=10, layer="local").transfer().latency > bus(children=10, layer="global").transfer().latency
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+def test_missing_child_size_is_an_error():
+    with pytest.raises(CimgraphError, match="child_width"):
+        HTree(tech(), children=4)
+
+
+@pytest.mark.parametrize("kw", [dict(children=0), dict(width=0), dict(layer="m9"), dict(delay_tolerance=-1),
+                                dict(child_width="wide")])
+def test_bad_fields_are_rejected(kw):
+    with pytest.raises((ValueError, TypeError, CimgraphError)):
+        htree(**kw)
+
+
+def test_activity_above_one_is_an_error():
+    with pytest.raises(CimgraphError, match="activity"):
+        htree(activity=1.5)
