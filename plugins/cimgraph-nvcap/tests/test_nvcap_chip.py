@@ -56,3 +56,12 @@ def test_without_the_plugins_the_netlist_names_the_missing_kind_and_package(name
     with pytest.raises(NetlistError) as info:
         load_netlist(NETLISTS / f"vgg8_{name}_22nm.yaml", registry=bare)
     assert missing in str(info.value) and package in str(info.value)
+
+
+def test_accuracy_plugin_runs_the_nvcap_chip_with_capacitive_states():
+    from cimgraph.accuracy import simulate_accuracy
+
+    r = simulate_accuracy(netlist=NETLISTS / "vgg8_nvcap_22nm.yaml", batches=2, progress=False, fast=True)
+    assert r.chip == "vgg8-nvcap-22nm"
+    assert all("on/off 10" in line for line in r.adcs)          # C_on / C_off of nvcap.crossbar
+    assert r.cim > 0.8 and r.float - r.cim < 0.1

@@ -23,7 +23,7 @@ Sources:
   DFFs (4 inverters + 4 transmission gates each), clocked n + 1 times per conversion; DAC switch
   drivers as fan-out-4 inverter chains (4/3 of the final load switched per transition).
 * Validation -- the Walden figure of merit E / 2^n of the result lies inside the SAR population
-  of B. Murmann, "ADC Performance Survey 1997-2024" (roughly 0.5 fJ to 1 pJ per conversion step);
+  of B. Murmann, "ADC Performance Survey 1997-2024" (roughly 0.1 fJ to 1 pJ per conversion step);
   see the plugin tests.
 
 Validity: 1-12 bits, planar and FinFET nodes of the built-in table (V_ref = V_dd), asynchronous
