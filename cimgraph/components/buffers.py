@@ -25,7 +25,7 @@ from .decoders import DecoderCore, RowDecoder
 from .digital import (DATA_ACTIVITY, DFF_TGS, Block, Gate, chain_block, dff, inverter_chain,
                       transconductance_beta)
 from .sram_periphery import PrechargerSRAM, SenseAmpSRAM
-from .switches import ColumnMux, tg_block, tg_resistance
+from .switches import ColumnMux, line_rc, tg_block, tg_resistance
 
 MAX_COLUMN_MUX = 64  # widest column mux considered when shaping the macro
 
@@ -122,6 +122,14 @@ class SramMacro:
         parts = sum(p.leakage() for p in self.parts().values())
         return cells + parts + self._mux_decoder().leakage + self.width * self._write_driver().leakage
 
+    def _wordline(self) -> Cost:
+        """The selected word line itself (the row decoder counts only its drivers): the
+        distributed RC delay (Elmore r c / 2) and its C Vdd^2."""
+        width, _ = self._dims()
+        r_wl, c_wl = line_rc(self.tech, self.cell, self.columns, width, gate_line=True)
+        delay, _ = horowitz(r_wl * c_wl / 2, transconductance_beta(self.tech), math.inf)
+        return Cost(delay, switching_energy(c_wl, self.tech.vdd))
+
     def _bitline(self) -> tuple[float, float]:
         """(bit-line capacitance, cell read current)."""
         c_bl = self.parts()["precharge"].bitline_cap()
@@ -136,7 +144,7 @@ class SramMacro:
         parts = self.parts()
         c_bl, i_cell = self._bitline()
         dv = min(self.sense_voltage, self.tech.vdd / 2)
-        decode = parts["decoder"].decode()
+        decode = parts["decoder"].decode() + self._wordline()
         mux_sel = self._mux_decoder().cost + (parts["mux"].select() if "mux" in parts else Cost())
         discharge = c_bl * dv / i_cell
         sense = parts["sense"].sense()
@@ -152,7 +160,7 @@ class SramMacro:
         parts = self.parts()
         c_bl, _ = self._bitline()
         dv = min(self.sense_voltage, self.tech.vdd / 2)
-        decode = parts["decoder"].decode()
+        decode = parts["decoder"].decode() + self._wordline()
         driver = self._write_driver()
         mux_sel = self._mux_decoder().cost + (parts["mux"].select() if "mux" in parts else Cost())
         precharge = parts["precharge"].precharge()

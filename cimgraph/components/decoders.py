@@ -43,6 +43,8 @@ def predecode_groups(address_bits: int) -> list[int]:
 class DecoderCore:
     """A predecoded NAND-NOR decoder with ``outputs`` outputs, each driving a line of distributed
     capacitance ``c_line`` and resistance ``r_line`` plus a lumped ``c_end`` at the far end.
+    With ``line_in_array`` the line is an array line whose C V^2 and RC ladder the array model
+    counts: the drivers are sized for it and their delay into it is counted, nothing more.
 
     Address buffers (true and complement per bit) drive the predecoders; each predecoder output
     runs along the decoder (``span``, else a column of 28F cells) to outputs / 2^g NOR inputs; one
@@ -56,6 +58,7 @@ class DecoderCore:
     r_line: float = 0.0
     c_end: float = 0.0
     span: float | None = None
+    line_in_array: bool = False
 
     @property
     def groups(self) -> list[int]:
@@ -107,15 +110,17 @@ class DecoderCore:
         c_load = self.c_line + self.c_end
         drivers = inverter_chain(self.tech, Gate(self.tech).c_in, c_load, even=True)
         gates.extend(drivers)
-        tau = self.r_line * (self.c_line / 2 + self.c_end)
-        block, _ = chain_block(gates, c_load, extra_tau=tau, activity=1.0)
+        if self.line_in_array:
+            block, _ = chain_block(gates, c_load, uncounted=self.c_line)
+        else:
+            block, _ = chain_block(gates, c_load, extra_tau=self.r_line * (self.c_line / 2 + self.c_end))
         return block, sum(g.width for g in gates)
 
     def block(self, selected: int = 1) -> Block:
         """The whole decoder; latency and energy of one decode raising ``selected`` outputs.
 
         Each decode charges every node of one output path once (the new output's rising nodes
-        and the old one's). Line energy is C_line x Vdd^2 of the raised lines.
+        and the old one's), including its line unless the line is the array's.
         """
         pre = self.predecode()
         path, width = self.path()
@@ -159,9 +164,9 @@ class RowDecoder(_ArrayPeripheral):
     RowDecoder.cpp; DNN+NeuroSim V2 sec. 5.4(2)).
 
     Predecoded NAND-NOR decoder with a driver chain per row sized for the word line (access
-    gates of all columns plus the local wire, pi model). decode() = select one row: address
-    buffers, one predecoder line per group, one row path and its WL (which the decoder charges;
-    array models should not count the WL RC again). Valid for 2 <= rows <= 65536.
+    gates of all columns plus the local wire). decode() = select one row: address buffers, one
+    predecoder line per group, one row path driving its WL; the WL's own C V^2 and RC ladder are
+    counted once, by the array model. Valid for 2 <= rows <= 65536.
     """
 
     kind: ClassVar[str] = "decoder.row"
@@ -170,7 +175,7 @@ class RowDecoder(_ArrayPeripheral):
 
     def _core(self) -> DecoderCore:
         r_line, c_line = self._wl()
-        return DecoderCore(self.tech, self.rows, c_line, r_line, span=self._size()[1])
+        return DecoderCore(self.tech, self.rows, c_line, r_line, span=self._size()[1], line_in_array=True)
 
     def area(self) -> float:
         return self._core().block().area
@@ -189,7 +194,8 @@ class CrossbarWLDecoder(_ArrayPeripheral):
 
     Follower per row: NOR2 of the decoder output and ALLOPEN followed by a driver chain for the
     WL; ALLOPEN is buffered to all rows along the array height. decode() with ``all_open``
-    (parallel read-out) raises every WL; otherwise it selects one row. Valid for 2 <= rows <= 65536.
+    (parallel read-out) drives every WL; otherwise it selects one row. The WLs' own C V^2 and RC
+    ladder are the array model's. Valid for 2 <= rows <= 65536.
     """
 
     kind: ClassVar[str] = "decoder.wl"
@@ -204,9 +210,9 @@ class CrossbarWLDecoder(_ArrayPeripheral):
         _, height = self._size()
         nor = Gate(tech, "nor", 2)
         decoder = DecoderCore(tech, self.rows, 0.0, 0.0, c_end=nor.c_in, span=height).block()
-        r_line, c_line = self._wl()
+        _, c_line = self._wl()
         drivers = inverter_chain(tech, Gate(tech).c_in, c_line, even=True)
-        follower, _ = chain_block([nor] + drivers, c_line, extra_tau=r_line * c_line / 2)
+        follower, _ = chain_block([nor] + drivers, c_line, uncounted=c_line)  # the WL is the array's
         width = nor.width + sum(g.width for g in drivers)
         c_all = self.rows * nor.c_in + tech.wire_local.c * height
         buffer, _ = chain_block(inverter_chain(tech, Gate(tech).c_in, c_all), c_all,
@@ -272,8 +278,9 @@ class DecoderDriver(_ArrayPeripheral):
     Per row: standard = an inverter and two TGs (write voltage / inhibit); pseudo = NAND2 +
     inverter and four TGs (WL pair, BL pair). TGs are sized by the IR-drop rule for a row write
     (all columns at the cell's write current). decode() = one row switches: its TG gates toggle
-    and its line(s) charge through the TG (pi model): the WL to V_write (standard) or the WL to
-    Vdd and the BL to V_write (pseudo). Valid for 2 <= rows <= 65536.
+    and its TGs' drains charge, the WL to V_write (standard) or the WL to Vdd and the BL to V_write
+    (pseudo); latency = the TG charging the line's capacitance. The line's own C V^2 and RC ladder
+    are the array model's (its write()). Valid for 2 <= rows <= 65536.
     """
 
     kind: ClassVar[str] = "decoder.driver"
@@ -300,14 +307,14 @@ class DecoderDriver(_ArrayPeripheral):
         tgs = 4 if self.variant == "pseudo" else 2
         logic = [Gate(tech, "nand", 2), Gate(tech)] if self.variant == "pseudo" else [Gate(tech)]
         control, _ = chain_block(logic, tgs * c_tg)
-        r_wl, c_wl = self._wl()
+        _, c_wl = self._wl()
         c_self = drain_cap(tech, tg.width_n + tg.width_p)
         r_tg = tg_resistance(tech, width_n)
-        t_line, _ = horowitz(r_tg * (c_self + c_wl) + r_wl * c_wl / 2, transconductance_beta(tech), math.inf)
+        t_line, _ = horowitz(r_tg * (c_self + c_wl), transconductance_beta(tech), math.inf)
         if self.variant == "pseudo":
-            charge = switching_energy(c_wl + c_self, tech.vdd) + switching_energy(c_wl + c_self, self._write_voltage)
+            charge = switching_energy(c_self, tech.vdd) + switching_energy(c_self, self._write_voltage)
         else:
-            charge = switching_energy(c_wl + c_self, self._write_voltage)
+            charge = switching_energy(c_self, self._write_voltage)
         toggles = 2 * switching_energy(tgs * c_tg, tech.vdd)  # old row off, new row on
         switches = Block(area=tgs * tg.geometry.area, leakage=tgs * tg.leakage, latency=t_line,
                          energy=charge + toggles)

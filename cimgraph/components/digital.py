@@ -159,10 +159,12 @@ def inverter_chain(tech: Technology, c_first: float, c_load: float, height: floa
 
 
 def chain_block(gates: list[Gate], c_load: float, ramp: float = math.inf, extra_tau: float = 0.0,
-                activity: float = 1.0) -> tuple[Block, float]:
+                activity: float = 1.0, uncounted: float = 0.0) -> tuple[Block, float]:
     """A chain of gates, each driving the next, the last ``c_load`` (plus a wire's ``extra_tau``).
 
-    Returns the Block (energy = ``activity`` charges of every node) and the output ramp.
+    Returns the Block (energy = ``activity`` charges of every node; the part ``uncounted`` of the
+    final load, e.g. an array line whose charge the array model counts, is left out) and the
+    output ramp.
     """
     area = leak = latency = energy = 0.0
     for i, gate in enumerate(gates):
@@ -172,7 +174,7 @@ def chain_block(gates: list[Gate], c_load: float, ramp: float = math.inf, extra_
         area += gate.geometry.area
         leak += gate.leakage
         latency += delay
-        energy += gate.energy(load, activity)
+        energy += gate.energy(load - uncounted if last else load, activity)
     return Block(area, leak, latency, energy), ramp
 
 

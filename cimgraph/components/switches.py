@@ -22,8 +22,7 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import positive, quantity
 from .base import Component, Cost
-from .circuit import (balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, pi_wire_delay,
-                      switching_energy)
+from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy
 from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
                       transconductance_beta)
 
@@ -152,12 +151,11 @@ class _SwitchMatrix(Component):
         tg, c_tg = tg_block(self.tech, self._tg_width())
         control, _ = chain_block(inverter_chain(self.tech, Gate(self.tech).c_in, 2 * c_tg), 2 * c_tg)
         register = dff(self.tech)
-        r_line, c_line = line_rc(self.tech, self.cell, cells, length, self.gate_line)
+        _, c_line = line_rc(self.tech, self.cell, cells, length, self.gate_line)
         r_tg = tg_resistance(self.tech, self._tg_width())
         c_self = 2 * drain_cap(self.tech, tg.width_n + tg.width_p)
-        tau = r_tg * c_self + pi_wire_delay(r_tg, r_line, c_line, 0.0)
-        t_line, _ = horowitz(tau, transconductance_beta(self.tech), math.inf)
-        charge = switching_energy(c_line + c_self, self.voltage)
+        t_line, _ = horowitz(r_tg * (c_self + c_line), transconductance_beta(self.tech), math.inf)
+        charge = switching_energy(c_self, self.voltage)  # the line's own C V^2 is the array's
         switches = Block(area=2 * tg.geometry.area, leakage=2 * tg.leakage, latency=t_line, energy=charge)
         return register.then(control).then(switches)
 
@@ -188,8 +186,9 @@ class _SwitchMatrix(Component):
 class BLSwitchMatrix(_SwitchMatrix):
     """BL switch matrix: per row, TGs connect the BL to the read voltage or ground as the input bit
     says (DNN+NeuroSim V2 sec. 5.4(1), Fig. 16a). TG width from the IR-drop rule with all cells of
-    the row on; drive() = one input bit-vector: all control DFFs clock, active BLs charge to
-    V_read through the TG and the line (pi model). Valid for any array size."""
+    the row on; drive() = one input bit-vector: all control DFFs clock, the active lines' TGs
+    switch and pass V_read (latency: the TG charging the line's capacitance). The line's own
+    C V^2 and RC ladder are counted once, by the array model. Valid for any array size."""
 
     kind: ClassVar[str] = "switch.bl"
     axis: ClassVar[str] = "rows"
