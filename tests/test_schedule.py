@@ -25,7 +25,7 @@ def vgg8(vgg8_mapping):
     return evaluate(vgg8_mapping)
 
 
-def conv(name, size=16, cin=32, cout=32):
+def conv(name, size=16, cin=8, cout=8):
     return Layer(name=name, kind="conv", in_channels=cin, out_channels=cout, kernel=3, stride=1, padding=1,
                  groups=1, input_size=(size, size), pool=1)
 
