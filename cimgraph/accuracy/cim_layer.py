@@ -60,6 +60,8 @@ class CimArray:
         states = states * present[None, :, :, None]
         self.slices, self.columns = levels.shape[0], levels.shape[-1]
         self.conductance = self._flat(states / self.unit)  # (G, R, S*C) in level units
+        self.whole_levels = bool(torch.equal(self.conductance, self.conductance.round()))
+        self.column_peak = float(self.conductance.sum(1).max())
         variance = None
         for effect in self.effects:
             extra = effect.read_variance(states, config)
@@ -104,7 +106,7 @@ class CimArray:
     def cycle_peak(self) -> float:
         """Largest partial sum one input cycle can put on a column of the programmed array."""
         digit = 2 ** min(self.config.dac_bits, self.config.input_bits) - 1
-        return float(self.conductance.sum(1).max()) * digit
+        return self.column_peak * digit
 
     def can_fold(self) -> bool:
         """Whether the input-cycle loop may be folded: the ADC cannot clip or round any cycle's sum.
@@ -157,23 +159,23 @@ class CimArray:
         cycles = -(-config.input_bits // dac)
         if fast and not observe and self.can_fold():
             digit_sets = [(gathered, 1.0, self._folded_square(gathered, cycles, dac), cycles)]
-            top = 2.0**config.input_bits - 1
-            adc = None
+            top, adc = 2.0**config.input_bits - 1, None
         else:
             digit_sets = [(self._digit(gathered, j, dac), 2.0 ** (j * dac), None, 1) for j in range(cycles)]
             top = 2.0**dac - 1
-        # exact float32 shift-add while the largest possible sum stays below 2^24
-        bound = top * float(self.conductance.sum(1).max()) * float(self.slice_weights.sum()) * self.group_count
-        wide = bound * 1.01 + 1 >= 2.0**24
-        acc = torch.zeros(n * positions, self.out_features, dtype=torch.float64, device=self.device)
+        # bfloat16 holds every integer up to 256: exact when every column sum is a whole number <= 256
+        exact_small = self.whole_levels and top * self.column_peak <= 256
+        operand = self.conductance.bfloat16() if exact_small else self.conductance
+        acc = torch.zeros(n * positions, self.columns, dtype=torch.float64, device=self.device)
         for digits, weight, squares, span in digit_sets:
-            psum = self._cycle(digits, squares, span, dac, adc, generator, observe, wide)
-            acc += weight * psum
+            acc += weight * self._cycle(digits, operand, squares, span, dac, adc, generator, observe)
+        o = self.out_features
+        acc = acc if config.reference == "none" else acc[:, :o] - acc[:, o:]
         if config.reference == "none":
             acc -= 2.0 ** (config.weight_bits - 1) * x.double().sum(1).reshape(-1, 1)
         if signed:
             acc -= offset * self.weight_sums.view(1, -1)
-        return acc.view(n, positions, self.out_features)
+        return acc.view(n, positions, o)
 
     @staticmethod
     def _digit(x: torch.Tensor, j: int, dac: int) -> torch.Tensor:
@@ -188,33 +190,31 @@ class CimArray:
             total += 4.0 ** (j * dac) * self._digit(x, j, dac) ** 2
         return total
 
-    def _cycle(self, digits, squares, span, dac, adc, generator, observe, wide) -> torch.Tensor:
-        """One input cycle (or the folded sum): psums -> noise -> ADC -> reference, shift-add."""
-        step = adc.step if isinstance(adc, LinearAdc) else 1.0
-        psum = torch.bmm(digits, self.conductance if step == 1.0 else self.conductance / step)
+    def _cycle(self, digits, operand, squares, span, dac, adc, generator, observe) -> torch.Tensor:
+        """One input cycle (or the folded sum): column sums -> noise -> ADC -> shift-add over slices
+        and subarrays. Returns (samples*positions, slices' columns incl. reference) in float64."""
+        psum = torch.bmm(digits.to(operand.dtype), operand).float()
         if self.read_variance is not None:
             squares = digits * digits if squares is None else squares
             sigma = torch.bmm(squares, self.read_variance).clamp_min_(0).sqrt_()
-            psum += sigma * torch.randn(psum.shape, generator=generator, device=psum.device) / step
+            psum += sigma * torch.randn(psum.shape, generator=generator, device=psum.device)
         if self.output_sigma > 0:
             scale = sum(4.0 ** (j * dac) for j in range(span)) ** 0.5
-            psum += (self.output_sigma * scale / step) * torch.randn(psum.shape, generator=generator,
-                                                                      device=psum.device)
+            psum += (self.output_sigma * scale) * torch.randn(psum.shape, generator=generator, device=psum.device)
         if observe:
             self.observed_peak = max(self.observed_peak, float(psum.max()))
             flat = psum.flatten()
             self.observed.append(flat[:: max(1, flat.numel() // SAMPLES_PER_BATCH)].double().cpu())
+        step = 1.0
         if isinstance(adc, LinearAdc):
+            step = adc.step
+            if step != 1.0:
+                psum.div_(step)
             adc.codes_of(psum)
         elif isinstance(adc, NonlinearAdc):
             psum = adc.convert(psum)
+        # sum over subarrays in float32 (exact while below 2^24), then weight the slices in float64
         g, m, _ = psum.shape
-        psum = psum.view(g, m, self.slices, self.columns)
-        o = self.out_features
-        if self.config.reference == "none":
-            data = psum
-        else:
-            data = psum[..., :o] - psum[..., o:]
-        if wide:
-            return torch.einsum("gmso,s->mo", data.double(), self.slice_weights * step)
-        return torch.einsum("gmso,s->mo", data, (self.slice_weights * step).float()).double()
+        total = psum.sum(0) if g * float(psum.abs().max()) < 2.0**24 else psum.double().sum(0)
+        total = total.view(m, self.slices, self.columns).double()
+        return torch.einsum("msc,s->mc", total, self.slice_weights * step)
