@@ -5,10 +5,11 @@ no date, text kept as text, element ids prefixed so that several figures share o
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -23,13 +24,24 @@ LEVELS = ("chip", "tile", "pe", "subarray")
 STYLE = {"svg.hashsalt": "cimgraph-report", "svg.fonttype": "none", "svg.id": None, "font.family": "DejaVu Sans",
          "font.size": 9.0, "axes.titlesize": 10.0, "axes.labelsize": 9.0, "xtick.labelsize": 8.0,
          "ytick.labelsize": 8.0, "legend.fontsize": 8.0, "axes.spines.top": False, "axes.spines.right": False}
-_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"),
-             (1e-12, "p"), (1e-15, "f"), (1e-18, "a"))
+_PREFIXES = ((12, "T"), (9, "G"), (6, "M"), (3, "k"), (0, ""), (-3, "m"), (-6, "µ"), (-9, "n"), (-12, "p"),
+             (-15, "f"), (-18, "a"))
 
 
 def style() -> Any:
     """A context manager applying the report style (use around figure creation and ``to_svg``)."""
     return matplotlib.rc_context(STYLE)
+
+
+def styled(function: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Draw ``function``'s figure under the report style, whatever the caller's rc settings."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with style():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def group_colors(groups: Sequence[str]) -> dict[str, str]:
@@ -47,14 +59,15 @@ def scale(values: Sequence[float], unit: str) -> tuple[float, str]:
     peak = max((abs(v) for v in values), default=0.0)
     if unit == "m^2":
         return (1e6, "mm²") if peak >= 1e-8 else (1e12, "µm²")
-    for factor, prefix in _PREFIXES:
-        if peak >= factor * 0.9995:
-            return 1.0 / factor, ("µ" if prefix == "u" else prefix) + unit
+    for exponent, prefix in _PREFIXES:
+        if peak >= 10.0 ** exponent * 0.9995:
+            return 10.0 ** -exponent, prefix + unit
     return 1.0, unit
 
 
 # -- the chip as nested boxes --------------------------------------------------------------------
 
+@styled
 def chip_figure(hierarchy: Mapping[str, Any], component_groups: Mapping[str, str], title: str = "") -> Figure:
     """The hierarchy Chip -> Tile -> PE -> SubArray as nested boxes with components and counts.
 
@@ -163,6 +176,7 @@ def _draw_array(ax: Any, node: Mapping[str, Any], x: float, y: float, w: float, 
 
 # -- floorplan ----------------------------------------------------------------------------------
 
+@styled
 def floorplan_figure(tiles: Sequence[Any], chip_tiles: int) -> Figure:
     """Tiles of the chip on a square grid, coloured by the layer each holds, with a legend."""
     n = max(len(tiles), 1)
@@ -202,6 +216,7 @@ def floorplan_figure(tiles: Sequence[Any], chip_tiles: int) -> Figure:
 
 # -- breakdowns ---------------------------------------------------------------------------------
 
+@styled
 def area_figure(area_by_group: Mapping[str, float]) -> Figure:
     """Chip area by component group (horizontal bars with shares)."""
     groups = list(area_by_group)
@@ -222,6 +237,7 @@ def area_figure(area_by_group: Mapping[str, float]) -> Figure:
     return fig
 
 
+@styled
 def stacked_layers_figure(names: Sequence[str], by_group: Mapping[str, Sequence[float]], unit: str,
                           title: str) -> Figure:
     """Per-layer values stacked by group (latency in s or energy in J)."""
@@ -244,6 +260,7 @@ def stacked_layers_figure(names: Sequence[str], by_group: Mapping[str, Sequence[
     return fig
 
 
+@styled
 def efficiency_figure(efficiency: Mapping[str, float]) -> Figure:
     """Throughput and energy efficiency achieved on the network next to the compute-only peak."""
     fig = Figure(figsize=(7.0, 2.8))
@@ -259,6 +276,7 @@ def efficiency_figure(efficiency: Mapping[str, float]) -> Figure:
     return fig
 
 
+@styled
 def compare_figure(labels: Sequence[str], a: Mapping[str, float], b: Mapping[str, float], unit: str,
                    title: str) -> Figure:
     """Two designs' values by group side by side (grouped horizontal bars)."""

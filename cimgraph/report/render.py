@@ -82,19 +82,17 @@ def _common() -> dict[str, Any]:
 
 def report_figures(data: ReportData, prefix: str = "fig") -> dict[str, Markup]:
     """The report's figures as inline SVG, keyed by name."""
-    with figures.style():
-        made = {
-            "chip": figures.chip_figure(data.hierarchy, data.component_groups, title=f"{data.chip} ({data.technology}, "
-                                        f"{data.cell})"),
-            "floorplan": figures.floorplan_figure(data.floorplan, data.chip_tiles),
-            "area": figures.area_figure(data.area_by_group),
-            "latency": figures.stacked_layers_figure(data.layer_names, data.layer_latency, "s",
-                                                     "Latency per layer by group"),
-            "energy": figures.stacked_layers_figure(data.layer_names, data.layer_energy, "J",
-                                                    "Dynamic energy per layer by group"),
-            "efficiency": figures.efficiency_figure(data.efficiency),
-        }
-        return {name: Markup(figures.to_svg(fig, f"{prefix}-{name}")) for name, fig in made.items()}
+    made = {
+        "chip": figures.chip_figure(data.hierarchy, data.component_groups,
+                                    title=f"{data.chip} ({data.technology}, {data.cell})"),
+        "floorplan": figures.floorplan_figure(data.floorplan, data.chip_tiles),
+        "area": figures.area_figure(data.area_by_group),
+        "latency": figures.stacked_layers_figure(data.layer_names, data.layer_latency, "s", "Latency per layer by group"),
+        "energy": figures.stacked_layers_figure(data.layer_names, data.layer_energy, "J",
+                                                "Dynamic energy per layer by group"),
+        "efficiency": figures.efficiency_figure(data.efficiency),
+    }
+    return {name: Markup(figures.to_svg(fig, f"{prefix}-{name}")) for name, fig in made.items()}
 
 
 def render_html(data: ReportData) -> str:
@@ -182,15 +180,13 @@ def render_comparison(results: Sequence[Any], path: str | os.PathLike | None = N
     da, db = build_report(a, pm=pm), build_report(b, pm=pm)
     groups = tuple(dict.fromkeys([*da.groups, *db.groups]))
     labels = (a.chip, b.chip) if a.chip != b.chip else (f"{a.chip} (a)", f"{b.chip} (b)")
-    with figures.style():
-        made = {
-            "area": figures.compare_figure(labels, da.area_by_group, db.area_by_group, "m^2", "Area by group"),
-            "latency": figures.compare_figure(labels, da.latency_by_group, db.latency_by_group, "s",
-                                              "Latency by group (sum over layers)"),
-            "energy": figures.compare_figure(labels, da.energy_by_group, db.energy_by_group, "J",
-                                             "Dynamic energy by group"),
-        }
-        figs = {name: Markup(figures.to_svg(fig, f"cmp-{name}")) for name, fig in made.items()}
+    made = {
+        "area": figures.compare_figure(labels, da.area_by_group, db.area_by_group, "m^2", "Area by group"),
+        "latency": figures.compare_figure(labels, da.latency_by_group, db.latency_by_group, "s",
+                                          "Latency by group (sum over layers)"),
+        "energy": figures.compare_figure(labels, da.energy_by_group, db.energy_by_group, "J", "Dynamic energy by group"),
+    }
+    figs = {name: Markup(figures.to_svg(fig, f"cmp-{name}")) for name, fig in made.items()}
     template = environment().get_template("compare.html.j2")
     text = template.render(a=da, b=db, labels=labels, tables=comparison_tables(a, b, groups), figs=figs,
                            figs_a=report_figures(da, "a"), figs_b=report_figures(db, "b"),
