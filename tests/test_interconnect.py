@@ -151,3 +151,13 @@ def test_bad_fields_are_rejected(kw):
 def test_activity_above_one_is_an_error():
     with pytest.raises(CimgraphError, match="activity"):
         htree(activity=1.5)
+
+
+def test_area_is_the_repeaters():
+    t = tech()
+    run = wire_run(t, 1e-3, "global", 0.1, 0.5)
+    design = circuit.repeated_wire(t, "global", 0.1)
+    n = math.ceil(1e-3 / design.segment_length - 1e-9)
+    size = driver_size(t, t.wire_global.r * 1e-3 / n, t.wire_global.c * 1e-3 / n, 0.1)
+    w_n = size * circuit.min_width(t)
+    assert run.area == pytest.approx(n * circuit.gate_area(t, "inv", 1, w_n, circuit.balanced_pmos_width(t, w_n)).area)

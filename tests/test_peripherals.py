@@ -335,3 +335,13 @@ def test_array_peripheral_without_cell_or_size_is_an_error():
         RowDecoder(tech()).area()
     sized = RowDecoder(tech(), array_width=20e-6, array_height=20e-6)
     assert ok(sized.area())
+
+
+def test_wl_switch_matrix_drives_wl_and_bl_together():
+    t, c = tech(), cell("rram.1t1r")
+    wl = WLSwitchMatrix(t, cell=c)
+    bl = BLSwitchMatrix(t, cell=c)
+    (gate_w, gate_v, _), (data_w, data_v, _) = wl.pairs()
+    assert gate_w == circuit.min_width(t) and gate_v == t.vdd
+    assert data_w == pytest.approx(bl._tg_width()) and data_v == c.read_voltage
+    assert wl.area() > bl.area()

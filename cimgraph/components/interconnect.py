@@ -55,8 +55,8 @@ def wire_run(tech: Technology, length: float, layer: str, delay_tolerance: float
     Repeater spacing from :func:`repeated_wire` (eq. 4.1 with the tolerance): n = max(1,
     ceil(L / spacing)) equal segments, each a repeater sized by :func:`driver_size` driving its
     wire segment (pi model) and the next repeater; Horowitz delay per segment. Energy:
-    ``activity`` x the segment capacitances x Vdd^2. Area: the larger of the wire's track
-    (pitch x L) and the repeaters' cells (the wire routes over them); leakage: the repeaters.
+    ``activity`` x the segment capacitances x Vdd^2. Area and leakage: the repeaters (the wire
+    runs on the metal layer above, as in NeuroSim HTree.cpp and :class:`RepeatedWire`).
     """
     if length <= 0:
         return Block()
@@ -74,7 +74,7 @@ def wire_run(tech: Technology, length: float, layer: str, delay_tolerance: float
     t_seg, _ = horowitz(tau, transconductance_beta(tech), math.inf)
     repeaters = n * gate_area(tech, "inv", 1, w_n, w_p).area
     return Block(
-        area=max(wire.pitch * length, repeaters),
+        area=repeaters,
         leakage=n * leakage_power(tech, w_n, w_p),
         latency=n * t_seg,
         energy=n * switching_energy(c_self + wire.c * seg + c_in, tech.vdd, activity),

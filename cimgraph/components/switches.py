@@ -133,36 +133,52 @@ class _SwitchMatrix(Component):
             return width, height, self.columns
         return height, width, self.rows
 
-    @property
-    def voltage(self) -> float:
-        """Voltage the switches pass onto an active line."""
-        if self.gate_line or self.cell is None:
-            return self.tech.vdd
-        return self.cell.read_voltage
+    def pairs(self) -> list[tuple[float, float, float]]:
+        """The TG pairs of one line's switch: (NMOS width, voltage passed, capacitance driven).
+
+        A data line (BL / SL) passes V_read through a pair sized by the IR-drop rule; a gate line
+        (WL) passes Vdd through a minimum pair (no DC current) and, as the new switch matrix of
+        pseudo-crossbar / FeFET arrays (Fig. 18b), also drives the row's BL through a second,
+        IR-sized pair.
+        """
+        length, _, cells = self._dims()
+        v_read = self.cell.read_voltage if self.cell is not None else self.tech.vdd
+        data_width = tg_width(self.tech, line_current(self.tech, self.cell, cells, v_read), v_read, self.ir_drop)
+        data = (data_width, v_read, line_rc(self.tech, self.cell, cells, length, gate_line=False)[1])
+        if not self.gate_line:
+            return [data]
+        gate = (min_width(self.tech), self.tech.vdd, line_rc(self.tech, self.cell, cells, length, gate_line=True)[1])
+        return [gate, data]
 
     def _tg_width(self) -> float:
-        _, _, cells = self._dims()
-        return tg_width(self.tech, line_current(self.tech, self.cell, cells, self.voltage), self.voltage,
-                        self.ir_drop)
+        """Width of the widest TG of a line's switch (m)."""
+        return max(width for width, _, _ in self.pairs())
+
+    def _parts(self) -> tuple[Block, float]:
+        """One line's switch (control DFF, control chain, TG pairs) and its cell width in a row."""
+        register = dff(self.tech)
+        control = Block()
+        width = dff_width(self.tech)
+        switches = Block()
+        for tg_n, voltage, c_line in self.pairs():
+            tg, c_tg = tg_block(self.tech, tg_n)
+            chain = inverter_chain(self.tech, Gate(self.tech).c_in, 2 * c_tg)
+            block, _ = chain_block(chain, 2 * c_tg)
+            control = control.beside(block)
+            c_self = 2 * drain_cap(self.tech, tg.width_n + tg.width_p)
+            t_line, _ = horowitz(tg_resistance(self.tech, tg_n) * (c_self + c_line), transconductance_beta(self.tech),
+                                 math.inf)
+            # the line's own C V^2 is the array's; the TG drains are the switch's
+            switches = switches.beside(Block(2 * tg.geometry.area, 2 * tg.leakage, t_line,
+                                             switching_energy(c_self, voltage)))
+            width += sum(g.width for g in chain) + 2 * tg.width
+        return register.then(control).then(switches), width
 
     def _line(self) -> Block:
-        """One line's switch: control DFF, control inverter, two TGs (to V or to ground)."""
-        length, _, cells = self._dims()
-        tg, c_tg = tg_block(self.tech, self._tg_width())
-        control, _ = chain_block(inverter_chain(self.tech, Gate(self.tech).c_in, 2 * c_tg), 2 * c_tg)
-        register = dff(self.tech)
-        _, c_line = line_rc(self.tech, self.cell, cells, length, self.gate_line)
-        r_tg = tg_resistance(self.tech, self._tg_width())
-        c_self = 2 * drain_cap(self.tech, tg.width_n + tg.width_p)
-        t_line, _ = horowitz(r_tg * (c_self + c_line), transconductance_beta(self.tech), math.inf)
-        charge = switching_energy(c_self, self.voltage)  # the line's own C V^2 is the array's
-        switches = Block(area=2 * tg.geometry.area, leakage=2 * tg.leakage, latency=t_line, energy=charge)
-        return register.then(control).then(switches)
+        return self._parts()[0]
 
     def _line_width(self) -> float:
-        tg, c_tg = tg_block(self.tech, self._tg_width())
-        control = inverter_chain(self.tech, Gate(self.tech).c_in, 2 * c_tg)
-        return dff_width(self.tech) + sum(g.width for g in control) + 2 * tg.width
+        return self._parts()[1]
 
     def area(self) -> float:
         _, span, _ = self._dims()
@@ -205,9 +221,10 @@ class SLSwitchMatrix(_SwitchMatrix):
 
 @attrs.frozen
 class WLSwitchMatrix(_SwitchMatrix):
-    """WL switch matrix for pseudo-crossbar / FeFET arrays: per row, TGs drive the access gates to
-    Vdd or ground (DNN+NeuroSim V2 sec. 5.4(4), Fig. 18b). The WL carries no DC current, so the TG
-    is minimum size unless the IR rule needs more; the line load is the access gates."""
+    """WL (new) switch matrix for pseudo-crossbar / FeFET arrays (DNN+NeuroSim V2 sec. 5.4(4),
+    Fig. 18b; NewSwitchMatrix.cpp): per row one input bit controls a minimum TG pair driving the
+    WL (access gates) to Vdd or ground and a second pair, sized by the IR-drop rule, driving the
+    row's BL to V_read or ground, so no separate BL switch matrix is needed."""
 
     kind: ClassVar[str] = "switch.wl"
     axis: ClassVar[str] = "rows"
