@@ -10,6 +10,7 @@ used in CACTI/NVSim/NeuroSim.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -90,6 +91,7 @@ def _region(width: float, max_width: float, transistors: int, feature: float) ->
     return (transistors * folds + 1) * pitch, min(width, max_width)
 
 
+@functools.lru_cache(maxsize=65536)
 def gate_area(tech: Technology, kind: str, inputs: int, width_n: float, width_p: float,
               height: float | None = None) -> GateGeometry:
     """Standard-cell area of an INV / NAND / NOR gate with transistor folding.
@@ -100,6 +102,7 @@ def gate_area(tech: Technology, kind: str, inputs: int, width_n: float, width_p:
     ceil(W / W_max) fingers. Each row of ``inputs x folds`` gates with shared diffusion is
     (n + 1) x (poly width + gate-poly gap) wide; the cell width is the wider of the two rows.
     Valid for planar CMOS; ``inputs`` counts the series/parallel devices of NAND/NOR.
+    Memoised: a pure function of hashable arguments (the same inputs always give the same result).
     """
     if kind not in GATE_KINDS:
         raise CimgraphError(f"gate_area: kind must be one of {', '.join(GATE_KINDS)}, got {kind!r}")
@@ -221,6 +224,7 @@ def _repeater_costs(tech: Technology, r_w: float, c_w: float, size: np.ndarray, 
     return segment / length, cap
 
 
+@functools.lru_cache(maxsize=4096)
 def repeated_wire(tech: Technology, layer: str = "global", delay_tolerance: float = 0.0) -> RepeatedWire:
     """Optimally repeated wire on ``layer`` ("global" | "local"), DNN+NeuroSim V2 manual sec. 4.1.
 
@@ -230,6 +234,7 @@ def repeated_wire(tech: Technology, layer: str = "global", delay_tolerance: floa
     With ``delay_tolerance`` t > 0 (NeuroSim globalBusDelayTolerance) the repeaters are shrunk and
     segments lengthened to the design of least energy per metre whose delay is at most (1 + t) x the
     minimum (searched on a log grid). Valid for RC-dominated wires (no inductance).
+    Memoised: a pure function of hashable arguments.
     """
     if layer not in ("global", "local"):
         raise CimgraphError(f"repeated_wire: layer must be 'global' or 'local', got {layer!r}")

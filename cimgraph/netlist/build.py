@@ -26,6 +26,10 @@ class BuiltComponent:
     model: Any
     plugin: str
     version: str
+    area: float = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "area", float(self.model.area()))  # computed once per build
 
 
 @attrs.frozen
@@ -145,7 +149,7 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
         order = list(lspec.components)
         comps.sort(key=lambda c: order.index(c.name))
         context["psum_bits"] = level_ctx["psum_bits"]
-        own = sum(c.model.area() * c.spec.count for c in comps) + (array.model.area() if array else 0.0)
+        own = sum(c.area * c.spec.count for c in comps) + (array.area if array else 0.0)
         unit_area = own + child_area * child_count
         count = lspec.count if lspec.count is not None else AUTO_PLACEHOLDER
         built[level] = BuiltLevel(level, count, lspec.count is None, tuple(comps), array, unit_area,

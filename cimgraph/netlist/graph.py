@@ -43,14 +43,15 @@ class ChipGraph:
             g.add_node(path, level=level, count=built.count, auto=built.auto,
                        model=array.model if array else None, kind=array.spec.kind if array else None,
                        plugin=array.plugin if array else None, version=array.version if array else None,
-                       unit_area=built.unit_area)
+                       unit_area=built.unit_area, model_area=array.area if array else 0.0)
             if level != "chip":
                 parent = path.rsplit("/", 1)[0]
                 g.add_edge(parent, path, key="contains")
             for comp in built.components:
                 node = f"{path}/{comp.name}"
                 g.add_node(node, level="component", parent_level=level, count=comp.spec.count, model=comp.model,
-                           kind=comp.spec.kind, plugin=comp.plugin, version=comp.version, unit_area=comp.model.area())
+                           kind=comp.spec.kind, plugin=comp.plugin, version=comp.version, unit_area=comp.area,
+                           model_area=comp.area)
                 g.add_edge(path, node, key="contains")
         for level, child in CHILD_KEYS.items():
             for comp in self.levels[level].components:

@@ -122,7 +122,7 @@ def _component_results(chip: Any) -> tuple[ComponentResult, ...]:
         out.append(ComponentResult(
             path=path, kind=data["kind"], group=_group(model), plugin=data["plugin"] or "", version=data["version"] or "",
             source=type(model).source, count=int(data["count"]), instances=int(instances),
-            area=float(model.area() * instances), leakage=float(model.leakage() * instances)))
+            area=float(data["model_area"] * instances), leakage=float(model.leakage() * instances)))
     return tuple(out)
 
 
