@@ -36,6 +36,12 @@ def _fraction(where: str, name: str, value: float) -> float:
     return float(value)
 
 
+def _duration(where: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+        raise CimgraphError(f"{where}: pulse must be a duration in (0, 1) s, got {value!r}")
+    return float(value)
+
+
 def _line(tech: Technology, cells: int, pitch: float, cap_per_cell: float) -> tuple[float, float]:
     """Total capacitance (F) and step-input 50 % delay (s) of a line across ``cells`` cells.
 
@@ -155,7 +161,7 @@ class _ResistiveArray(_Array):
         return 1.0 / (1.0 / g + self._access_resistance())
 
     def _mac(self, in_lines: int, in_pitch: float, out_lines: int, out_pitch: float, out_dummy: int,
-             input_activity: float, weight_density: float) -> Cost:
+             input_activity: float, weight_density: float, pulse: float | None = None) -> Cost:
         """One input bit-cycle with ``in_lines`` input lines (each across ``out_lines + out_dummy``
         cells at pitch ``in_pitch``) and output lines across ``in_lines`` cells at ``out_pitch``."""
         tech, cell = self.tech, self.cell
@@ -168,19 +174,24 @@ class _ResistiveArray(_Array):
         g_data, g_dummy = self.conductance(weight_density), self.conductance(0.5)
         g_column = active * g_data
         t_out = circuit.horowitz(c_out / g_column, 0.0, math.inf)[0] if g_column > 0 else 0.0
-        latency = max(d_in, d_gate if has_gate else 0.0) + d_out + t_out + cell.read_pulse
+        pulse = cell.read_pulse if pulse is None else _duration(self.kind, pulse)
+        latency = max(d_in, d_gate if has_gate else 0.0) + d_out + t_out + pulse
         v = cell.read_voltage
         energy = (circuit.switching_energy(c_in, v, active)
                   + (circuit.switching_energy(c_gate, self._gate_voltage(), active) if has_gate else 0.0)
                   + circuit.switching_energy(c_out, v, cells_per_line)
-                  + v * v * active * (out_lines * g_data + out_dummy * g_dummy) * cell.read_pulse)
+                  + v * v * active * (out_lines * g_data + out_dummy * g_dummy) * pulse)
         return Cost(latency, energy)
 
-    def read(self, input_activity: float = 0.5, weight_density: float = 0.5) -> Cost:
-        """One input bit-cycle on the rows (parallel: all rows; sequential: one row)."""
+    def read(self, input_activity: float = 0.5, weight_density: float = 0.5, pulse: float | None = None) -> Cost:
+        """One input bit-cycle on the rows (parallel: all rows; sequential: one row).
+
+        ``pulse``: how long the input stays applied and the cells conduct (s); the scheduler passes
+        the sense window (the column mux stepping the shared ADC through its columns); default the
+        cell's read pulse."""
         a = _fraction(self.kind, "input_activity", input_activity)
         w = _fraction(self.kind, "weight_density", weight_density)
-        return self._mac(self.rows, self.cell_width, self.columns, self.cell_height, self.dummy_columns, a, w)
+        return self._mac(self.rows, self.cell_width, self.columns, self.cell_height, self.dummy_columns, a, w, pulse)
 
     def read_transposed(self, input_activity: float = 0.5, weight_density: float = 0.5) -> Cost:
         """Transposed read (backpropagation, seed 001 sec. 5.2): inputs on the columns through the

@@ -20,6 +20,7 @@ import numpy as np
 from ..netlist.graph import LEVEL_PATHS
 
 PER_CONVERSION_ROLES = ("adc", "mux", "shiftadd", "sense", "precharge")
+SENSING_ROLES = ("adc", "mux", "sense")  # the analog path a column's current flows through while sensed
 LEVEL_ORDER = ("chip", "tile", "pe", "subarray")
 
 
@@ -92,6 +93,22 @@ def _share(chip: Any) -> int:
     return 1
 
 
+def per_conversion(kind: str) -> bool:
+    """Components that act once per ADC conversion step (``share`` times per bit-cycle)."""
+    return kind.split(".")[0] in PER_CONVERSION_ROLES or kind == "decoder.mux"
+
+
+def sense_window(chip: Any) -> float:
+    """Time one input bit stays applied while the shared read-out senses its columns in turn:
+    ``share`` x (column mux + ADC / sense amplifier latency), seed 001 sec. 5.4(5)-(6). The
+    digital shift-add that follows each conversion does not need the cells to conduct."""
+    step = 0.0
+    for comp in chip.levels["subarray"].components:
+        if comp.spec.kind.split(".")[0] in SENSING_ROLES:
+            step += getattr(comp.model, type(comp.model).actions()[0])().latency
+    return _share(chip) * step
+
+
 def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     """Every (node, action) with its per-layer counts and parallel instances."""
     chip = mapping.chip
@@ -114,7 +131,7 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
         for comp in chip.levels[level].components:
             path, model, role = f"{parent_path}/{comp.name}", comp.model, comp.spec.kind.split(".")[0]
             n = comp.spec.count
-            if role in PER_CONVERSION_ROLES or comp.spec.kind == "decoder.mux":
+            if per_conversion(comp.spec.kind):
                 add(path, type(model).actions()[0], bit_cycles * share, level)
             elif role in ("switch", "decoder", "register"):
                 add(path, type(model).actions()[0], bit_cycles, level, activity=(role == "switch"))

@@ -11,6 +11,7 @@ and some vector arithmetic. Schedules (seed 001 sec. 4.4):
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import attrs
@@ -19,7 +20,7 @@ import numpy as np
 from ..components.base import GROUPS
 from ..errors import CimgraphError
 from .activity import Activity
-from .counts import action_counts, layer_work
+from .counts import action_counts, layer_work, sense_window
 from .result import ComponentResult, LayerResult, Result
 
 COMPUTE_GROUPS = ("array", "adc", "accumulation")
@@ -46,13 +47,17 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
 
     latency_by_node: dict[str, np.ndarray] = {}
     energy_by_node: dict[str, np.ndarray] = {}
+    window = sense_window(chip)
     for ac in action_counts(mapping, work):
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
         if ac.activity_dependent:
-            costs = [method(input_activity=float(a), **_weight_kw(ac.action, d))
+            extra = _read_kwargs(method, ac.action, window)
+            costs = [method(input_activity=float(a), **_weight_kw(ac.action, d), **extra)
                      for a, d in zip(activity.input, activity.weight)]
-            lat = np.array([c.latency for c in costs])
+            # the cells conduct through the sense window, whose time is booked to the ADC and mux
+            booked = extra.get("pulse", 0.0)
+            lat = np.array([c.latency - booked for c in costs])
             en = np.array([c.energy for c in costs])
         else:
             cost = method()
@@ -107,6 +112,13 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         energy_by_group={g: float(v.sum()) for g, v in en_group.items()},
         netlist=chip.to_dict(),
     )
+
+
+def _read_kwargs(method: Any, action: str, window: float) -> dict[str, float]:
+    """Pass the sense window as the conduction time to array reads that take one (``pulse``)."""
+    if action != "read" or window <= 0:
+        return {}
+    return {"pulse": window} if "pulse" in inspect.signature(method).parameters else {}
 
 
 def _weight_kw(action: str, density: float) -> dict[str, float]:
