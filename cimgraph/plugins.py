@@ -65,17 +65,19 @@ def get_plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
             pm.register(module, name=name)
     if entry_points:
         for ep in importlib.metadata.entry_points(group="cimgraph"):
-            if pm.has_plugin(ep.name):
+            # plugins are named by the package that provides them (e.g. cimgraph-sar-adc)
+            name = ep.dist.name if getattr(ep, "dist", None) is not None else ep.name
+            if pm.has_plugin(name):
                 continue
             try:
                 plugin = ep.load()
             except Exception as exc:
-                failures.append((ep.name, f"failed to import {ep.value}: {type(exc).__name__}: {exc}"))
+                failures.append((name, f"failed to import {ep.value}: {type(exc).__name__}: {exc}"))
                 continue
             try:
-                pm.register(plugin, name=ep.name)
+                pm.register(plugin, name=name)
             except Exception as exc:
-                failures.append((ep.name, f"failed to register: {type(exc).__name__}: {exc}"))
+                failures.append((name, f"failed to register: {type(exc).__name__}: {exc}"))
     pm.check_pending()
     pm.cimgraph_failures = failures  # type: ignore[attr-defined]
     return pm

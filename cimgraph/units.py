@@ -80,12 +80,12 @@ _DISPLAY_PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
 def format_si(value: float, unit: str = "", digits: int = 3) -> str:
     """Format an SI value with an engineering prefix: ``format_si(2.2e-8, "m") == "22 nm"``.
 
-    Areas are shown in um^2 (the unit researchers read chip blocks in) or mm^2 above 1e-6 m^2.
+    Areas are shown in um^2 (the unit researchers read chip blocks in), or mm^2 from 0.01 mm^2.
     """
     if value is None:
         return "-"
     if unit == "m^2":
-        if abs(value) >= 1e-6:
+        if abs(value) >= 1e-8:
             return f"{_sig(value / 1e-6, digits)} mm^2"
         return f"{_sig(value / 1e-12, digits)} um^2"
     if value == 0 or not math.isfinite(value):
@@ -100,6 +100,9 @@ def format_si(value: float, unit: str = "", digits: int = 3) -> str:
 
 
 def _sig(x: float, digits: int) -> str:
+    """``digits`` significant digits, never in exponent notation for numbers below 10^15."""
+    if abs(x) >= 10**digits:
+        return f"{x:.0f}"
     return f"{x:.{digits}g}"
 
 

@@ -33,3 +33,10 @@ def test_format_si():
     assert format_si(4.8e-5, "m^2") == "48 mm^2"
     assert format_si(0.0, "J") == "0 J"
     assert format_si(1.31239e-4, "W") == "131 uW"
+
+
+def test_format_si_never_exponent_for_areas():
+    assert format_si(8e-7, "m^2") == "0.8 mm^2"
+    assert format_si(1.84e-10, "m^2") == "184 um^2"
+    assert format_si(9.999e-9, "m^2") == "9999 um^2"
+    assert format_si(1.5e4, "") == "15000"
