@@ -106,7 +106,7 @@ def test_report_data_tables_and_floorplan():
 def test_cell_formatting_and_sort_keys():
     assert cell(2.2e-8, "m") == ("22 nm", repr(2.2e-8))
     assert cell(0.5, "%")[0] == "50.0 %"
-    assert cell(8e-7, "m^2")[0] == "800000 um^2"
+    assert cell(8e-7, "m^2")[0] == "0.8 mm^2"
     assert cell(3.2e-6, "m^2")[0] == "3.2 mm^2"
     assert cell(25.0, "TOPS/W")[0] == "25 TOPS/W"
     assert cell(100000.0, "FPS")[0] == "100,000 FPS"

@@ -101,11 +101,14 @@ def per_conversion(kind: str) -> bool:
 def sense_window(chip: Any) -> float:
     """Time one input bit stays applied while the shared read-out senses its columns in turn:
     ``share`` x (column mux + ADC / sense amplifier latency), seed 001 sec. 5.4(5)-(6). The
-    digital shift-add that follows each conversion does not need the cells to conduct."""
+    digital shift-add that follows each conversion does not need the cells to conduct; an ADC
+    that samples and holds (``sense_time()``, e.g. SAR) needs them only while it samples."""
     step = 0.0
     for comp in chip.levels["subarray"].components:
         if comp.spec.kind.split(".")[0] in SENSING_ROLES:
-            step += getattr(comp.model, type(comp.model).actions()[0])().latency
+            model = comp.model
+            sense_time = getattr(model, "sense_time", None)  # e.g. a SAR ADC holds a sample
+            step += sense_time() if callable(sense_time) else getattr(model, type(model).actions()[0])().latency
     return _share(chip) * step
 
 

@@ -28,10 +28,10 @@ def test_entry_point_registers_cell_and_array_kind():
     names = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="cimgraph")}
     assert names.get("nvcap") == "cimgraph_nvcap"
     entry = REGISTRY.components["array.nvcap"]
-    assert entry.value is NvCapArray and entry.plugin == "nvcap"
+    assert entry.value is NvCapArray and entry.plugin == "cimgraph-nvcap"
     assert entry.version == importlib.metadata.version("cimgraph-nvcap")
     cell_entry = REGISTRY.memory_cells["nvcap.crossbar"]
-    assert cell_entry.plugin == "nvcap"
+    assert cell_entry.plugin == "cimgraph-nvcap"
     assert NvCapArray.role() == "array" and set(NvCapArray.actions()) == {"read", "write"}
 
 

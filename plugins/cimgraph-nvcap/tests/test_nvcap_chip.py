@@ -22,8 +22,8 @@ def test_nvcap_chip_evaluates_with_the_plugins_models(results):
     r = results["nvcap"]
     assert r.cell == "nvcap.crossbar"
     kinds = {c.kind: c for c in r.components}
-    assert kinds["array.nvcap"].plugin == "nvcap" and "Luo" in kinds["array.nvcap"].source
-    assert kinds["adc.sar"].plugin == "sar_adc"
+    assert kinds["array.nvcap"].plugin == "cimgraph-nvcap" and "Luo" in kinds["array.nvcap"].source
+    assert kinds["adc.sar"].plugin == "cimgraph-sar-adc"
     assert r.energy > 0 and r.latency > 0 and r.area > 0 and r.tops_per_w > 0
     assert all(layer.energy_by_group["array"] > 0 for layer in r.layers)
 

@@ -65,4 +65,4 @@ def test_flash_is_faster_and_sar_latency_grows_with_bits(sweep):
 
 def test_the_chip_records_the_plugin_that_modelled_the_adc(sweep):
     comp = next(c for c in sweep["adc.sar"][0].components if c.kind == "adc.sar")
-    assert comp.plugin == "sar_adc" and "Liu" in comp.source
+    assert comp.plugin == "cimgraph-sar-adc" and "Liu" in comp.source

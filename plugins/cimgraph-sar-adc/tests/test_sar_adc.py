@@ -31,9 +31,9 @@ def test_entry_point_registers_adc_sar_with_package_version():
     assert names.get("sar_adc") == "cimgraph_sar_adc"
     entry = REGISTRY.components["adc.sar"]
     assert entry.value is SarADC
-    assert entry.plugin == "sar_adc"
+    assert entry.plugin == "cimgraph-sar-adc"
     assert entry.version == importlib.metadata.version("cimgraph-sar-adc")
-    assert "cimgraph_register_components" in REGISTRY.plugin_hooks["sar_adc"]
+    assert "cimgraph_register_components" in REGISTRY.plugin_hooks["cimgraph-sar-adc"]
     assert SarADC.role() == "adc" and SarADC.actions() == ("convert",)
 
 

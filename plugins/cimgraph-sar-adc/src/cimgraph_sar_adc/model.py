@@ -249,6 +249,11 @@ class SarADC(Component):
         return self.adcs * (switches + comparator + logic)
 
     # -- the adc role's action ---------------------------------------------------------------
+    def sense_time(self) -> float:
+        """How long the column signal must be present per conversion (s): the sampling phase only;
+        the bit cycles then work on the held charge (track-and-hold on the DAC array)."""
+        return self._settle_time()
+
     def convert(self) -> Cost:
         """Every ADC of the bank converts once."""
         return Cost(self.conversion_time(), self.adcs * self.conversion_energy())
