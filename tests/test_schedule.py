@@ -138,3 +138,40 @@ def test_cli_run_writes_json_and_csv(tmp_path, capsys):
 def test_cli_run_bad_network_exit_2(capsys):
     assert main(["run", RRAM, "--network", "vgg9"]) == 2
     assert "vgg8" in capsys.readouterr().err
+
+
+def test_sense_window_and_array_energy_hand_count():
+    """Array energy of one layer = bit-cycles x read(pulse = share x (mux + ADC latency)) energy."""
+    from cimgraph.schedule.counts import sense_window
+
+    chip = cimgraph.load_netlist(tiny_netlist())
+    layer = conv("a")
+    mapping = cimgraph.map_network(chip, Network("one", (layer,)))
+    chip = mapping.chip
+    adc, mux = chip.find("adc"), chip.find("mux")
+    window = sense_window(chip)
+    assert window == pytest.approx(adc.share * (adc.convert().latency + mux.select().latency))
+    placement = mapping.layers[0]
+    bit_cycles = placement.row_blocks * placement.column_blocks * layer.input_vectors * chip.spec.precision.input
+    expected = bit_cycles * chip.subarray.read(input_activity=0.5, weight_density=0.5, pulse=window).energy
+    result = evaluate(mapping)
+    assert result.layers[0].energy_by_component["chip/tile/pe/subarray"] == pytest.approx(expected, rel=1e-12)
+    expected_adc = bit_cycles * adc.share * adc.convert().energy
+    assert result.layers[0].energy_by_component["chip/tile/pe/subarray/adc"] == pytest.approx(expected_adc, rel=1e-12)
+
+
+def test_activity_measured_from_torch_traces():
+    import torch
+    from cimgraph.schedule.activity import from_torch
+    from cimgraph.workload import from_torch as import_torch
+    from cimgraph.workload.torch_models import VGG8
+
+    torch.manual_seed(0)
+    model = VGG8()
+    mapping = cimgraph.map_network(cimgraph.load_netlist(RRAM), import_torch(model, (1, 3, 32, 32)))
+    sparse = from_torch(model, torch.rand(2, 3, 32, 32) * (torch.rand(2, 3, 32, 32) > 0.8), mapping)
+    dense = from_torch(model, torch.rand(2, 3, 32, 32), mapping)
+    assert sparse.input.shape == (8,) and np.all((0 <= sparse.input) & (sparse.input <= 1))
+    assert np.all((0 < dense.weight) & (dense.weight < 1))
+    assert sparse.input[0] < dense.input[0]
+    assert evaluate(mapping, activity=sparse).dynamic_energy < evaluate(mapping, activity=dense).dynamic_energy
