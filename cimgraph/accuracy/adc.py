@@ -67,8 +67,8 @@ def linear_adc(bits: int, full_scale: float) -> LinearAdc:
 def nonlinear_adc(bits: int, samples) -> NonlinearAdc:
     """Non-linear ADC whose levels are quantiles of the calibration partial sums ``samples``.
 
-    When the samples take no more distinct integer values than the ADC has codes, those values
-    (all integers from 0 to the largest) are the levels, so such an ADC is exact.
+    When the samples are whole levels no larger than the top code, the levels are the integers
+    0 .. 2^bits - 1, so such an ADC is exact (the same as a linear ADC with a one-level step).
     """
     import torch
 
@@ -78,7 +78,7 @@ def nonlinear_adc(bits: int, samples) -> NonlinearAdc:
     codes = 2**bits
     peak = float(flat.max())
     if peak <= codes - 1 and torch.equal(flat, flat.round()):
-        return NonlinearAdc(bits, tuple(float(i) for i in range(int(peak) + 1)))
+        return NonlinearAdc(bits, tuple(float(i) for i in range(codes)))
     q = (torch.arange(codes, dtype=torch.float64) + 0.5) / codes
     levels = torch.quantile(flat, q).unique().tolist()
     return NonlinearAdc(bits, tuple(float(v) for v in levels))

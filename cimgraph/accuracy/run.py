@@ -47,7 +47,7 @@ class AccuracyResult:
                  "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()]
         if self.chip:
             lines.append(f"chip: {self.chip}")
-        lines.append("effects: " + (", ".join(self.effects) if self.effects else "none (ideal devices)"))
+        lines.append("effects: " + (", ".join(self.effects) if self.effects else "none"))
         lines.extend(f"  {line}" for line in self.adcs)
         if self.fast:
             lines.append("fast mode: input cycles folded where the ADC provably cannot clip")

@@ -1,0 +1,231 @@
+"""Accuracy plugin: exact integer CIM arithmetic, ADC and device effects on digits, reproducibility."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from cimgraph.accuracy import CimConfig, MemoryStates, make_effects, read_memory_states  # noqa: E402
+from cimgraph.accuracy.cim_layer import CimArray  # noqa: E402
+from cimgraph.accuracy.convert import cim_layers, convert, set_mode  # noqa: E402
+from cimgraph.accuracy.data import trained_digits_cnn  # noqa: E402
+from cimgraph.accuracy.run import effect_options, simulate_accuracy  # noqa: E402
+from cimgraph.errors import AccuracyError  # noqa: E402
+
+
+def _integer_case(seed: int = 0, rows: int = 40, out: int = 7, positions: int = 5, weight_bits: int = 8,
+                  input_bits: int = 6, signed: bool = False):
+    g = torch.Generator().manual_seed(seed)
+    limit = 2 ** (weight_bits - 1) - 1
+    q = torch.randint(-limit, limit + 1, (out, rows), generator=g).double()
+    low, high = (-(2 ** (input_bits - 1)), 2 ** (input_bits - 1)) if signed else (0, 2**input_bits)
+    x = torch.randint(low, high, (3, rows, positions), generator=g).double()
+    return q, x, torch.einsum("or,nrp->npo", q, x)
+
+
+@pytest.mark.parametrize("reference", ["dummy", "differential", "none"])
+@pytest.mark.parametrize("bits_per_cell", [1, 2, 3, 4, 8])
+def test_ideal_cim_equals_integer_product_for_every_cell_split(reference, bits_per_cell):
+    q, x, expected = _integer_case(seed=bits_per_cell)
+    for dac_bits in (1, 2):
+        config = CimConfig(rows=16, weight_bits=8, input_bits=6, bits_per_cell=bits_per_cell, dac_bits=dac_bits,
+                           adc_bits=16, adc_range="full", reference=reference)
+        array = CimArray(q, config)
+        array.calibrate_adc()
+        assert array.can_fold()
+        assert torch.equal(array.matmul(x), expected)
+        assert torch.equal(array.matmul(x, fast=True), expected)
+
+
+def test_signed_inputs_and_explicit_row_groups_are_exact():
+    q, x, expected = _integer_case(signed=True, rows=27)
+    groups = [list(range(p, 27, 9)) for p in range(9)]  # one kernel position per subarray (novel mapping)
+    array = CimArray(q, CimConfig(rows=3, row_groups=groups, input_bits=6, bits_per_cell=2))
+    assert array.group_count == 9 and array.group_rows == 3
+    assert torch.equal(array.matmul(x, signed=True), expected)
+
+
+def test_row_groups_must_cover_every_row_once():
+    q, x, _ = _integer_case(rows=6)
+    with pytest.raises(AccuracyError, match="exactly once"):
+        CimArray(q, CimConfig(rows=4, row_groups=[[0, 1, 2], [2, 3, 4]]))
+    with pytest.raises(AccuracyError, match="more rows"):
+        CimConfig(rows=2, row_groups=[[0, 1, 2]])
+
+
+def test_conv_and_linear_layers_match_the_quantized_model_exactly():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 3 * 3, 5))
+    x = torch.randn(4, 3, 6, 6)
+    for bits_per_cell in (1, 2, 4, 8):
+        converted = convert(model, CimConfig(rows=20, bits_per_cell=bits_per_cell, adc_bits=None))
+        layers = cim_layers(converted)
+        for layer in layers:
+            layer.observe_inputs = True
+        converted(x)
+        for index, layer in enumerate(layers):
+            layer.observe_inputs = False
+            layer.fix_input_scale()
+            layer.program(index)
+        set_mode(converted, "quant")
+        quantized = converted(x)
+        set_mode(converted, "cim")
+        assert torch.equal(converted(x), quantized)
+        assert layers[0].signed and not layers[1].signed  # raw input is signed, post-ReLU is not
+
+
+def test_fold_is_refused_where_the_adc_can_clip():
+    q, x, expected = _integer_case(rows=128, out=4, input_bits=8)
+    narrow = CimArray(q, CimConfig(rows=128, adc_bits=5, adc_range="full"))
+    narrow.calibrate_adc()
+    assert narrow.cycle_peak() > 31 and not narrow.can_fold()
+    assert torch.equal(narrow.matmul(x, fast=True), narrow.matmul(x))  # fast mode falls back to bit-serial
+    assert not torch.equal(narrow.matmul(x), expected)  # a 5-bit ADC on 128 rows does lose information
+    wide = CimArray(q, CimConfig(rows=128, adc_bits=8, adc_range="full"))
+    wide.calibrate_adc()
+    assert wide.can_fold() and torch.equal(wide.matmul(x, fast=True), expected)
+
+
+def test_finite_on_off_ratio_needs_the_reference_column():
+    q, x, expected = _integer_case(rows=64)
+    errors = {}
+    for reference in ("dummy", "none"):
+        array = CimArray(q, CimConfig(rows=64, input_bits=6, reference=reference, state_off=1e-6, state_on=1e-4))
+        errors[reference] = float((array.matmul(x) - expected).abs().max())
+    assert errors["dummy"] < 1e-6 * float(expected.abs().max())  # off-state current cancelled
+    assert errors["none"] > 100 * max(errors["dummy"], 1e-9)
+
+
+def test_capacitive_cells_compute_like_resistive_ones_with_the_same_ratio():
+    q, x, _ = _integer_case(rows=32)
+    resistive = CimArray(q, CimConfig(rows=32, input_bits=6, reference="none", state_off=1e-6, state_on=1e-5,
+                                      state_unit="S"))
+    effects = make_effects({"capacitive": {"c_on": 1e-14, "c_off": 1e-15}})
+    capacitive = CimArray(q, CimConfig(rows=32, input_bits=6, reference="none"), effects)
+    assert capacitive.config.state_unit == "F" and capacitive.config.on_off_ratio == pytest.approx(10)
+    assert torch.allclose(capacitive.matmul(x), resistive.matmul(x), rtol=1e-6, atol=1e-3)
+
+
+def test_memory_state_csv(tmp_path):
+    path = tmp_path / "states.csv"
+    path.write_text("level,mean,sigma\n1,3.4e-5,0\n0,1e-6,0\n2,6.7e-5,0\n3,1e-4,0\n")
+    states = read_memory_states(str(path))
+    assert states.means == (1e-6, 3.4e-5, 6.7e-5, 1e-4)
+    q, x, expected = _integer_case(rows=32)
+    array = CimArray(q, CimConfig(rows=32, bits_per_cell=2, input_bits=6), (states,))
+    assert torch.allclose(array.matmul(x), expected, atol=0.05)  # even spacing, no sigma: exact
+    uneven = MemoryStates([1e-6, 2e-5, 7e-5, 1e-4], [0, 0, 0, 0])
+    skewed = CimArray(q, CimConfig(rows=32, bits_per_cell=2, input_bits=6), (uneven,)).matmul(x)
+    assert not torch.allclose(skewed, expected, atol=1.0)
+    with pytest.raises(AccuracyError, match="levels"):
+        CimArray(q, CimConfig(rows=32, bits_per_cell=1), (states,))
+    (tmp_path / "bad.csv").write_text("level,mean\n0,1\n")
+    with pytest.raises(AccuracyError, match="level,mean,sigma"):
+        read_memory_states(str(tmp_path / "bad.csv"))
+
+
+def test_effects_are_registered_and_validated():
+    from cimgraph.plugins import default_registry
+
+    names = set(default_registry().accuracy_effects)
+    assert {"variation", "read_noise", "output_noise", "drift", "stuck_at", "memory_states", "capacitive"} <= names
+    with pytest.raises(Exception, match="did you mean 'variation'"):
+        make_effects({"variaton": 0.1})
+    with pytest.raises(AccuracyError, match="scenario"):
+        make_effects({"drift": {"time": 10, "coefficient": 0.1, "scenario": "sideways"}})
+    with pytest.raises(AccuracyError, match="rate"):
+        make_effects({"stuck_at": (1.5, 0)})
+    effects, overrides = effect_options({"drift": "1e4,0.05,min", "adc_bits": 4, "variation": None})
+    assert effects == {"drift": (1e4, 0.05, "min")} and overrides == {"adc_bits": 4}
+    with pytest.raises(AccuracyError, match="unknown"):
+        effect_options({"adc_bitz": 4})
+
+
+def test_hooks_do_not_import_torch():
+    code = ("import sys, cimgraph.accuracy, cimgraph.accuracy.hooks; from cimgraph.plugins import load_registry; "
+            "r = load_registry(); assert 'drift' in r.accuracy_effects; assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_from_mapping_reads_the_chip():
+    cell = SimpleNamespace(bits_per_cell=2, r_on=6e3, r_off=6e4, c_on=None, c_off=None)
+    chip = SimpleNamespace(
+        cell=cell, subarray=SimpleNamespace(rows=64, columns=64, readout="parallel"), cells_per_weight=4,
+        spec=SimpleNamespace(precision=SimpleNamespace(weight=8, input=6)),
+        find=lambda role, level="subarray": SimpleNamespace(bits=4, share=8) if role == "adc" else None)
+    placement = SimpleNamespace(layer=SimpleNamespace(name="conv"),
+                                row_groups=lambda: [np.arange(0, 64), np.arange(64, 72)])
+    mapping = SimpleNamespace(chip=chip, layers=(placement,))
+    config = CimConfig.from_mapping(mapping, "conv")
+    assert (config.rows, config.bits_per_cell, config.cells_per_weight, config.adc_bits) == (64, 2, 4, 4)
+    assert (config.weight_bits, config.input_bits, config.state_unit) == (8, 6, "S")
+    assert config.on_off_ratio == pytest.approx(10)
+    assert [len(g) for g in config.row_groups] == [64, 8]
+    with pytest.raises(AccuracyError, match="did you mean 'conv'"):
+        CimConfig.from_mapping(mapping, "conv2")
+
+
+# -- digits: accuracy falls with every non-ideality ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits_model():
+    return trained_digits_cnn(seed=0)
+
+
+def _cim(digits_model, **kwargs) -> float:
+    model, data = digits_model
+    return simulate_accuracy(model, data, batch_size=250, batches=1, progress=False, **kwargs).cim
+
+
+def test_ideal_chip_keeps_the_quantized_accuracy(digits_model):
+    model, data = digits_model
+    result = simulate_accuracy(model, data, batch_size=250, batches=1, progress=False, adc_bits=8)
+    assert result.float > 0.9 and result.quantized == result.cim
+    assert abs(result.quantized - result.float) <= 0.02
+    assert "CIM" in result.table() and "8-bit linear ADC" in result.table()
+
+
+def test_accuracy_falls_as_adc_bits_drop(digits_model):
+    curve = [_cim(digits_model, adc_bits=bits) for bits in (3, 4, 5, 8)]
+    assert curve[0] < curve[1] < curve[2] <= curve[3]
+    assert curve[3] - curve[0] > 0.3
+
+
+def test_nonlinear_adc_is_exact_when_wide_and_lossy_when_narrow(digits_model):
+    assert _cim(digits_model, adc_bits=8, adc="nonlinear") == _cim(digits_model, adc_bits=None)
+    assert _cim(digits_model, adc_bits=3, adc="nonlinear") < _cim(digits_model, adc_bits=5, adc="nonlinear")
+
+
+def test_accuracy_falls_as_variation_grows(digits_model):
+    curve = [_cim(digits_model, effects={"variation": s}) for s in (0.0, 0.3, 1.0)]
+    assert curve[0] > curve[1] > curve[2]
+
+
+def test_accuracy_falls_as_drift_time_grows(digits_model):
+    curve = [_cim(digits_model, effects={"drift": {"time": t, "coefficient": 0.1}}) for t in (1, 1e3, 1e7)]
+    assert curve[0] > curve[1] > curve[2]
+
+
+def test_ten_percent_stuck_cells_hurt_more_than_one_percent(digits_model):
+    one, ten = (_cim(digits_model, effects={"stuck_at": (r / 2, r / 2)}) for r in (0.01, 0.1))
+    assert ten < one - 0.1
+
+
+def test_read_and_output_noise_hurt(digits_model):
+    clean = _cim(digits_model)
+    assert _cim(digits_model, effects={"read_noise": 0.5}) < clean - 0.1
+    assert _cim(digits_model, effects={"output_noise": 2.0}) < clean - 0.1
+
+
+def test_same_seed_same_numbers(digits_model):
+    effects = {"variation": 0.3, "read_noise": 0.2, "stuck_at": (0.01, 0.01)}
+    first = _cim(digits_model, effects=effects, seed=3)
+    assert _cim(digits_model, effects=effects, seed=3) == first
+    others = {_cim(digits_model, effects=effects, seed=s) for s in (4, 5)}
+    assert others != {first}
