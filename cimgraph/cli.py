@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -61,6 +62,8 @@ def cmd_components(args: argparse.Namespace) -> str:
                 for kind, e in sorted(reg.components.items())}
         return json.dumps(data, indent=2)
     lines: list[str] = []
+    if not (args.technologies or args.cells or args.kinds):
+        args.all = True
     if args.technologies or args.all:
         lines.append("Technology nodes:")
         for name, e in sorted(reg.technologies.items(), key=lambda kv: -kv[1].value.feature_size):
@@ -75,7 +78,7 @@ def cmd_components(args: argparse.Namespace) -> str:
                      f"Con {format_si(c.c_on, 'F')} Coff {format_si(c.c_off, 'F')}" if c.is_capacitive else "")
             lines.append(f"  {name:18} {c.family:6} {c.area_f2:.0f} F^2 {c.bits_per_cell} bit/cell {extra}  "
                          f"[{e.plugin} {e.version}]  source: {c.source}")
-    if not (args.technologies or args.cells) or args.all:
+    if args.kinds or args.all:
         lines.append("Component kinds:")
         for kind, e in sorted(reg.components.items()):
             cls = e.value
@@ -176,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("components", cmd_components, "list component kinds (fields, defaults, units), cells, technologies")
     p.add_argument("--cells", action="store_true", help="list memory cells")
     p.add_argument("--technologies", action="store_true", help="list technology nodes")
-    p.add_argument("--all", action="store_true", help="list everything")
+    p.add_argument("--kinds", action="store_true", help="list component kinds only")
+    p.add_argument("--all", action="store_true", help="list everything (the default)")
     p.add_argument("--json", action="store_true")
     p = add("show", cmd_show, "show a netlist's validated hierarchy")
     p.add_argument("netlist")
@@ -225,7 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     if output:
-        print(output)
+        try:
+            print(output)
+        except BrokenPipeError:  # e.g. `cimgraph components | head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
