@@ -13,15 +13,18 @@ from .graph import ChipGraph, build_chip
 from .schema import validate
 
 
-def load_netlist(source: str | os.PathLike | dict, registry: Registry | None = None) -> ChipGraph:
+def load_netlist(source: str | os.PathLike | dict, registry: Registry | None = None,
+                 file: str | None = None) -> ChipGraph:
     """Load a chip from a YAML file path (or an already-parsed mapping) into a ChipGraph.
+
+    ``file`` names where a mapping came from, for error messages (default ``<netlist>``).
 
     Raises NetlistError listing every problem as ``file: $.key.path: what was expected``.
     """
     registry = registry or default_registry()
     if isinstance(source, dict):
         raw: Any = source
-        file = "<netlist>"
+        file = file or "<netlist>"
     else:
         file = os.fspath(source)
         try:

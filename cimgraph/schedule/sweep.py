@@ -48,7 +48,7 @@ def grid(raw: dict[str, Any], axes: dict[str, list[Any]]) -> Iterator[tuple[dict
 
 
 def sweep(raw: dict[str, Any], network: Any, axes: dict[str, list[Any]], schedule: str = "pipeline",
-          progress: bool = True) -> list[dict[str, Any]]:
+          progress: bool = True, file: str | None = None) -> list[dict[str, Any]]:
     """Evaluate every grid point; returns one row per point (figures, or the error it raised)."""
     from ..mapping import map_network
     from ..netlist import load_netlist
@@ -59,7 +59,7 @@ def sweep(raw: dict[str, Any], network: Any, axes: dict[str, list[Any]], schedul
     for point, variant in tqdm(points, desc="sweep", unit="chip", disable=not progress):
         row: dict[str, Any] = dict(point)
         try:
-            result = evaluate(map_network(load_netlist(variant), network), schedule=schedule)
+            result = evaluate(map_network(load_netlist(variant, file=file), network), schedule=schedule)
         except CimgraphError as exc:
             row["error"] = str(exc).splitlines()[0]
         else:
@@ -77,7 +77,7 @@ def sweep_command(args: Any) -> str:
             raw = yaml.safe_load(handle)
     except (OSError, yaml.YAMLError) as exc:
         raise NetlistError([Problem("$", f"cannot read the netlist: {exc}")], args.netlist) from None
-    rows = sweep(raw, load_network(args.network), parse_sets(args.set))
+    rows = sweep(raw, load_network(args.network), parse_sets(args.set), file=args.netlist)
     columns = list(dict.fromkeys(k for row in rows for k in row))
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as handle:
