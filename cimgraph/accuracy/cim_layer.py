@@ -28,7 +28,8 @@ from ..errors import AccuracyError
 from .adc import LinearAdc, NonlinearAdc, linear_adc, nonlinear_adc
 from .config import CimConfig
 
-SAMPLES_PER_BATCH = 20_000  # partial sums kept per forward for ADC calibration
+SAMPLES_PER_BATCH = 20_000
+BFLOAT16_MATMUL = True  # exact-integer bfloat16 matmuls where they are provably exact  # partial sums kept per forward for ADC calibration
 
 
 class CimArray:
@@ -157,15 +158,21 @@ class CimArray:
         adc = None if observe else self.adc
         dac = config.dac_bits
         cycles = -(-config.input_bits // dac)
+        # bfloat16 holds every integer up to 256: exact when every column sum is a whole number <= 256
+        digit_top = 2.0**dac - 1
+        small = self.whole_levels and digit_top * self.column_peak <= 256 and self.read_variance is None
+        operand_dtype = torch.bfloat16 if small and BFLOAT16_MATMUL else torch.float32
         if fast and not observe and self.can_fold():
+            operand_dtype = torch.float32
             digit_sets = [(gathered, 1.0, self._folded_square(gathered, cycles, dac), cycles)]
             top, adc = 2.0**config.input_bits - 1, None
         else:
-            digit_sets = [(self._digit(gathered, j, dac), 2.0 ** (j * dac), None, 1) for j in range(cycles)]
+            codes = gathered.to(torch.int32)
+            mask = 2**dac - 1
+            digit_sets = [(((codes >> (j * dac)) & mask).to(operand_dtype), 2.0 ** (j * dac), None, 1)
+                          for j in range(cycles)]
             top = 2.0**dac - 1
-        # bfloat16 holds every integer up to 256: exact when every column sum is a whole number <= 256
-        exact_small = self.whole_levels and top * self.column_peak <= 256
-        operand = self.conductance.bfloat16() if exact_small else self.conductance
+        operand = self.conductance.to(operand_dtype)
         acc = torch.zeros(n * positions, self.columns, dtype=torch.float64, device=self.device)
         for digits, weight, squares, span in digit_sets:
             acc += weight * self._cycle(digits, operand, squares, span, dac, adc, generator, observe)
@@ -215,6 +222,8 @@ class CimArray:
             psum = adc.convert(psum)
         # sum over subarrays in float32 (exact while below 2^24), then weight the slices in float64
         g, m, _ = psum.shape
-        total = psum.sum(0) if g * float(psum.abs().max()) < 2.0**24 else psum.double().sum(0)
+        top = (max(adc.levels) if isinstance(adc, NonlinearAdc) else 2**adc.bits - 1) if adc is not None \
+            else self.column_peak * float(digits.max())
+        total = psum.sum(0) if g * top < 2.0**24 else psum.double().sum(0)
         total = total.view(m, self.slices, self.columns).double()
         return torch.einsum("msc,s->mc", total, self.slice_weights * step)
