@@ -155,9 +155,19 @@ def cmd_report(args: argparse.Namespace) -> str:
 
 
 def cmd_accuracy(args: argparse.Namespace) -> str:
-    from .accuracy import accuracy_command
+    import yaml
 
-    return accuracy_command(args)
+    from .accuracy.run import accuracy_command
+
+    options = {}
+    for item in args.option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CimgraphError(f"--option {item!r}: expected NAME=VALUE, e.g. variation=0.1 or adc_bits=4")
+        parsed = yaml.safe_load(value)
+        options[key.strip()] = parsed if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) else value
+    return accuracy_command(args.netlist, model=args.model, data=args.data, batches=args.batches, seed=args.seed,
+                            fast=args.fast, device=args.device, **options)
 
 
 def cmd_sweep(args: argparse.Namespace) -> str:
@@ -202,13 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p = add("accuracy", cmd_accuracy, "simulate inference accuracy of a network on a chip")
     p.add_argument("netlist")
-    p.add_argument("--model", default="digits-cnn", help="bundled model name or a .pt file of a torch module")
+    p.add_argument("--model", default=None,
+                   help="digits-cnn (default: trained here, seeded) or package.module:factory returning a torch module")
     p.add_argument("--data", default="digits")
     p.add_argument("--batches", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fast", action="store_true")
-    p.add_argument("--effect", action="append", default=[], metavar="NAME[:k=v,...]",
-                   help="an accuracy effect, e.g. variation:sigma=0.1 (repeatable)")
+    p.add_argument("--fast", action="store_true", help="fold the input-bit loop where the ADC cannot clip")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="an effect or setting, repeatable: variation=0.1, read_noise=0.02, output_noise=0.01, "
+                        "drift=1e4,0.1,random, stuck_at=0.01,0.01, memory_states=levels.csv, adc_bits=4, "
+                        "adc=nonlinear")
     p = add("sweep", cmd_sweep, "evaluate a netlist over a grid of parameter values")
     p.add_argument("netlist")
     p.add_argument("--network", required=True)
