@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # make test installs the torch extra
 from torch import nn  # noqa: E402
 
 from cimgraph.accuracy import CimConfig, MemoryStates, make_effects, read_memory_states  # noqa: E402

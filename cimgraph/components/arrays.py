@@ -9,6 +9,7 @@ read-out) and 5.2 (transposable arrays); line energies follow the NeuroSim metho
 """
 from __future__ import annotations
 
+import abc
 import math
 from typing import ClassVar
 
@@ -76,8 +77,9 @@ class _Array(Component):
     def __attrs_post_init__(self) -> None:
         self._check_cell()
 
-    def _check_cell(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _check_cell(self) -> None:
+        """Raise (via ``_reject``) unless the memory cell is one this array kind can model."""
 
     def _reject(self, expected: str) -> None:
         raise CimgraphError(

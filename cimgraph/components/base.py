@@ -7,6 +7,7 @@ in W, and a :class:`Cost` (latency in s, energy in J) for one action of the whol
 """
 from __future__ import annotations
 
+import abc
 from typing import Any, ClassVar
 
 import attrs
@@ -51,7 +52,7 @@ class Cost:
         return Cost(max(self.latency, other.latency), self.energy + other.energy)
 
 
-class Component:
+class Component(abc.ABC):
     """Base of every component model (use with ``@attrs.frozen``).
 
     Subclasses set ``kind``, ``group``, ``source`` and implement ``area``, ``leakage`` and the
@@ -72,11 +73,13 @@ class Component:
         """The action methods the scheduler may call on this kind."""
         return tuple(a for a in ROLE_ACTIONS.get(cls.role(), ()) if callable(getattr(cls, a, None)))
 
-    def area(self) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement area()")
+    @abc.abstractmethod
+    def area(self) -> float:
+        """Area of the whole instance (m^2)."""
 
-    def leakage(self) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement leakage()")
+    @abc.abstractmethod
+    def leakage(self) -> float:
+        """Static power of the whole instance (W)."""
 
 
 def field_info(cls: type) -> list[dict[str, Any]]:

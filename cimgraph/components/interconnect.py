@@ -9,6 +9,7 @@ NeuroTorch manual sec. 4 (seed 000): Elmore / pi-model wire delay, CV^2 energy w
 """
 from __future__ import annotations
 
+import abc
 import math
 from typing import ClassVar
 
@@ -111,8 +112,9 @@ class _Link(Component):
         if self.activity > 1:
             raise CimgraphError(f"{self.kind}: activity must be in [0, 1], got {self.activity!r}")
 
-    def runs(self) -> list[float]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def runs(self) -> list[float]:
+        """Wire run lengths (m) from the root to a leaf."""
 
     def _path(self) -> Block:
         total = Block()
