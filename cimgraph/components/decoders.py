@@ -8,6 +8,7 @@ CV^2 energy; Weste & Harris ch. 4 (drivers sized with stage effort 4).
 """
 from __future__ import annotations
 
+import abc
 import math
 from typing import ClassVar
 
@@ -158,8 +159,25 @@ class _ArrayPeripheral(Component):
         return line_rc(self.tech, self.cell, self.columns, width, gate_line=True)
 
 
+class _CoreDecoder(_ArrayPeripheral):
+    """A decoder that is one DecoderCore (``_core()``): area, leakage and a decode come from its block."""
+
+    @abc.abstractmethod
+    def _core(self) -> DecoderCore:
+        """The decoder circuit sized for this instance."""
+
+    def area(self) -> float:
+        return self._core().block().area
+
+    def leakage(self) -> float:
+        return self._core().block().leakage
+
+    def decode(self) -> Cost:
+        return self._core().block().cost
+
+
 @attrs.frozen
-class RowDecoder(_ArrayPeripheral):
+class RowDecoder(_CoreDecoder):
     """Row (WL) decoder for ``rows`` word lines, pitch-matched to the array height (NeuroSim
     RowDecoder.cpp; DNN+NeuroSim V2 sec. 5.4(2)).
 
@@ -176,15 +194,6 @@ class RowDecoder(_ArrayPeripheral):
     def _core(self) -> DecoderCore:
         r_line, c_line = self._wl()
         return DecoderCore(self.tech, self.rows, c_line, r_line, span=self._size()[1], line_in_array=True)
-
-    def area(self) -> float:
-        return self._core().block().area
-
-    def leakage(self) -> float:
-        return self._core().block().leakage
-
-    def decode(self) -> Cost:
-        return self._core().block().cost
 
 
 @attrs.frozen
@@ -235,7 +244,7 @@ class CrossbarWLDecoder(_ArrayPeripheral):
 
 
 @attrs.frozen
-class MuxDecoder(_ArrayPeripheral):
+class MuxDecoder(_CoreDecoder):
     """Mux decoder: a ``share``-output NAND-NOR decoder whose every output drives the select gates
     of one TG in each of the ceil(columns/share) column muxes along the array width
     (DNN+NeuroSim V2 sec. 5.4(5); NeuroSim RowDecoder.cpp in mux mode). decode() = switch to
@@ -258,15 +267,6 @@ class MuxDecoder(_ArrayPeripheral):
         mux = ColumnMux(self.tech, self.cell, self.rows, self.columns, self.share, width, height, self.ir_drop)
         wire = self.tech.wire_local
         return DecoderCore(self.tech, self.share, wire.c * width, wire.r * width, c_end=mux.select_load())
-
-    def area(self) -> float:
-        return self._core().block().area
-
-    def leakage(self) -> float:
-        return self._core().block().leakage
-
-    def decode(self) -> Cost:
-        return self._core().block().cost
 
 
 @attrs.frozen
