@@ -34,9 +34,11 @@ class LinearAdc:
         """True if every integer partial sum up to ``peak`` converts exactly (no clipping, 1-level step)."""
         return self.step == 1.0 and peak <= self.codes - 1
 
-    def codes_of(self, scaled):
-        """In place: partial sums already divided by ``step`` -> integer codes."""
-        return scaled.round_().clamp_(0, self.codes - 1)
+    def codes_of(self, scaled, whole: bool = False):
+        """In place: partial sums already divided by ``step`` -> integer codes (``whole``: already integers)."""
+        if not whole:
+            scaled.round_()
+        return scaled.clamp_(0, self.codes - 1)
 
 
 @attrs.frozen

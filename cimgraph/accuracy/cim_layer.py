@@ -28,8 +28,10 @@ from ..errors import AccuracyError
 from .adc import LinearAdc, NonlinearAdc, linear_adc, nonlinear_adc
 from .config import CimConfig
 
-SAMPLES_PER_BATCH = 20_000
-BFLOAT16_MATMUL = True  # exact-integer bfloat16 matmuls where they are provably exact  # partial sums kept per forward for ADC calibration
+SAMPLES_PER_BATCH = 20_000  # partial sums kept per forward for ADC calibration
+BFLOAT16_MATMUL = True  # exact-integer bfloat16 matmuls where they are provably exact
+INT8_MATMUL = True  # exact int8 x int8 -> int32 matmuls (CPU torch._int_mm) where the operands fit
+BLOCK_PSUMS = 1 << 22  # partial sums per block of output positions (16 MiB in float32, within a CPU's L3)
 
 
 class CimArray:
@@ -158,24 +160,13 @@ class CimArray:
         adc = None if observe else self.adc
         dac = config.dac_bits
         cycles = -(-config.input_bits // dac)
-        # bfloat16 holds every integer up to 256: exact when every column sum is a whole number <= 256
-        digit_top = 2.0**dac - 1
-        small = self.whole_levels and digit_top * self.column_peak <= 256 and self.read_variance is None
-        operand_dtype = torch.bfloat16 if small and BFLOAT16_MATMUL else torch.float32
         if fast and not observe and self.can_fold():
-            operand_dtype = torch.float32
-            digit_sets = [(gathered, 1.0, self._folded_square(gathered, cycles, dac), cycles)]
-            top, adc = 2.0**config.input_bits - 1, None
+            acc = self._cycle(gathered, self.conductance, self._folded_square(gathered, cycles, dac), cycles, dac,
+                              None, generator, False)
+        elif observe or self.read_variance is not None or self.output_sigma > 0:
+            acc = self._serial_per_cycle(gathered, cycles, dac, adc, generator, observe)
         else:
-            codes = gathered.to(torch.int32)
-            mask = 2**dac - 1
-            digit_sets = [(((codes >> (j * dac)) & mask).to(operand_dtype), 2.0 ** (j * dac), None, 1)
-                          for j in range(cycles)]
-            top = 2.0**dac - 1
-        operand = self.conductance.to(operand_dtype)
-        acc = torch.zeros(n * positions, self.columns, dtype=torch.float64, device=self.device)
-        for digits, weight, squares, span in digit_sets:
-            acc += weight * self._cycle(digits, operand, squares, span, dac, adc, generator, observe)
+            acc = self._serial_blocked(gathered.to(torch.int32).contiguous(), cycles, dac, adc)
         o = self.out_features
         acc = acc if config.reference == "none" else acc[:, :o] - acc[:, o:]
         if config.reference == "none":
@@ -183,6 +174,93 @@ class CimArray:
         if signed:
             acc -= offset * self.weight_sums.view(1, -1)
         return acc.view(n, positions, o)
+
+    def _serial_per_cycle(self, gathered, cycles, dac, adc, generator, observe) -> torch.Tensor:
+        """Bit-serial read-out, one whole input cycle at a time (noise draws and ADC calibration)."""
+        codes = gathered.to(torch.int32)
+        small = self.whole_levels and (2.0**dac - 1) * self.column_peak <= 256 and self.read_variance is None
+        operand_dtype = torch.bfloat16 if small and BFLOAT16_MATMUL else torch.float32
+        operand = self.conductance.to(operand_dtype)
+        acc = torch.zeros(gathered.shape[1], self.columns, dtype=torch.float64, device=self.device)
+        for j in range(cycles):
+            digits = ((codes >> (j * dac)) & (2**dac - 1)).to(operand_dtype)
+            acc += 2.0 ** (j * dac) * self._cycle(digits, operand, None, 1, dac, adc, generator, observe)
+        return acc
+
+    def _operand_dtype(self, dac: int) -> torch.dtype:
+        """Narrowest matmul operand that keeps every column sum exact.
+
+        int8 (int32 sums, CPU ``torch._int_mm``) when states are whole levels in 0..127 and digits fit;
+        bfloat16 (8 significant bits) when every column sum is a whole number <= 256; else float32.
+        """
+        digit_top = 2**dac - 1
+        if not self.whole_levels:
+            return torch.float32
+        if (INT8_MATMUL and self.device.type == "cpu" and hasattr(torch, "_int_mm") and digit_top <= 127
+                and float(self.conductance.min()) >= 0 and float(self.conductance.max()) <= 127):
+            return torch.int8
+        if BFLOAT16_MATMUL and digit_top * self.column_peak <= 256:
+            return torch.bfloat16
+        return torch.float32
+
+    def _serial_blocked(self, codes: torch.Tensor, cycles: int, dac: int, adc) -> torch.Tensor:
+        """Noise-free bit-serial read-out, blocked over output positions so partial sums stay in cache.
+
+        ``codes`` (groups, positions, rows) int32 input integers. Each block stacks every input cycle
+        along the matmul rows (one GEMM per block and subarray), converts the partial sums in place,
+        sums over subarrays and weights the cycles (float32 where that is exact), then weights the
+        slices in float64. Returns (positions, slices' columns).
+        """
+        groups, count, rows = codes.shape
+        width = self.slices * self.columns
+        dtype = self._operand_dtype(dac)
+        operand = self.conductance.to(dtype)
+        block = max(1, min(count, BLOCK_PSUMS // (groups * cycles * width)))
+        psum_dtype = torch.int32 if dtype == torch.int8 else dtype
+        store = torch.empty(groups * cycles * block * width, dtype=psum_dtype, device=self.device)
+        real = store.view(torch.float32) if psum_dtype == torch.int32 else (
+            store if dtype == torch.float32 else torch.empty(store.shape, device=self.device))
+        shifts = torch.arange(0, cycles * dac, dac, dtype=torch.int32, device=self.device).view(1, cycles, 1, 1)
+        cycle_weights = 2.0 ** shifts.flatten().double()
+        integral = dtype != torch.float32
+        if isinstance(adc, LinearAdc):
+            top = adc.codes - 1.0
+        elif isinstance(adc, NonlinearAdc):
+            top, integral = max(abs(v) for v in adc.levels), all(float(v).is_integer() for v in adc.levels)
+        else:
+            top = self.column_peak * (2.0**dac - 1)
+        # float32 sums are exact for whole numbers below 2^24; fractional values get float64 cycle sums
+        group_dtype = torch.float32 if groups * top < 2.0**24 else torch.float64
+        cycle_dtype = torch.float32 if integral and groups * top * float(cycle_weights.sum()) < 2.0**24 \
+            else torch.float64
+        cycle_weights = cycle_weights.to(cycle_dtype)
+        step = adc.step if isinstance(adc, LinearAdc) else 1.0
+        slice_weights = self.slice_weights * step
+        acc = torch.empty(count, self.columns, dtype=torch.float64, device=self.device)
+        for start in range(0, count, block):
+            k = min(block, count - start)
+            size = groups * cycles * k * width
+            digits = ((codes[:, start:start + k].unsqueeze(1) >> shifts) & (2**dac - 1)).to(dtype)
+            digits = digits.reshape(groups, cycles * k, rows).contiguous()
+            psum = store[:size].view(groups, cycles * k, width)
+            if dtype == torch.int8:
+                for g in range(groups):
+                    torch._int_mm(digits[g], operand[g], out=psum[g])
+            else:
+                torch.bmm(digits, operand, out=psum)
+            values = real[:size].view(groups, cycles * k, width)
+            if values.data_ptr() != psum.data_ptr() or values.dtype != psum.dtype:
+                values.copy_(psum)  # int32 -> float32 in place (same memory), bfloat16 -> float32
+            if isinstance(adc, LinearAdc):
+                if step != 1.0:
+                    values.div_(step)
+                adc.codes_of(values, whole=integral and step == 1.0)
+            elif isinstance(adc, NonlinearAdc):
+                values = adc.convert(values)
+            total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
+            total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
+            acc[start:start + k] = torch.matmul(slice_weights, total.double())
+        return acc
 
     @staticmethod
     def _digit(x: torch.Tensor, j: int, dac: int) -> torch.Tensor:
