@@ -34,11 +34,17 @@ class LinearAdc:
         """True if every integer partial sum up to ``peak`` converts exactly (no clipping, 1-level step)."""
         return self.step == 1.0 and peak <= self.codes - 1
 
-    def codes_of(self, scaled, whole: bool = False):
-        """In place: partial sums already divided by ``step`` -> integer codes (``whole``: already integers)."""
+    def codes_of(self, scaled, whole: bool = False, peak: float | None = None):
+        """In place: partial sums already divided by ``step`` -> integer codes.
+
+        ``whole``: the values are integers already; ``peak``: known bounds 0 .. peak of the values,
+        which skip the clip when peak rounds to a code (rounding is monotonic).
+        """
         if not whole:
             scaled.round_()
-        return scaled.clamp_(0, self.codes - 1)
+        if peak is None or round(peak) > self.codes - 1:
+            scaled.clamp_(0, self.codes - 1)
+        return scaled
 
 
 @attrs.frozen

@@ -150,23 +150,28 @@ class CimArray:
         if rows != self.in_rows:
             raise AccuracyError(f"CIM layer: expected {self.in_rows} input rows, got {rows}")
         x = x.to(self.device, torch.float32)
-        signed = bool((x < 0).any()) if signed is None else signed
+        signed = bool(x.numel() and float(x.min()) < 0) if signed is None else signed
         offset = 2.0 ** (config.input_bits - 1) if signed else 0.0
         if signed:
             x = x + offset
-        padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
-        gathered = padded.index_select(1, self.index).view(n, self.group_count, self.group_rows, positions)
-        gathered = gathered.permute(1, 0, 3, 2).reshape(self.group_count, n * positions, self.group_rows)
         adc = None if observe else self.adc
         dac = config.dac_bits
         cycles = -(-config.input_bits // dac)
+        noisy = self.read_variance is not None or self.output_sigma > 0
+        if observe or noisy or (fast and self.can_fold()):
+            padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
+            gathered = padded.index_select(1, self.index).view(n, self.group_count, self.group_rows, positions)
+            gathered = gathered.permute(1, 0, 3, 2).reshape(self.group_count, n * positions, self.group_rows)
         if fast and not observe and self.can_fold():
             acc = self._cycle(gathered, self.conductance, self._folded_square(gathered, cycles, dac), cycles, dac,
                               None, generator, False)
-        elif observe or self.read_variance is not None or self.output_sigma > 0:
+        elif observe or noisy:
             acc = self._serial_per_cycle(gathered, cycles, dac, adc, generator, observe)
         else:
-            acc = self._serial_blocked(gathered.to(torch.int32).contiguous(), cycles, dac, adc)
+            # rows grouped per subarray, (positions, groups, rows); padding rows hold no cell, so any input will do
+            narrow = torch.uint8 if config.input_bits <= 8 else torch.int32
+            codes = x.to(narrow).transpose(1, 2).index_select(2, self.index.clamp_max(rows - 1))
+            acc = self._serial_blocked(codes.view(n * positions, self.group_count, self.group_rows), cycles, dac, adc)
         o = self.out_features
         acc = acc if config.reference == "none" else acc[:, :o] - acc[:, o:]
         if config.reference == "none":
@@ -206,12 +211,12 @@ class CimArray:
     def _serial_blocked(self, codes: torch.Tensor, cycles: int, dac: int, adc) -> torch.Tensor:
         """Noise-free bit-serial read-out, blocked over output positions so partial sums stay in cache.
 
-        ``codes`` (groups, positions, rows) int32 input integers. Each block stacks every input cycle
+        ``codes`` (positions, groups, rows) input integers. Each block stacks every input cycle
         along the matmul rows (one GEMM per block and subarray), converts the partial sums in place,
         sums over subarrays and weights the cycles (float32 where that is exact), then weights the
         slices in float64. Returns (positions, slices' columns).
         """
-        groups, count, rows = codes.shape
+        count, groups, rows = codes.shape
         width = self.slices * self.columns
         dtype = self._operand_dtype(dac)
         operand = self.conductance.to(dtype)
@@ -220,7 +225,7 @@ class CimArray:
         store = torch.empty(groups * cycles * block * width, dtype=psum_dtype, device=self.device)
         real = store.view(torch.float32) if psum_dtype == torch.int32 else (
             store if dtype == torch.float32 else torch.empty(store.shape, device=self.device))
-        shifts = torch.arange(0, cycles * dac, dac, dtype=torch.int32, device=self.device).view(1, cycles, 1, 1)
+        shifts = torch.arange(0, cycles * dac, dac, dtype=codes.dtype, device=self.device).view(1, cycles, 1, 1)
         cycle_weights = 2.0 ** shifts.flatten().double()
         integral = dtype != torch.float32
         if isinstance(adc, LinearAdc):
@@ -235,12 +240,18 @@ class CimArray:
             else torch.float64
         cycle_weights = cycle_weights.to(cycle_dtype)
         step = adc.step if isinstance(adc, LinearAdc) else 1.0
+        # whole-number sums of non-negative cells never exceed the cycle peak: no clip needed below it
+        peak = None
+        if integral and float(self.conductance.min()) >= 0:
+            peak = float(torch.tensor(self.cycle_peak(), dtype=torch.float32) / step)
+        convert = not (integral and psum_dtype == torch.int32 and groups * top < 2.0**31 and (
+            adc is None or (isinstance(adc, LinearAdc) and adc.lossless_below(self.cycle_peak()))))
         slice_weights = self.slice_weights * step
         acc = torch.empty(count, self.columns, dtype=torch.float64, device=self.device)
         for start in range(0, count, block):
             k = min(block, count - start)
             size = groups * cycles * k * width
-            digits = ((codes[:, start:start + k].unsqueeze(1) >> shifts) & (2**dac - 1)).to(dtype)
+            digits = ((codes[start:start + k].transpose(0, 1).unsqueeze(1) >> shifts) & (2**dac - 1)).to(dtype)
             digits = digits.reshape(groups, cycles * k, rows).contiguous()
             psum = store[:size].view(groups, cycles * k, width)
             if dtype == torch.int8:
@@ -248,16 +259,19 @@ class CimArray:
                     torch._int_mm(digits[g], operand[g], out=psum[g])
             else:
                 torch.bmm(digits, operand, out=psum)
-            values = real[:size].view(groups, cycles * k, width)
-            if values.data_ptr() != psum.data_ptr() or values.dtype != psum.dtype:
-                values.copy_(psum)  # int32 -> float32 in place (same memory), bfloat16 -> float32
-            if isinstance(adc, LinearAdc):
-                if step != 1.0:
-                    values.div_(step)
-                adc.codes_of(values, whole=integral and step == 1.0)
-            elif isinstance(adc, NonlinearAdc):
-                values = adc.convert(values)
-            total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
+            if not convert:  # exact integer sums that the ADC passes unchanged
+                total = psum.sum(0, dtype=torch.int32).view(cycles, k * width).to(cycle_dtype)
+            else:
+                values = real[:size].view(groups, cycles * k, width)
+                if values.data_ptr() != psum.data_ptr() or values.dtype != psum.dtype:
+                    values.copy_(psum)  # int32 -> float32 in place (same memory), bfloat16 -> float32
+                if isinstance(adc, LinearAdc):
+                    if step != 1.0:
+                        values.div_(step)
+                    adc.codes_of(values, whole=integral and step == 1.0, peak=peak)
+                elif isinstance(adc, NonlinearAdc):
+                    values = adc.convert(values)
+                total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
             total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
         return acc
