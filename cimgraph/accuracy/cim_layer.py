@@ -158,11 +158,12 @@ class CimArray:
         dac = config.dac_bits
         cycles = -(-config.input_bits // dac)
         noisy = self.read_variance is not None or self.output_sigma > 0
-        if observe or noisy or (fast and self.can_fold()):
+        folded = fast and not observe and self.can_fold()
+        if observe or noisy:
             padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
             gathered = padded.index_select(1, self.index).view(n, self.group_count, self.group_rows, positions)
             gathered = gathered.permute(1, 0, 3, 2).reshape(self.group_count, n * positions, self.group_rows)
-        if fast and not observe and self.can_fold():
+        if folded and noisy:
             acc = self._cycle(gathered, self.conductance, self._folded_square(gathered, cycles, dac), cycles, dac,
                               None, generator, False)
         elif observe or noisy:
@@ -171,7 +172,8 @@ class CimArray:
             # rows grouped per subarray, (positions, groups, rows); padding rows hold no cell, so any input will do
             narrow = torch.uint8 if config.input_bits <= 8 else torch.int32
             codes = x.to(narrow).transpose(1, 2).index_select(2, self.index.clamp_max(rows - 1))
-            acc = self._serial_blocked(codes.view(n * positions, self.group_count, self.group_rows), cycles, dac, adc)
+            codes = codes.view(n * positions, self.group_count, self.group_rows)
+            acc = self._folded_product(codes) if folded else self._serial_blocked(codes, cycles, dac, adc)
         o = self.out_features
         acc = acc if config.reference == "none" else acc[:, :o] - acc[:, o:]
         if config.reference == "none":
@@ -275,6 +277,34 @@ class CimArray:
             total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
         return acc
+
+    def _folded_product(self, codes: torch.Tensor) -> torch.Tensor:
+        """Noise-free fast mode: input cycles and cell slices folded, one product per subarray.
+
+        Valid where ``can_fold`` holds (the ADC passes every cycle's sum unchanged), so the read-out
+        equals sum over subarrays of x @ (sum over slices of 2^(slice bits) x states). Whole-level
+        8-bit operands run as one exact int8 GEMM on offset values (x - 128)(w - 128) with the
+        offsets restored from row and column sums; otherwise per-subarray float32 products where
+        exact, else (wider integers, analog states) float64. ``codes`` (positions, groups, rows) -> (positions, columns).
+        """
+        count, groups, rows = codes.shape
+        per_slice = self.conductance.view(groups, rows, self.slices, self.columns).double()
+        weights = torch.einsum("grsc,s->grc", per_slice, self.slice_weights)  # (groups, rows, columns)
+        depth = groups * rows
+        if (INT8_MATMUL and self.device.type == "cpu" and hasattr(torch, "_int_mm") and self.whole_levels
+                and codes.dtype == torch.uint8 and float(weights.min()) >= 0 and float(weights.max()) <= 255
+                and depth * 128 * 128 < 2**31):
+            inputs = (codes.reshape(count, depth) ^ 128).view(torch.int8)  # x - 128
+            cells = (weights.reshape(depth, self.columns) - 128).to(torch.int8)
+            acc = torch._int_mm(inputs, cells).double()
+            acc += 128.0 * inputs.sum(1, dtype=torch.int32).double().view(-1, 1)
+            acc += (128.0 * cells.sum(0, dtype=torch.int32).double() + 128.0 * 128.0 * depth).view(1, -1)
+            return acc
+        top = 2.0**self.config.input_bits - 1
+        exact32 = self.whole_levels and rows * top * float(weights.abs().max()) < 2.0**24
+        dtype = torch.float32 if exact32 else torch.float64
+        psum = torch.bmm(codes.transpose(0, 1).to(dtype), weights.to(dtype))
+        return psum.sum(0, dtype=torch.float64)
 
     @staticmethod
     def _digit(x: torch.Tensor, j: int, dac: int) -> torch.Tensor:
