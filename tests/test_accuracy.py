@@ -80,6 +80,51 @@ def test_conv_and_linear_layers_match_the_quantized_model_exactly():
         assert layers[0].signed and not layers[1].signed  # raw input is signed, post-ReLU is not
 
 
+@pytest.mark.parametrize("int8, bfloat16, rows, bits_per_cell, dac_bits, input_bits, operand", [
+    (True, True, 128, 1, 1, 8, torch.int8),  # uint8 inputs, int8 x int8 -> int32 GEMMs
+    (True, True, 128, 2, 3, 10, torch.int8),  # wider inputs (int32 codes), 3-bit DAC
+    (False, True, 128, 1, 1, 8, torch.bfloat16),  # column sums <= 256
+    (False, True, 64, 2, 1, 6, torch.bfloat16),
+    (False, False, 128, 1, 2, 8, torch.float32),
+    (True, True, 32, 8, 1, 8, torch.float32),  # 8-bit cells do not fit int8 or bfloat16
+])
+def test_blocked_read_out_is_exact_for_every_operand_type(monkeypatch, int8, bfloat16, rows, bits_per_cell,
+                                                          dac_bits, input_bits, operand):
+    import cimgraph.accuracy.cim_layer as cim_layer
+
+    monkeypatch.setattr(cim_layer, "INT8_MATMUL", int8)
+    monkeypatch.setattr(cim_layer, "BFLOAT16_MATMUL", bfloat16)
+    q, x, expected = _integer_case(seed=rows + dac_bits, rows=300, out=9, positions=7, input_bits=input_bits)
+    array = CimArray(q, CimConfig(rows=rows, input_bits=input_bits, dac_bits=dac_bits, bits_per_cell=bits_per_cell))
+    assert array._operand_dtype(dac_bits) == operand
+    cycles = -(-input_bits // dac_bits)
+    # blocks of 4 of the 21 output positions: several blocks and a short last one
+    monkeypatch.setattr(cim_layer, "BLOCK_PSUMS", 4 * array.group_count * cycles * array.slices * array.columns)
+    assert torch.equal(array.matmul(x), expected)
+    assert torch.equal(array.matmul(x, fast=True), expected)
+
+
+@pytest.mark.parametrize("adc, adc_bits, adc_range", [("linear", 5, "full"), ("linear", 4, "calibrated"),
+                                                      ("linear", 7, "calibrated"), ("nonlinear", 4, "calibrated")])
+@pytest.mark.parametrize("effects", [{}, {"variation": 0.2}, {"stuck_at": (0.05, 0.05)}])
+def test_blocked_read_out_converts_like_the_per_cycle_read_out(monkeypatch, adc, adc_bits, adc_range, effects):
+    import cimgraph.accuracy.cim_layer as cim_layer
+
+    q, x, _ = _integer_case(seed=adc_bits, rows=300, out=9, positions=7, input_bits=8)
+    array = CimArray(q, CimConfig(rows=128, adc=adc, adc_bits=adc_bits, adc_range=adc_range),
+                     make_effects(effects), torch.Generator().manual_seed(1))
+    array.matmul(x * (torch.arange(300) % 3 == 0).view(1, -1, 1), observe=True)  # calibrated ranges clip on x
+    array.calibrate_adc()
+    monkeypatch.setattr(cim_layer, "BLOCK_PSUMS", 5 * array.group_count * 8 * array.slices * array.columns)
+    blocked = array.matmul(x)
+    monkeypatch.setattr(cim_layer.CimArray, "_serial_blocked",  # the path noisy arrays take, one cycle at a time
+                        lambda self, codes, cycles, dac, adc: self._serial_per_cycle(
+                            codes.permute(1, 0, 2).float(), cycles, dac, adc, None, False))
+    per_cycle = array.matmul(x)
+    assert torch.allclose(blocked, per_cycle, rtol=1e-12, atol=1e-6)
+    assert not torch.equal(blocked, torch.zeros_like(blocked))
+
+
 def test_fold_is_refused_where_the_adc_can_clip():
     q, x, expected = _integer_case(rows=128, out=4, input_bits=8)
     narrow = CimArray(q, CimConfig(rows=128, adc_bits=5, adc_range="full"))
