@@ -14,8 +14,13 @@ Follows seed 001 sec. 7 (Fig. 22-25) and sec. 5.4(6)/(8):
   each column (data and reference separately, as NeuroSim does); the digital periphery subtracts
   the reference, shifts and adds over cell slices, adds over subarrays and over input cycles.
 
-Vectorised as one batched matmul per input cycle over (row group) x (samples*positions, rows) x
-(rows, slices*columns); padded rows of short groups hold no cell. Signed inputs are offset to
+Vectorised without loops over columns, slices or cycles. Noise-free read-out runs in blocks of
+output positions sized to stay in cache: one GEMM per block and row group stacks every input
+cycle's digits (rows) against every slice's columns, in the narrowest exact operand type (int8
+with int32 sums on CPU, bfloat16 for sums <= 256, else float32); the ADC converts the block in
+place and the shift-and-add is one reduction over row groups, cycles and slices. With read or
+output noise, and for ADC calibration, the read-out goes one whole cycle at a time so the noise
+draws keep their order. Padded rows of short groups hold no cell. Signed inputs are offset to
 unsigned and the offset's contribution (known weight column sums) is removed digitally.
 """
 from __future__ import annotations
