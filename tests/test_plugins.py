@@ -124,3 +124,47 @@ def test_cost_arithmetic():
     assert (a * 2) == Cost(2e-9, 4e-12) == 2 * a
     assert a.parallel(b) == Cost(3e-9, 3e-12)
     assert cimgraph.Cost is Cost
+
+
+@attrs.frozen
+class BrokenADC(Component):
+    """An ADC whose models break, to check the core names the plugin instead of crashing."""
+
+    kind = "adc.broken"
+    source = "tests/test_plugins.py"
+    bits: int = 5
+    share: int = 8
+    broken_area: bool = False
+
+    def area(self):
+        if self.broken_area:
+            raise ZeroDivisionError("area model divides by zero")
+        return 1e-10
+
+    def leakage(self):
+        return 0.0
+
+    def convert(self):
+        return Cost(float("nan"), 1e-15)
+
+
+def test_broken_plugin_models_are_reported_with_the_plugin_name():
+    from cimgraph import evaluate, load_netlist, map_network
+    from cimgraph.errors import NetlistError, PluginError
+    from cimgraph.testing import tiny_netlist
+    from cimgraph.workload import Layer, Network
+
+    plugin = make_plugin(lambda registry: registry.add_component(BrokenADC))
+    net = Network("n", (Layer(name="c", kind="conv", in_channels=8, out_channels=8, kernel=3, stride=1, padding=1,
+                              groups=1, input_size=(8, 8), pool=1),))
+    with registry_with(plugin) as reg:
+        raw = tiny_netlist()
+        raw["chip"]["tile"]["pe"]["subarray"]["adc"] = {"kind": "adc.broken", "broken_area": True}
+        with pytest.raises(NetlistError) as info:
+            load_netlist(raw, registry=reg)
+        assert "cimgraph_test_plugin" in str(info.value) and "ZeroDivisionError" in str(info.value)
+        raw["chip"]["tile"]["pe"]["subarray"]["adc"] = {"kind": "adc.broken"}
+        mapping = map_network(load_netlist(raw, registry=reg), net)
+        with pytest.raises(PluginError) as info:
+            evaluate(mapping)
+        assert "chip/tile/pe/subarray/adc" in str(info.value) and "cimgraph_test_plugin" in str(info.value)

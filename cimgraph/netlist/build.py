@@ -26,10 +26,7 @@ class BuiltComponent:
     model: Any
     plugin: str
     version: str
-    area: float = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "area", float(self.model.area()))  # computed once per build
+    area: float         # of one instance (m^2), computed once per build
 
 
 @attrs.frozen
@@ -57,8 +54,8 @@ def _field_problem(cls: type, field: attrs.Attribute, value: Any) -> str | None:
 
 
 def instantiate(registry: Registry, spec: ComponentSpec, context: dict[str, Any],
-                problems: list[Problem]) -> tuple[Any, str, str] | None:
-    """Build one component model, or record why not."""
+                problems: list[Problem]) -> tuple[Any, str, str, float] | None:
+    """Build one component model and its area, or record why not: (model, plugin, version, area)."""
     try:
         cls = registry.component(spec.kind)
     except ComponentNotFound as exc:
@@ -81,13 +78,22 @@ def instantiate(registry: Registry, spec: ComponentSpec, context: dict[str, Any]
         return None
     kwargs = {k: v for k, v in context.items() if k in fields and k not in spec.params}
     kwargs.update(spec.params)
+    entry = registry.components[spec.kind]
     try:
         model = cls(**kwargs)
     except Exception as exc:
         problems.append(Problem(spec.path, f"{spec.kind}: {exc}"))
         return None
-    entry = registry.components[spec.kind]
-    return model, entry.plugin, entry.version
+    try:
+        area = float(model.area())
+    except Exception as exc:  # a broken model is reported with the plugin that provides it
+        problems.append(Problem(spec.path, f"{spec.kind} (plugin {entry.plugin}) failed to compute its area: "
+                                           f"{type(exc).__name__}: {exc}"))
+        return None
+    if not math.isfinite(area) or area < 0:
+        problems.append(Problem(spec.path, f"{spec.kind} (plugin {entry.plugin}) returned an invalid area {area!r}"))
+        return None
+    return model, entry.plugin, entry.version, area
 
 
 def _psum_bits(adc: Any, rows: int, context: dict[str, Any]) -> int:
@@ -127,8 +133,8 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
             made = instantiate(registry, lspec.array, level_ctx, problems)
             if made is None:
                 return {}
-            model, plugin, version = made
-            array = BuiltComponent("array", level, lspec.array, model, plugin, version)
+            array = BuiltComponent("array", level, lspec.array, *made)
+            model = array.model
             level_ctx.update(rows=model.rows, columns=model.columns, array_width=model.width(),
                              array_height=model.height())
         else:

@@ -12,11 +12,13 @@ the layer latency is ``count / active * action latency``.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
 import numpy as np
 
+from ..errors import PluginError
 from ..netlist.graph import LEVEL_PATHS
 
 PER_CONVERSION_ROLES = ("adc", "mux", "shiftadd", "sense", "precharge")
@@ -98,17 +100,24 @@ def per_conversion(kind: str) -> bool:
     return kind.split(".")[0] in PER_CONVERSION_ROLES or kind == "decoder.mux"
 
 
-def sense_window(chip: Any) -> float:
+def sense_window(chip: Any, call: Any = None) -> float:
     """Time one input bit stays applied while the shared read-out senses its columns in turn:
     ``share`` x (column mux + ADC / sense amplifier latency), seed 001 sec. 5.4(5)-(6). The
     digital shift-add that follows each conversion does not need the cells to conduct; an ADC
     that samples and holds (``sense_time()``, e.g. SAR) needs them only while it samples."""
+    call = call or (lambda path, method: method())
     step = 0.0
     for comp in chip.levels["subarray"].components:
         if comp.spec.kind.split(".")[0] in SENSING_ROLES:
-            model = comp.model
+            model, path = comp.model, f"{LEVEL_PATHS['subarray']}/{comp.name}"
             sense_time = getattr(model, "sense_time", None)  # e.g. a SAR ADC holds a sample
-            step += sense_time() if callable(sense_time) else getattr(model, type(model).actions()[0])().latency
+            if callable(sense_time):
+                t = float(sense_time())
+                if not (math.isfinite(t) and t >= 0):
+                    raise PluginError(f"{path} ({comp.spec.kind}, plugin {comp.plugin}): sense_time() returned {t!r}")
+                step += t
+            else:
+                step += call(path, getattr(model, type(model).actions()[0])).latency
     return _share(chip) * step
 
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import attrs
 import numpy as np
 
 from ..components.base import GROUPS
-from ..errors import CimgraphError
+from ..errors import CimgraphError, PluginError
 from .activity import Activity
 from .counts import action_counts, layer_work, sense_window
 from .result import ComponentResult, LayerResult, Result
@@ -47,20 +46,20 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
 
     latency_by_node: dict[str, np.ndarray] = {}
     energy_by_node: dict[str, np.ndarray] = {}
-    window = sense_window(chip)
+    window = sense_window(chip, lambda path, method: _call(chip, path, method))
     for ac in action_counts(mapping, work):
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
         if ac.activity_dependent:
             extra = _read_kwargs(method, ac.action, window)
-            costs = [method(input_activity=float(a), **_weight_kw(ac.action, d), **extra)
+            costs = [_call(chip, ac.path, method, input_activity=float(a), **_weight_kw(ac.action, d), **extra)
                      for a, d in zip(activity.input, activity.weight)]
             # the cells conduct through the sense window, whose time is booked to the ADC and mux
             booked = extra.get("pulse", 0.0)
             lat = np.array([c.latency - booked for c in costs])
             en = np.array([c.energy for c in costs])
         else:
-            cost = method()
+            cost = _call(chip, ac.path, method)
             lat, en = np.full(n_layers, cost.latency), np.full(n_layers, cost.energy)
         per_instance = np.divide(ac.count, ac.active, out=np.zeros(n_layers), where=ac.active > 0)
         latency_by_node[ac.path] = latency_by_node.get(ac.path, 0.0) + per_instance * lat
@@ -114,6 +113,24 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     )
 
 
+def _call(chip: Any, path: str, method: Any, **kwargs: Any) -> Any:
+    """Call one model action; a broken model is reported with its node and plugin, never as a
+    bare traceback, and a non-finite or negative cost is refused."""
+    data = chip.node(path)
+    where = f"{path} ({data['kind']}, plugin {data['plugin']})"
+    try:
+        cost = method(**kwargs)
+    except CimgraphError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"{where}: {method.__name__}() raised {type(exc).__name__}: {exc}") from exc
+    values = (getattr(cost, "latency", None), getattr(cost, "energy", None))
+    if not all(isinstance(v, (int, float)) and np.isfinite(v) and v >= 0 for v in values):
+        raise PluginError(f"{where}: {method.__name__}() returned {cost!r}; expected a Cost with finite, "
+                          f"non-negative latency (s) and energy (J)")
+    return cost
+
+
 def _read_kwargs(method: Any, action: str, window: float) -> dict[str, float]:
     """Pass the sense window as the conduction time to array reads that take one (``pulse``)."""
     if action != "read" or window <= 0:
@@ -134,9 +151,17 @@ def _component_results(chip: Any) -> tuple[ComponentResult, ...]:
         out.append(ComponentResult(
             path=path, kind=data["kind"], group=_group(model), plugin=data["plugin"] or "", version=data["version"] or "",
             source=type(model).source, count=int(data["count"]), instances=int(instances),
-            area=float(data["model_area"] * instances), leakage=float(model.leakage() * instances)))
+            area=float(data["model_area"] * instances), leakage=float(_leakage(chip, path) * instances)))
     return tuple(out)
 
 
-def with_activity(result: Result, **changes: Any) -> Result:
-    return attrs.evolve(result, **changes)
+def _leakage(chip: Any, path: str) -> float:
+    data = chip.node(path)
+    try:
+        value = float(data["model"].leakage())
+    except Exception as exc:
+        raise PluginError(f"{path} ({data['kind']}, plugin {data['plugin']}): leakage() raised "
+                          f"{type(exc).__name__}: {exc}") from exc
+    if not np.isfinite(value) or value < 0:
+        raise PluginError(f"{path} ({data['kind']}, plugin {data['plugin']}): leakage() returned {value!r}")
+    return value
