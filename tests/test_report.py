@@ -272,3 +272,20 @@ def test_real_vgg8_evaluation_renders(tmp_path):
     data = build_report(result, pm=bare_pm())
     assert len(data.floorplan) >= data.chip_tiles
     assert sum(data.area_by_group.values()) == pytest.approx(result.area, rel=1e-9)
+
+
+def test_report_shows_the_cell_parameters_as_evaluated_with_overrides():
+    from cimgraph.testing import tiny_netlist
+    from cimgraph.workload import Layer, Network
+
+    raw = tiny_netlist()
+    raw["cell"] = {"name": "rram.1t1r", "r_on": "12.5kOhm"}
+    net = Network("n", (Layer(name="c", kind="conv", in_channels=8, out_channels=8, kernel=3, stride=1, padding=1,
+                              groups=1, input_size=(8, 8), pool=1),))
+    result = cimgraph.evaluate(cimgraph.map_network(cimgraph.load_netlist(raw), net))
+    table = build_report(result).technology_table
+    rows = {row[0]: row[1] for row in table.rows}
+    assert rows["cell.r_on"] == pytest.approx(12.5e3) and "technology.vdd" in rows
+    assert "overridden in the netlist: r_on" in table.note
+    html = render_report(result, None)
+    assert "12.5 kOhm" in html

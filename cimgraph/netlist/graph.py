@@ -156,11 +156,25 @@ class ChipGraph:
             return out
 
         return {"name": self.spec.name, "technology": self.tech.name, "cell": self.cell.name,
+                "technology_parameters": _parameters(self.tech), "cell_parameters": _parameters(self.cell),
+                "cell_overrides": sorted(self.spec.cell_overrides),
                 "precision": attrs.asdict(self.spec.precision), "mapping": attrs.asdict(self.spec.mapping),
                 "clock": self.spec.clock, "hierarchy": describe("chip")}
 
     def __repr__(self) -> str:
         return f"ChipGraph({self.spec.name!r}, {self.graph.number_of_nodes()} nodes)"
+
+
+def _parameters(obj: Any, prefix: str = "") -> list[dict[str, Any]]:
+    """Every numeric or text field of a Technology / MemoryCell as it was used: name, value (SI), unit."""
+    out: list[dict[str, Any]] = []
+    for f in attrs.fields(type(obj)):
+        value = getattr(obj, f.name)
+        if attrs.has(type(value)):
+            out.extend(_parameters(value, f"{prefix}{f.name}."))
+        elif value is not None and f.name != "name":
+            out.append({"name": prefix + f.name, "value": _plain(value), "unit": f.metadata.get("unit", "")})
+    return out
 
 
 def _plain(value: Any) -> Any:

@@ -193,7 +193,17 @@ def _si(value: Any, unit: str) -> str:
 
 
 def _technology_table(r: Any) -> Section:
-    """Technology node and memory-cell parameters from the installed registry (None-safe)."""
+    """Technology node and memory-cell parameters as the evaluation used them (netlist overrides
+    included); results written before these were recorded fall back to the installed registry."""
+    recorded = r.netlist.get("technology_parameters") if isinstance(r.netlist, dict) else None
+    if recorded is not None:
+        rows = [[f"{label}.{p['name']}", p["value"], p["unit"] if p["unit"] != "1" else ""]
+                for label, key in (("technology", "technology_parameters"), ("cell", "cell_parameters"))
+                for p in r.netlist.get(key, [])]
+        overrides = r.netlist.get("cell_overrides") or []
+        note = ("Values as evaluated" + (f"; overridden in the netlist: {', '.join(overrides)}." if overrides else "."))
+        return Section("Technology and memory cell", ("parameter", "value", "unit"), rows, units=("", ROW_UNIT, ""),
+                       note=note)
     from ..plugins import default_registry
 
     rows: list[list[Any]] = []
