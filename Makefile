@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/cimgraph run netlists/vgg8_rram_22nm.yaml --network vgg8 --report out/vgg8_rram.html --json out/vgg8_rram.json
 	$(VENV)/bin/cimgraph run netlists/vgg8_sar_22nm.yaml --network vgg8 --json out/vgg8_sar.json
 	$(VENV)/bin/cimgraph report out/vgg8_rram.json out/vgg8_sar.json -o out/compare_flash_sar.html
+	$(VENV)/bin/cimgraph accuracy netlists/vgg8_rram_22nm.yaml --option adc_bits=5
 	@echo "reports written to out/"
 
 test: $(STAMP)
