@@ -80,17 +80,21 @@ def linear_adc(bits: int, full_scale: float) -> LinearAdc:
     return LinearAdc(bits, max(1.0, full_scale / (2**bits - 1)))
 
 
-def _histogram(samples):
-    """Distinct calibration partial sums and how often each occurs (float64, sorted)."""
+def _histogram(samples, weights=None):
+    """Distinct calibration partial sums and their total weight (float64, sorted)."""
     import torch
 
     flat = samples.flatten().double()
+    if weights is not None and weights.numel() != flat.numel():
+        raise AccuracyError(f"non-linear ADC: {weights.numel()} weights for {flat.numel()} partial sums")
     if flat.numel() == 0:
         raise AccuracyError("non-linear ADC: calibration saw no partial sums")
     if not bool(torch.isfinite(flat).all()):
         raise AccuracyError("non-linear ADC: calibration partial sums must be finite")
-    values, counts = torch.unique(flat, sorted=True, return_counts=True)
-    return values, counts.double()
+    values, cells = torch.unique(flat, sorted=True, return_inverse=True)
+    if weights is None:
+        return values, torch.bincount(cells, minlength=values.numel()).double()
+    return values, torch.bincount(cells, weights=weights.flatten().double(), minlength=values.numel())
 
 
 def _whole_levels(bits: int, values) -> NonlinearAdc | None:
@@ -142,26 +146,28 @@ def quantisation_mse(levels, values, counts) -> float:
     return float((counts * (values - converted) ** 2).sum() / counts.sum())
 
 
-def nonlinear_adc(bits: int, samples) -> NonlinearAdc:
+def nonlinear_adc(bits: int, samples, weights=None) -> NonlinearAdc:
     """Calibrated non-linear ADC: Lloyd-Max levels of the calibration partial sums ``samples``.
 
     Seed 001 sec. 7(4), Fig. 21/25: non-linear references follow the partial-sum distribution
     (denser where partial sums are frequent), as proposed for CIM read-out by Sun et al.,
     "XNOR-RRAM", DATE 2018 (the manual's ref. [12]); NeuroSim's ``NonLinearQuantizeOut`` uses
     fixed hand-set edge tables instead. Here the 2^bits reconstruction levels and the edges
-    minimise the mean squared quantisation error of the calibration sums (``lloyd_max_levels``),
-    starting from the levels of the calibrated linear ADC (0 .. observed peak), so the result is
-    never worse in MSE than that linear ADC on the calibration data. Levels are the cells'
-    centroids and need not be whole numbers (the code-to-value table is digital). When every
-    sum is a whole level no larger than the top code the levels are 0 .. 2^bits - 1 (exact).
+    minimise the weighted mean squared quantisation error of the calibration sums
+    (``lloyd_max_levels``), starting from the calibrated linear ADC's levels (0 .. largest sum),
+    so the fit is never worse than that linear ADC on the calibration data. ``weights`` (one per
+    sample, default 1) let the caller weight each sum by the square of its shift-and-add factor,
+    which makes the objective the mean squared error the ADC adds to the layer output.
+    Levels are the cells' centroids and need not be whole numbers (the code-to-value table is
+    digital). When every sum is a whole level no larger than the top code the levels are
+    0 .. 2^bits - 1, so a wide ADC is exact.
     """
     import torch
 
-    values, counts = _histogram(samples)
+    values, counts = _histogram(samples, weights)
     exact = _whole_levels(bits, values)
     if exact is not None:
         return exact
-    step = linear_adc(bits, float(values[-1])).step
-    init = torch.arange(2**bits, dtype=torch.float64) * step
-    levels = lloyd_max_levels(values, counts, init)
+    linear = torch.arange(2**bits, dtype=torch.float64) * linear_adc(bits, float(values[-1])).step
+    levels = lloyd_max_levels(values, counts, linear)
     return NonlinearAdc(bits, tuple(float(v) for v in levels.unique()))

@@ -84,6 +84,7 @@ class CimArray:
         self.adc: LinearAdc | NonlinearAdc | None = None
         self.observed_peak = 0.0
         self.observed: list[torch.Tensor] = []
+        self.observed_weights: list[torch.Tensor] = []  # squared shift-and-add weight of each sample
 
     # -- programming ---------------------------------------------------------------------------
     def _levels(self, placed: torch.Tensor) -> torch.Tensor:
@@ -135,13 +136,13 @@ class CimArray:
         elif config.adc == "nonlinear":
             if not self.observed:
                 raise AccuracyError("non-linear ADC: run calibration batches before reading")
-            self.adc = nonlinear_adc(config.adc_bits, torch.cat(self.observed))
+            self.adc = nonlinear_adc(config.adc_bits, torch.cat(self.observed), torch.cat(self.observed_weights))
         else:
             full = self.cycle_peak() if config.adc_range == "full" else self.observed_peak
             if config.adc_range == "calibrated" and not self.observed:
                 raise AccuracyError("calibrated ADC range: run calibration batches before reading")
             self.adc = linear_adc(config.adc_bits, full)
-        self.observed = []
+        self.observed, self.observed_weights = [], []
 
     def matmul(self, x: torch.Tensor, generator: torch.Generator | None = None, fast: bool = False,
                observe: bool = False, signed: bool | None = None) -> torch.Tensor:
@@ -196,7 +197,8 @@ class CimArray:
         acc = torch.zeros(gathered.shape[1], self.columns, dtype=torch.float64, device=self.device)
         for j in range(cycles):
             digits = ((codes >> (j * dac)) & (2**dac - 1)).to(operand_dtype)
-            acc += 2.0 ** (j * dac) * self._cycle(digits, operand, None, 1, dac, adc, generator, observe)
+            acc += 2.0 ** (j * dac) * self._cycle(digits, operand, None, 1, dac, adc, generator, observe,
+                                                  significance=2.0 ** (j * dac))
         return acc
 
     def _operand_dtype(self, dac: int) -> torch.dtype:
@@ -324,7 +326,8 @@ class CimArray:
             total += 4.0 ** (j * dac) * self._digit(x, j, dac) ** 2
         return total
 
-    def _cycle(self, digits, operand, squares, span, dac, adc, generator, observe) -> torch.Tensor:
+    def _cycle(self, digits, operand, squares, span, dac, adc, generator, observe,
+               significance: float = 1.0) -> torch.Tensor:
         """One input cycle (or the folded sum): column sums -> noise -> ADC -> shift-add over slices
         and subarrays. Returns (samples*positions, slices' columns incl. reference) in float64."""
         psum = torch.bmm(digits.to(operand.dtype), operand).float()
@@ -338,7 +341,11 @@ class CimArray:
         if observe:
             self.observed_peak = max(self.observed_peak, float(psum.max()))
             flat = psum.flatten()
-            self.observed.append(flat[:: max(1, flat.numel() // SAMPLES_PER_BATCH)].double().cpu())
+            stride = max(1, flat.numel() // SAMPLES_PER_BATCH)
+            self.observed.append(flat[::stride].double().cpu())
+            # a sample's error reaches the output times its cycle's and its slice's shift-and-add weight
+            slice_of = torch.arange(0, flat.numel(), stride) % (self.slices * self.columns) // self.columns
+            self.observed_weights.append((significance * self.slice_weights.cpu()[slice_of]) ** 2)
         step = 1.0
         if isinstance(adc, LinearAdc):
             step = adc.step
