@@ -6,7 +6,7 @@ weights and a batch of inputs, as NeuroSim does from its traces (seed 001 sec. 9
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -20,12 +20,9 @@ class Activity:
     weight: np.ndarray = attrs.field(converter=lambda v: np.asarray(v, dtype=float))
 
     @classmethod
-    def default(cls, n_layers: int, input_activity: float = 0.5, weight_density: float = 0.5) -> "Activity":
+    def uniform(cls, n_layers: int, input_activity: float = 0.5, weight_density: float = 0.5) -> "Activity":
+        """The same activity for every layer (the default: 0.5 and 0.5, random data)."""
         return cls(np.full(n_layers, input_activity), np.full(n_layers, weight_density))
-
-    @classmethod
-    def uniform(cls, n_layers: int, input_activity: float, weight_density: float = 0.5) -> "Activity":
-        return cls.default(n_layers, input_activity, weight_density)
 
     def check(self, n_layers: int) -> None:
         for name, values in (("input", self.input), ("weight", self.weight)):
@@ -76,8 +73,3 @@ def from_torch(model: Any, inputs: Any, mapping: Any) -> Activity:
         dens.append(float((torch.round(wt / wt.max().clamp_min(1e-12) * (2 ** (w_bits - 1) - 1))).mean()
                           / (2 ** (w_bits - 1) - 1)))
     return Activity(act, dens)
-
-
-def as_array(values: Sequence[float] | float, n: int) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
-    return np.full(n, float(arr)) if arr.ndim == 0 else arr

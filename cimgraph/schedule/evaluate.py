@@ -40,7 +40,7 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         raise CimgraphError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
     chip = mapping.chip
     n_layers = len(mapping.layers)
-    activity = activity or Activity.default(n_layers)
+    activity = activity or Activity.uniform(n_layers)
     activity.check(n_layers)
     work = layer_work(mapping)
 
