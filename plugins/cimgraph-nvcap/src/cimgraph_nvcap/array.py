@@ -52,11 +52,6 @@ def _fraction(name: str, value: float) -> float:
     return float(value)
 
 
-def _optional_positive(instance, attribute, value) -> None:
-    if value is not None:
-        positive(instance, attribute, value)
-
-
 @attrs.frozen
 class NvCapArray(Component):
     """A rows x columns nvCap crossbar read out in the charge domain (see the module docstring)."""
@@ -75,7 +70,7 @@ class NvCapArray(Component):
                                metadata={"doc": "parallel: all rows per input bit-cycle; sequential: one row"})
     charge_delay: float = quantity("s", default=5e-9, validator=positive,
                                    doc="time for charge sharing and sense settling (NeuroSim V1.5 chargeDelay)")
-    read_voltage: float | None = quantity("V", default=None, validator=_optional_positive,
+    read_voltage: float | None = quantity("V", default=None, validator=attrs.validators.optional(positive),
                                           doc="row read voltage; none = the cell's read_voltage")
 
     def __attrs_post_init__(self) -> None:

@@ -54,11 +54,6 @@ class SarDesignError(CimgraphError, ValueError):
     """The requested SAR ADC cannot be built (e.g. a sampling rate beyond the circuit's limit)."""
 
 
-def _optional_positive(instance, attribute, value) -> None:
-    if value is not None:
-        positive(instance, attribute, value)
-
-
 @attrs.frozen
 class SarADC(Component):
     """A bank of ceil(columns / share) charge-redistribution SAR ADCs (see the module docstring)."""
@@ -79,7 +74,7 @@ class SarADC(Component):
                               metadata={"doc": "DAC switching scheme"})
     unit_cap: float = quantity("F", default=0.5e-15, validator=positive,
                                doc="design unit capacitor (raised to the kT/C bound if smaller)")
-    sampling_rate: float | None = quantity("Hz", default=None, validator=_optional_positive,
+    sampling_rate: float | None = quantity("Hz", default=None, validator=attrs.validators.optional(positive),
                                            doc="conversions per second; none = as fast as the circuit allows")
 
     def __attrs_post_init__(self) -> None:
