@@ -8,17 +8,26 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
 
 * Full scale: I_max = rows V_read G_on, I_min = rows V_read G_off (cell conductances in series
   with the access transistor; SRAM: I_max = rows x cell read current); LSB I = (I_max - I_min)/2^b.
-* Input mirror sized for the full-scale current, W_in = max(W_min, I_max / I_on,n); every CSA gets
-  a minimum-width copy (ratio k = W_min / W_in) and a reference source of the same width, so the
-  input node holds W_in + (2^b - 1) W_min of gates. Settling to half an LSB:
-  t_s = (C_in / g_m,in) (b + 1) ln 2 with g_m,in = 2 I_mid / (Vdd - Vth).
+* Input mirror sized for the full-scale current, W_in = max(W_min, I_max / I_on,n), g_m,in =
+  2 I_mid / (Vdd - Vth). One LSB at the mirror gate is dV_LSB = I_LSB / g_m,in (the reference
+  ladder spans (I_max - I_min) / g_m,in).
+* Offset sizing (Pelgrom, Duinmaijer & Welbers, JSSC 24(5) 1989): the copy / reference pair of a
+  CSA has an input-referred offset sigma = A_vt / sqrt(W L); requiring k sigma <= dV_LSB / 2
+  (k = ``offset_sigmas``) gives W L >= (2 k A_vt / dV_LSB)^2. Both W and L of the pair are scaled
+  by s = max(1, sqrt(W L / (W_min F))), keeping the copy's W/L (hence its current, ratio
+  k_I = W_min / W_in) and growing its gate area; at high bits this gives the 8x-per-bit cost of
+  mismatch-limited flash (Uyttenhove & Steyaert, IEEE TCAS-II 49(4) 2002). A_vt per node:
+  ``PELGROM_AVT`` (field ``mismatch`` overrides).
+* The input node holds W_in + (2^b - 1) s^2 W_min of gates (gate C scaled with W L).
+  Settling to half an LSB: t_s = (C_in / g_m,in) (b + 1) ln 2.
 * Each CSA converts one LSB into dV = I_LSB / g_m,in (copy and load scale together) and its latch
   (NVSim widths, see ``sram_periphery.latch_sense``) regenerates in tau ln(Vdd / dV).
 * Encoder: b levels of NAND2 (min size, fan-out 2), Horowitz delay; 2^b - 1 NAND2 switch at 1/2.
 * Energy per conversion: every CSA carries k I_mid (input copy) and k I_mid (mean reference) from
   Vdd for t_s + t_latch, plus 2^b - 1 latches' C V^2 and the encoder. The column current itself is
   drawn from the read voltage and counted by the array.
-Area: 2^b - 1 x (mirror copy + reference source + latch SA) + input mirror + encoder, standard cells.
+Area: 2^b - 1 x (mirror copy + reference source + latch SA) + input mirror + encoder, standard cells;
+the scaled copy and reference take the minimum-length cell area x (L + poly gap) / (F + poly gap).
 Validity: 1-10 bits, column currents well above the off-currents of the mirror.
 """
 from __future__ import annotations
@@ -32,11 +41,32 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import int_range, quantity
+from ..units import int_range, non_negative, positive, quantity
 from . import circuit
 from .arrays import SRAM_PULLDOWN_WIDTH
 from .base import Component, Cost
 from .sram_periphery import latch_sense, transconductance
+
+# Pelgrom threshold-mismatch coefficient A_vt (V m, NMOS, sigma of the pair difference) by feature size
+# (m). Representative rounded values: planar bulk poly/SiON and HKMG 130-22 nm ~5-3.5 mV um, the PTM
+# multi-gate (FinFET) 14-7 nm cards ~1.5-1.2 mV um; Kuhn et al., "Process technology variation",
+# IEEE TED 58(8) 2011, Figs. on A_vt scaling, and Pelgrom, Tuinhout & Vertregt, IEDM 1998. Between
+# entries log-linear in F, clamped outside. Not a fit of any one foundry process.
+PELGROM_AVT: tuple[tuple[float, float], ...] = (
+    (7e-9, 1.2e-9), (10e-9, 1.3e-9), (14e-9, 1.5e-9), (22e-9, 3.5e-9), (32e-9, 3.6e-9),
+    (45e-9, 3.8e-9), (65e-9, 4.0e-9), (90e-9, 4.5e-9), (130e-9, 5.0e-9))
+
+
+def pelgrom_avt(feature_size: float) -> float:
+    """A_vt (V m) for a node of ``feature_size`` (m) from ``PELGROM_AVT`` (log-linear in F)."""
+    nodes = PELGROM_AVT
+    if feature_size <= nodes[0][0]:
+        return nodes[0][1]
+    for (f0, a0), (f1, a1) in zip(nodes, nodes[1:]):
+        if feature_size <= f1:
+            t = math.log(feature_size / f0) / math.log(f1 / f0)
+            return a0 + t * (a1 - a0)
+    return nodes[-1][1]
 
 
 @attrs.frozen(kw_only=True)
@@ -55,6 +85,10 @@ class FlashADC(Component):
     bits: int = attrs.field(default=5, validator=int_range(1, 10), metadata={"doc": "ADC resolution"})
     share: int = attrs.field(default=8, validator=int_range(1, 1 << 16), metadata={"doc": "columns per ADC"})
     full_scale: float | None = quantity("A", default=None, doc="largest column current (default: from the cell)")
+    offset_sigmas: float = quantity("", default=3.0, validator=non_negative,
+                                    doc="yield factor k: k sigma of comparator offset <= LSB / 2 (0: minimum size)")
+    mismatch: float | None = quantity("V*m", default=None, validator=attrs.validators.optional(positive),
+                                      doc="Pelgrom A_vt of the comparator pair (default: PELGROM_AVT by node)")
 
     def __attrs_post_init__(self) -> None:
         if self.full_scale is None and not (self.cell.is_resistive or self.cell.family == "sram"):
@@ -90,6 +124,32 @@ class FlashADC(Component):
     def _input_width(self) -> float:
         return max(circuit.min_width(self.tech), self.current_range()[1] / self.tech.i_on_n)
 
+    def _gm_in(self) -> float:
+        i_min, i_max = self.current_range()
+        return max((i_min + i_max) / (self.tech.vdd - self.tech.vth), 1e-30)
+
+    def lsb_voltage(self) -> float:
+        """One LSB at the input mirror gate, V: I_LSB / g_m,in."""
+        i_min, i_max = self.current_range()
+        return (i_max - i_min) / 2 ** self.bits / self._gm_in()
+
+    def pair_scale(self) -> float:
+        """Factor s >= 1 by which W and L of each comparator's copy / reference pair exceed the
+        minimum (W_min x F) so that offset_sigmas x A_vt / sqrt(W L) <= LSB / 2 (Pelgrom)."""
+        tech = self.tech
+        avt = self.mismatch if self.mismatch is not None else pelgrom_avt(tech.feature_size)
+        lsb = self.lsb_voltage()
+        if lsb <= 0:
+            raise CimgraphError(f"adc.flash: the column current range of cell {self.cell.name!r} is empty "
+                                f"(I_min >= I_max); expected I_max > I_min")
+        area = (2 * self.offset_sigmas * avt / lsb) ** 2
+        return max(1.0, math.sqrt(area / (circuit.min_width(tech) * tech.feature_size)))
+
+    def pair_size(self) -> tuple[float, float]:
+        """(W, L) of each comparator's input copy / reference device, m."""
+        s = self.pair_scale()
+        return s * circuit.min_width(self.tech), s * self.tech.feature_size
+
     def _encoder(self) -> tuple[float, float, float, float]:
         """Encoder (area, delay, energy, leakage) of 2^b - 1 NAND2 in b levels."""
         tech = self.tech
@@ -109,10 +169,11 @@ class FlashADC(Component):
         i_min, i_max = self.current_range()
         i_mid = (i_min + i_max) / 2
         i_lsb = (i_max - i_min) / 2 ** self.bits
-        w_in, w_copy = self._input_width(), circuit.min_width(tech)
-        ratio = w_copy / w_in            # each comparator gets a scaled copy of the column current
-        gm_in = max(2 * i_mid / (tech.vdd - tech.vth), 1e-30)
-        c_in = circuit.gate_cap(tech, w_in + self.levels * w_copy) + circuit.drain_cap(tech, w_in)
+        w_in, w_min = self._input_width(), circuit.min_width(tech)
+        ratio = w_min / w_in             # copy W/L = W_min/F: each comparator carries ratio x I
+        gm_in = self._gm_in()
+        gate_area = self.pair_scale() ** 2 * w_min    # copy gate as width at length F (C ~ W L)
+        c_in = circuit.gate_cap(tech, w_in + self.levels * gate_area) + circuit.drain_cap(tech, w_in)
         settle = c_in / gm_in * (self.bits + 1) * math.log(2)
         sa = latch_sense(tech)
         dv = min(i_lsb / gm_in, tech.vdd / 2)
@@ -126,10 +187,12 @@ class FlashADC(Component):
     def area(self) -> float:
         tech = self.tech
         w_in = self._input_width()
-        w_copy = circuit.min_width(tech)
+        w_copy, length = self.pair_size()
+        pitch = circuit.POLY_WIDTH + circuit.GATE_POLY_GAP
+        stretch = (length / tech.feature_size + circuit.GATE_POLY_GAP) / pitch   # longer gates, same gap
         mirror = circuit.gate_area(tech, "inv", 1, w_in, circuit.balanced_pmos_width(tech, w_in)).area
-        copy = circuit.gate_area(tech, "inv", 1, w_copy, circuit.balanced_pmos_width(tech, w_copy)).area
-        reference = circuit.gate_area(tech, "inv", 1, w_copy, 0.0).area
+        copy = stretch * circuit.gate_area(tech, "inv", 1, w_copy, circuit.balanced_pmos_width(tech, w_copy)).area
+        reference = stretch * circuit.gate_area(tech, "inv", 1, w_copy, 0.0).area
         per_adc = self.levels * (copy + reference + latch_sense(tech).area) + mirror + self._encoder()[0]
         return self.count * per_adc
 
