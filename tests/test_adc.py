@@ -3,7 +3,8 @@ import math
 
 import pytest
 
-from cimgraph.components.adc import FlashADC
+from cimgraph.components import circuit
+from cimgraph.components.adc import PELGROM_AVT, FlashADC, pelgrom_avt
 from cimgraph.components.sram_periphery import PrechargerSRAM, SenseAmpSRAM, latch_sense
 from cimgraph.errors import CimgraphError
 from cimgraph.plugins import default_registry
@@ -68,6 +69,61 @@ def test_current_range_by_hand():
 def test_older_node_larger_adc():
     areas = [adc(n).area() for n in ("130nm", "65nm", "22nm", "7nm")]
     assert areas == sorted(areas, reverse=True)
+
+
+def test_pelgrom_sizing_by_hand():
+    # full_scale 100 uA, I_min 0: g_m = 100 uA / (Vdd - Vth); LSB = (Vdd - Vth) / 2^b
+    a = adc(cell=CAP_CELL, full_scale="100uA", bits=5)
+    tech = a.tech
+    lsb = (tech.vdd - tech.vth) / 32
+    assert a.lsb_voltage() == pytest.approx(lsb)
+    avt = pelgrom_avt(tech.feature_size)
+    assert avt == pytest.approx(3.5e-9)                    # 22 nm table entry, 3.5 mV um
+    wl = (2 * 3 * avt / lsb) ** 2                           # 3 sigma = LSB / 2
+    s = math.sqrt(wl / (2 * tech.feature_size * tech.feature_size))
+    w, length = a.pair_size()
+    assert a.pair_scale() == pytest.approx(s)
+    assert w * length == pytest.approx(wl) and w / length == pytest.approx(2.0)
+    assert 3 * avt / math.sqrt(w * length) == pytest.approx(lsb / 2)
+    # the offset then meets the spec: 13.4 mV LSB at 22 nm -> W L = 2.46 um^2
+    assert lsb == pytest.approx(13.44e-3, rel=1e-3) and wl == pytest.approx(2.44e-12, rel=1e-2)
+
+
+def test_sized_width_never_below_minimum():
+    for node in NODES:
+        for bits in range(1, 11):
+            for k in (0.0, 0.5, 3.0):
+                a = adc(node, bits=bits, offset_sigmas=k)
+                w, length = a.pair_size()
+                assert w >= circuit.min_width(a.tech) and length >= a.tech.feature_size
+    a = adc(bits=1, offset_sigmas=0)
+    assert a.pair_size() == (circuit.min_width(a.tech), a.tech.feature_size)
+
+
+def test_tighter_yield_and_worse_matching_cost_more():
+    base = adc(bits=4)
+    for other in (adc(bits=4, offset_sigmas=4), adc(bits=4, mismatch=2 * pelgrom_avt(base.tech.feature_size))):
+        assert other.area() > base.area()
+        assert other.convert().energy > base.convert().energy
+        assert other.convert().latency > base.convert().latency
+    assert adc(bits=4, offset_sigmas=0).area() < base.area()
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_flash_area_more_than_doubles_per_bit_at_high_bits(node):
+    areas = [adc(node, bits=b).area() for b in range(5, 11)]
+    assert all(b / a >= 2.0 for a, b in zip(areas, areas[1:]))
+    assert areas[-1] / areas[-2] > 7.0                 # mismatch-limited: -> 8x per bit
+
+
+def test_pelgrom_table_interpolation_and_bad_input():
+    assert pelgrom_avt(1e-9) == PELGROM_AVT[0][1] and pelgrom_avt(1e-6) == PELGROM_AVT[-1][1]
+    mid = pelgrom_avt(math.sqrt(65e-9 * 90e-9))
+    assert mid == pytest.approx((4.0e-9 + 4.5e-9) / 2)
+    with pytest.raises(ValueError):
+        adc(offset_sigmas=-1)
+    with pytest.raises(ValueError):
+        adc(mismatch=0)
 
 
 def test_capacitive_cell_needs_full_scale():
