@@ -23,7 +23,7 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
 * Each CSA converts one LSB into dV = I_LSB / g_m,in (copy and load scale together) and its latch
   (NVSim widths, see ``sram_periphery.latch_sense``) regenerates in tau ln(Vdd / dV).
 * Encoder: b levels of NAND2 (min size, fan-out 2), Horowitz delay; 2^b - 1 NAND2 switch at 1/2.
-* Energy per conversion: every CSA carries k I_mid (input copy) and k I_mid (mean reference) from
+* Energy per conversion: every CSA carries k_I I_mid (input copy) and k_I I_mid (mean reference) from
   Vdd for t_s + t_latch, plus 2^b - 1 latches' C V^2 and the encoder. The column current itself is
   drawn from the read voltage and counted by the array.
 Area: 2^b - 1 x (mirror copy + reference source + latch SA) + input mirror + encoder, standard cells;
