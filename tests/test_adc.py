@@ -73,7 +73,7 @@ def test_older_node_larger_adc():
 
 def test_pelgrom_sizing_by_hand():
     # full_scale 100 uA, I_min 0: g_m = 100 uA / (Vdd - Vth); LSB = (Vdd - Vth) / 2^b
-    a = adc(cell=CAP_CELL, full_scale="100uA", bits=5)
+    a = adc(cell=CAP_CELL, full_scale="100uA", bits=5, offset_sigmas=3)
     tech = a.tech
     lsb = (tech.vdd - tech.vth) / 32
     assert a.lsb_voltage() == pytest.approx(lsb)
@@ -101,8 +101,9 @@ def test_sized_width_never_below_minimum():
 
 
 def test_tighter_yield_and_worse_matching_cost_more():
-    base = adc(bits=4)
-    for other in (adc(bits=4, offset_sigmas=4), adc(bits=4, mismatch=2 * pelgrom_avt(base.tech.feature_size))):
+    base = adc(bits=4, offset_sigmas=3)
+    for other in (adc(bits=4, offset_sigmas=4),
+                  adc(bits=4, offset_sigmas=3, mismatch=2 * pelgrom_avt(base.tech.feature_size))):
         assert other.area() > base.area()
         assert other.convert().energy > base.convert().energy
         assert other.convert().latency > base.convert().latency
@@ -111,7 +112,7 @@ def test_tighter_yield_and_worse_matching_cost_more():
 
 @pytest.mark.parametrize("node", NODES)
 def test_flash_area_more_than_doubles_per_bit_at_high_bits(node):
-    areas = [adc(node, bits=b).area() for b in range(5, 11)]
+    areas = [adc(node, bits=b, offset_sigmas=3).area() for b in range(5, 11)]
     assert all(b / a >= 2.0 for a, b in zip(areas, areas[1:]))
     assert areas[-1] / areas[-2] > 7.0                 # mismatch-limited: -> 8x per bit
 
@@ -169,3 +170,8 @@ def test_registered():
     assert REG.component("adc.flash") is FlashADC
     assert REG.component("sense.sram").role() == "sense"
     assert REG.component("precharge.sram").role() == "precharge"
+
+
+def test_default_models_calibrated_comparators():
+    assert adc(bits=5).pair_scale() == 1.0 == adc(bits=5, offset_sigmas=0).pair_scale()
+    assert adc(bits=5).area() < adc(bits=5, offset_sigmas=3).area()

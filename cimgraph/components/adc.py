@@ -17,7 +17,9 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
   by s = max(1, sqrt(W L / (W_min F))), keeping the copy's W/L (hence its current, ratio
   k_I = W_min / W_in) and growing its gate area; at high bits this gives the 8x-per-bit cost of
   mismatch-limited flash (Uyttenhove & Steyaert, IEEE TCAS-II 49(4) 2002). A_vt per node:
-  ``PELGROM_AVT`` (field ``mismatch`` overrides).
+  ``PELGROM_AVT`` (field ``mismatch`` overrides). The default k = 0 models offset-calibrated
+  (trimmed) comparators at minimum size, the case NeuroSim's SPICE-fitted MLSA represents; k = 3
+  shows what uncalibrated comparators cost (a 5-bit bank at 22 nm grows about 30x in area).
 * The input node holds W_in + (2^b - 1) s^2 W_min of gates (gate C scaled with W L).
   Settling to half an LSB: t_s = (C_in / g_m,in) (b + 1) ln 2.
 * Each CSA converts one LSB into dV = I_LSB / g_m,in (copy and load scale together) and its latch
@@ -85,8 +87,9 @@ class FlashADC(Component):
     bits: int = attrs.field(default=5, validator=int_range(1, 10), metadata={"doc": "ADC resolution"})
     share: int = attrs.field(default=8, validator=int_range(1, 1 << 16), metadata={"doc": "columns per ADC"})
     full_scale: float | None = quantity("A", default=None, doc="largest column current (default: from the cell)")
-    offset_sigmas: float = quantity("", default=3.0, validator=non_negative,
-                                    doc="yield factor k: k sigma of comparator offset <= LSB / 2 (0: minimum size)")
+    offset_sigmas: float = quantity("", default=0.0, validator=non_negative,
+                                    doc="yield factor k: k sigma of comparator offset <= LSB / 2; 0 (default): "
+                                        "offset-calibrated minimum-size comparators, as NeuroSim's MLSA fit assumes")
     mismatch: float | None = quantity("V*m", default=None, validator=attrs.validators.optional(positive),
                                       doc="Pelgrom A_vt of the comparator pair (default: PELGROM_AVT by node)")
 
