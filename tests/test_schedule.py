@@ -175,3 +175,23 @@ def test_activity_measured_from_torch_traces():
     assert np.all((0 < dense.weight) & (dense.weight < 1))
     assert sparse.input[0] < dense.input[0]
     assert evaluate(mapping, activity=sparse).dynamic_energy < evaluate(mapping, activity=dense).dynamic_energy
+
+
+def test_residual_add_costs_chip_adder_buffer_and_link():
+    import attrs as _attrs
+
+    chip = cimgraph.load_netlist(tiny_netlist())
+    plain = Network("n", (conv("a"),))
+    skip = Network("n", (_attrs.evolve(conv("a"), residual=True),))
+    r0 = evaluate(cimgraph.map_network(chip, plain))
+    r1 = evaluate(cimgraph.map_network(chip, skip))
+    for path in ("chip/accumulation", "chip/buffer", "chip/htree"):
+        assert r1.layers[0].energy_by_component[path] > r0.layers[0].energy_by_component[path], path
+    assert r1.layers[0].energy_by_component["chip/tile/pe/subarray"] == r0.layers[0].energy_by_component[
+        "chip/tile/pe/subarray"]
+    # one adder of the chip tree per output value: (children - 1) residual layers cost one full tree pass
+    model = cimgraph.map_network(chip, skip).chip.model("chip/accumulation")
+    extra = r1.layers[0].energy_by_component["chip/accumulation"] - r0.layers[0].energy_by_component["chip/accumulation"]
+    layer = skip.layers[0]
+    expected = layer.input_vectors * layer.out_channels / model.copies / (model.children - 1) * model.add().energy
+    assert extra == pytest.approx(expected, rel=1e-9)

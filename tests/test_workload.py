@@ -191,3 +191,18 @@ def test_import_cimgraph_does_not_import_torch():
             "cimgraph.bundled('vgg8'); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_residual_flag_round_trips_in_yaml_and_is_refused_by_csv(tmp_path):
+    import pytest as _pytest
+
+    from cimgraph.errors import WorkloadError
+    from cimgraph.workload import bundled, read_network_yaml, write_network_csv, write_network_yaml
+
+    net = bundled("resnet18")
+    assert sum(layer.residual for layer in net.layers) == 8
+    write_network_yaml(net, tmp_path / "r.yaml")
+    assert read_network_yaml(tmp_path / "r.yaml") == net
+    with _pytest.raises(WorkloadError) as info:
+        write_network_csv(net, tmp_path / "r.csv")
+    assert "layer1.0.conv2" in str(info.value) and "skip connection" in str(info.value)

@@ -54,6 +54,7 @@ class Work:
     groups: dict[str, np.ndarray]    # partial sums per output value leaving each level
     rows_per_block: np.ndarray
     novel: bool
+    residual_bits: np.ndarray    # skip-connection activation bits read back and added (0 without one)
 
 
 def layer_work(mapping: Any) -> Work:
@@ -84,6 +85,7 @@ def layer_work(mapping: Any) -> Work:
         groups={"subarray": rb, "pe": pe_groups, "tile": tile_groups, "chip": np.ones_like(rb)},
         rows_per_block=np.minimum(rows, sa_rows),
         novel=mapping.method == "novel",
+        residual_bits=arr(lambda p: p.layer.residual) * outputs * in_bits,
     )
 
 
@@ -152,7 +154,12 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
                 below = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1] if level != "subarray" else "subarray"
                 meet = w.groups[below] > w.groups[level]
                 copies = getattr(model, "copies", 1) * n
-                add(path, "add", np.where(meet, w.outputs * w.groups[level] / copies, 0.0), level)
+                adds = np.where(meet, w.outputs * w.groups[level] / copies, 0.0)
+                if level == "chip":
+                    # a skip-connection add uses one of the tree's (children - 1) adders per output value
+                    adders = max(int(getattr(model, "children", 2)) - 1, 1)
+                    adds = adds + (w.residual_bits > 0) * w.outputs / copies / adders
+                add(path, "add", adds, level)
             elif role == "buffer":
                 width = float(getattr(model, "width", 1)) * n
                 reads, writes = _buffer_bits(level, w, psum_bits)
@@ -174,7 +181,7 @@ def _buffer_bits(level: str, w: Work, psum_bits: dict[str, int]) -> tuple[np.nda
     """Bits read and written per image by one level's buffer (seed 001 4.3: novel mapping reuses
     inputs across PEs, so the tile buffer is read once per input rather than once per use)."""
     if level == "chip":
-        return w.ifm_bits, w.ofm_bits
+        return w.ifm_bits + w.residual_bits, w.ofm_bits
     if level == "tile":
         reads = w.ifm_bits if w.novel else w.stream_bits
         return reads, w.ifm_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
@@ -187,7 +194,7 @@ def _buffer_bits(level: str, w: Work, psum_bits: dict[str, int]) -> tuple[np.nda
 def _link_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> np.ndarray:
     """Bits moved per image by the interconnect from this level down to its children and back."""
     if level == "chip":
-        return w.ifm_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
+        return w.ifm_bits + w.residual_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
     if level == "tile":
         down = w.ifm_bits if w.novel else w.stream_bits
         return down + w.outputs * w.groups["pe"] * psum_bits["pe"]

@@ -26,7 +26,8 @@ class Layer:
     """One convolutional or fully-connected layer.
 
     ``input_size`` is the (H, W) of the input feature map before padding; ``pool`` is the down-sampling factor
-    of the pooling that follows the layer (1 = none), so the next layer sees ``pooled_size``.
+    of the pooling that follows the layer (1 = none), so the next layer sees ``pooled_size``. ``residual``:
+    the layer's output is added element-wise to an earlier activation (a skip connection) before pooling.
     """
 
     name: str
@@ -39,9 +40,12 @@ class Layer:
     groups: int = 1
     input_size: tuple[int, int] = attrs.field(default=(1, 1), converter=lambda v: tuple(int(x) for x in v))
     pool: int = 1
+    residual: bool = False
 
     def __attrs_post_init__(self) -> None:
         where = f"layer {self.name!r}"
+        if not isinstance(self.residual, bool):
+            raise WorkloadError(f"{where}: residual must be true or false, got {self.residual!r}")
         if not isinstance(self.name, str) or not self.name:
             raise WorkloadError(f"layer name must be a non-empty string, got {self.name!r}")
         if self.kind not in KINDS:

@@ -79,14 +79,16 @@ def read_network_csv(path: str | os.PathLike, name: str | None = None) -> Networ
 def write_network_csv(network: Network, path: str | os.PathLike) -> None:
     """Write ``network`` as a NeuroSim NetWork.csv (the inverse of read_network_csv).
 
-    Raises WorkloadError for a layer the format cannot express (grouped, non-"same" padding, pooling other
-    than factor 2).
+    Raises WorkloadError for a layer the format cannot express (grouped, skip connection, non-"same"
+    padding, pooling other than factor 2).
     """
     lines = []
     for layer in network.layers:
         where = f"layer {layer.name!r}"
         if layer.groups != 1:
             raise WorkloadError(f"{where}: NetWork.csv cannot express groups={layer.groups}")
+        if layer.residual:
+            raise WorkloadError(f"{where}: NetWork.csv cannot express a skip connection (residual); use YAML")
         if layer.padding != (layer.kernel - 1) // 2:
             raise WorkloadError(f"{where}: NetWork.csv assumes padding {(layer.kernel - 1) // 2} for a "
                                 f"{layer.kernel}x{layer.kernel} kernel, the layer has {layer.padding}")

@@ -68,6 +68,15 @@ def _target_name(target: Any) -> str:
     return getattr(target, "__name__", str(target))
 
 
+def _mark_residual(node: Any, source: dict[Any, int | None], layers: list[Layer]) -> None:
+    """An element-wise add of two layer outputs is a skip connection: book it on the later layer."""
+    producers = [source.get(arg) for arg in node.args if hasattr(arg, "op")]
+    producers = [p for p in producers if p is not None]
+    if len(producers) == 2:
+        later = max(producers)
+        layers[later] = attrs.evolve(layers[later], residual=True)
+
+
 def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None) -> Network:
     """Trace ``module`` with torch.fx on a zero tensor of ``input_shape`` (batch first) and return its Network."""
     try:
@@ -130,6 +139,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
             fname = _target_name(node.target)
             if node.target in (operator.add, operator.iadd) or fname in _RESIDUAL_FUNCTIONS:
                 source[node] = upstream(node)
+                if node.target in (operator.add, operator.iadd) or fname in ("add", "iadd"):
+                    _mark_residual(node, source, layers)
             elif fname in _POOL_FUNCTIONS:
                 pool(node, f"function {fname!r}")
             elif node.target is getattr or fname == "getattr":
