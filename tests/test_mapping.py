@@ -12,6 +12,7 @@ from cimgraph import load_netlist
 from cimgraph.errors import MappingError
 from cimgraph.mapping import Geometry, floorplan, format_mapping, map_network, matrix_view, speedup_bounds
 from cimgraph.mapping import hooks
+from cimgraph.mapping.floorplan import novel_kernel
 from cimgraph.plugins import default_registry
 from cimgraph.workload import Layer, Network, bundled
 
@@ -98,21 +99,65 @@ def test_network_that_does_not_fit_a_fixed_chip():
     assert plan.tiles_used <= 16
 
 
-def test_grouped_convolution_is_refused():
-    layer = Layer("dw", "conv", 32, 32, kernel=3, padding=1, groups=32, input_size=(8, 8))
-    with pytest.raises(MappingError, match="grouped convolution"):
-        matrix_view(layer, "conventional", 128, 128)
+def test_depthwise_blocks_pack_along_the_subarray_diagonal():
+    # 3x3 depthwise, 128 channels: 128 group blocks of 9 rows x 1 column; 14 fit a 128x128 subarray (126 rows)
+    layer = Layer("dw", "conv", 128, 128, kernel=3, padding=1, groups=128, input_size=(16, 16))
+    view = matrix_view(layer, "conventional", 128, 128)
+    assert (view.scheme, view.rows, view.columns, view.packing) == ("grouped", 9, 128, 14)
+    assert (view.row_blocks, view.column_blocks) == (1, 10)                # ceil(128 / 14) subarrays per copy
+    plan = floorplan(Geometry(128, 128, 1, duplication=False), Network("n", (layer,)))
+    dw = plan.placements[0]
+    assert dw.scheme == "grouped" and dw.subarrays_per_copy == 10 and dw.cells == 1152
+    groups, columns = dw.row_groups(), dw.column_groups()
+    assert [len(g) for g in groups] == [126] * 9 + [18]
+    assert np.array_equal(groups[1], np.arange(126, 252))                 # channels 14..27, all 9 positions each
+    assert np.array_equal(columns[1], np.arange(14, 28)) and len(columns[-1]) == 2
+    assert dw.input_rows == 128 * 9 and dw.rows_per_subarray == 126
+    # weight cells over the cells of the subarrays holding them: 1152 / (10 x 16384) = 0.70 %, dense 100 %
+    assert dw.cells / (dw.subarrays_per_copy * 128 * 128) == pytest.approx(1152 / 163840)
+    dense = floorplan(Geometry(128, 128, 1, duplication=False),
+                      Network("n", (Layer("c", "conv", 128, 128, kernel=3, padding=1, input_size=(16, 16)),)))
+    assert dense.placements[0].cells / (dense.placements[0].subarrays_per_copy * 128 * 128) == 1
+    assert dw.utilization < dense.placements[0].utilization / 50
+
+
+def test_grouped_block_larger_than_a_subarray_is_cut_on_its_own():
+    # 4 groups of 64 -> 64 channels, 3x3: blocks of 576 rows x 64 columns -> 5 row blocks each, no packing
+    layer = Layer("g", "conv", 256, 256, kernel=3, padding=1, groups=4, input_size=(8, 8))
+    view = matrix_view(layer, "conventional", 128, 128)
+    assert (view.packing, view.row_blocks, view.column_blocks) == (0, 5, 4)
+    placement = floorplan(Geometry(128, 128, 1, method="novel"), Network("n", (layer,))).placements[0]
+    assert placement.scheme == "grouped"                                   # no per-position view: grouped
+    groups = placement.row_groups()
+    assert len(groups) == 20 and [len(g) for g in groups[:5]] == [128, 128, 128, 128, 64]
+    assert np.array_equal(groups[5], np.arange(576, 704))                  # group 1 starts at channel 64
+    assert np.array_equal(placement.column_groups()[5], np.arange(64, 128))
+    with pytest.raises(MappingError, match="no novel"):
+        matrix_view(layer, "novel", 128, 128)
+
+
+def test_grouped_layers_do_not_set_the_novel_kernel():
+    net = Network("n", (Layer("c1", "conv", 3, 16, kernel=5, padding=2, input_size=(8, 8)),
+                        Layer("dw1", "conv", 16, 16, kernel=3, padding=1, groups=16, input_size=(8, 8)),
+                        Layer("dw2", "conv", 16, 16, kernel=3, padding=1, groups=16, input_size=(8, 8))))
+    assert novel_kernel(net) == 25
 
 
 @st.composite
 def networks(draw):
     layers = []
     for index in range(draw(st.integers(1, 5))):
-        if draw(st.booleans()):
+        kind = draw(st.sampled_from(["conv", "grouped", "fc"]))
+        if kind != "fc":
             size = draw(st.sampled_from([1, 4, 8, 16]))
             kernel = draw(st.sampled_from([k for k in (1, 3, 5) if k <= size + 2 * ((k - 1) // 2)]))
-            layers.append(Layer(f"c{index}", "conv", draw(st.integers(1, 600)), draw(st.integers(1, 600)),
-                                kernel=kernel, padding=(kernel - 1) // 2, input_size=(size, size)))
+            if kind == "grouped":   # depthwise to a few wide groups: blocks that pack and blocks that are cut
+                groups = draw(st.integers(2, 300))
+                channels = (groups * draw(st.integers(1, 40)), groups * draw(st.integers(1, 200)))
+            else:
+                groups, channels = 1, (draw(st.integers(1, 600)), draw(st.integers(1, 600)))
+            layers.append(Layer(f"c{index}", "conv", *channels, kernel=kernel, padding=(kernel - 1) // 2,
+                                groups=groups, input_size=(size, size)))
         else:
             layers.append(Layer(f"f{index}", "fc", draw(st.integers(1, 3000)), draw(st.integers(1, 1200))))
     return Network("net", tuple(layers))
@@ -144,14 +189,27 @@ def test_placement_invariants(network, geometry):
     bounds = speedup_bounds(network)
     for placement, bound in zip(plan.placements, bounds):
         layer = placement.layer
-        # every weight placed exactly once per copy: row groups partition the rows, each fits a subarray
-        rows = np.sort(np.concatenate(placement.row_groups()))
-        assert np.array_equal(rows, np.arange(layer.weight_rows))
-        assert max(len(g) for g in placement.row_groups()) <= geometry.rows
-        assert len(placement.row_groups()) == placement.row_blocks
+        # every weight placed exactly once per copy: row groups partition the rows (all input channels' unfold
+        # rows), each fits a subarray; each row group feeds exactly the output channels of its rows' groups
+        groups, columns = placement.row_groups(), placement.column_groups()
+        rows = np.sort(np.concatenate(groups))
+        assert np.array_equal(rows, np.arange(layer.in_channels * layer.kernel ** 2))
+        assert placement.input_rows == len(rows)
+        assert max(len(g) for g in groups) <= geometry.rows
+        per_row, per_column = layer.weight_rows, layer.out_channels // layer.groups
+        for group, outputs in zip(groups, columns, strict=True):
+            assert np.array_equal(np.unique(group // per_row), np.unique(outputs // per_column))
+            assert len(outputs) == len(np.unique(group // per_row)) * per_column
+        # subarrays of one copy: each row group's columns cut into subarray widths; packed groups fit one
+        widths = [math.ceil(len(outputs) * geometry.cells_per_weight / geometry.columns) for outputs in columns]
+        assert sum(widths) == placement.subarrays_per_copy
+        if layer.groups == 1:
+            assert len(groups) == placement.row_blocks
+            assert placement.column_blocks == math.ceil(placement.used_columns / geometry.columns)
+        elif placement.packing:
+            assert widths == [1] * len(groups) and placement.row_blocks == 1
         assert placement.used_rows == layer.weight_rows
         assert placement.used_columns == layer.out_channels * geometry.cells_per_weight
-        assert placement.column_blocks == math.ceil(placement.used_columns / geometry.columns)
         assert placement.cells == placement.duplication * layer.weights * geometry.cells_per_weight
         # no unit holds more than it has; all copies fit in the layer's own tiles
         assert 1 <= placement.subarrays <= subarrays_per_pe and 1 <= placement.pes <= pes_per_tile

@@ -24,6 +24,9 @@ which sizes separate tiles for the conventionally mapped layers; to make up for 
 rectangular grids of powers of two (at least two subarrays, from the size holding the largest sub-matrix down)
 for the best overall utilization with copies.
 
+Grouped convolutions are placed block-diagonally (``grouped`` scheme, see placement.py) under both methods;
+the floorplan sees their subarrays of one copy as a row_blocks x column_blocks grid like any other layer.
+
 Counts fixed in the netlist are kept; a network that needs more tiles than a fixed count raises MappingError.
 """
 from __future__ import annotations
@@ -258,14 +261,16 @@ def _finish(method, needs, spots, pe_grid, sa_grid, tile_cells, rows) -> Floorpl
             used_rows=view.positions * view.rows, used_columns=view.columns,
             input_vectors=math.ceil(layer.input_vectors / spot.copies),
             utilization=need.cells * spot.copies / (spot.tiles * tile_cells),
-            subarray_rows=rows, positions=view.positions))
+            subarray_rows=rows, positions=view.positions, groups=view.groups, packing=view.packing))
     return Floorplan(method, pe_grid, sa_grid, tuple(placements), sum(s.tiles for s in spots),
                      _utilization(needs, spots, tile_cells))
 
 
 def novel_kernel(network: Network) -> int:
-    """K*K of the novel-mapping tile: the most common kernel area among convolutions with kernel > 1 (0: none)."""
-    areas = Counter(layer.kernel ** 2 for layer in network.layers if layer.kind == "conv" and layer.kernel > 1)
+    """K*K of the novel-mapping tile: the most common kernel area among dense convolutions with kernel > 1
+    (0: none). Grouped convolutions cannot be mapped per kernel position, so they do not vote."""
+    areas = Counter(layer.kernel ** 2 for layer in network.layers
+                    if layer.kind == "conv" and layer.kernel > 1 and layer.groups == 1)
     return max(areas, key=lambda area: (areas[area], area)) if areas else 0
 
 
