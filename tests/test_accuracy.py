@@ -16,6 +16,7 @@ from cimgraph.accuracy.adc import linear_adc, nonlinear_adc, quantisation_mse  #
 from cimgraph.accuracy.cim_layer import CimArray  # noqa: E402
 from cimgraph.accuracy.convert import cim_layers, convert, set_mode  # noqa: E402
 from cimgraph.accuracy.data import trained_digits_cnn  # noqa: E402
+from cimgraph.accuracy.quantize import quantize_activation  # noqa: E402
 from cimgraph.accuracy.run import effect_options, simulate_accuracy  # noqa: E402
 from cimgraph.errors import AccuracyError  # noqa: E402
 
@@ -329,3 +330,164 @@ def test_same_seed_same_numbers(digits_model):
     assert _cim(digits_model, effects=effects, seed=3) == first
     others = {_cim(digits_model, effects=effects, seed=s) for s in (4, 5)}
     assert others != {first}
+
+
+# -- grouped and depthwise convolutions ----------------------------------------------------------
+
+class _MobileNetLike(nn.Module):
+    """Depthwise-separable blocks (MobileNet): 3x3 depthwise convs (groups = channels) and 1x1 pointwise."""
+
+    def __init__(self):
+        super().__init__()
+
+        def block(cin: int, cout: int, stride: int) -> list[nn.Module]:
+            return [nn.Conv2d(cin, cin, 3, stride, 1, groups=cin), nn.ReLU(), nn.Conv2d(cin, cout, 1), nn.ReLU()]
+
+        self.features = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.ReLU(), *block(16, 32, 1), *block(32, 64, 2),
+                                      nn.Conv2d(64, 64, 3, 1, 1, groups=4), nn.ReLU(), nn.AvgPool2d(2))
+        self.classifier = nn.Linear(64 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def _calibrated(model, mapping, x, **overrides):
+    converted = convert(model, mapping, **overrides)
+    layers = cim_layers(converted)
+    for layer in layers:
+        layer.observe_inputs = True
+    converted(x)
+    for index, layer in enumerate(layers):
+        layer.observe_inputs = False
+        layer.fix_input_scale()
+        layer.program(index)
+    return converted, layers
+
+
+@pytest.fixture(scope="module")
+def mobilenet():
+    import cimgraph
+    from cimgraph.workload import from_torch
+
+    torch.manual_seed(0)
+    model = _MobileNetLike().eval()
+    mapping = cimgraph.map_network(cimgraph.load_netlist("netlists/vgg8_rram_22nm.yaml"),
+                                   from_torch(model, (1, 3, 16, 16)))
+    return model, mapping, torch.rand(4, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+
+
+def test_mobilenet_like_network_maps_and_evaluates(mobilenet):
+    import cimgraph
+
+    model, mapping, _ = mobilenet
+    schemes = {p.layer.name: p.scheme for p in mapping.layers}
+    assert schemes["features.2"] == schemes["features.6"] == schemes["features.10"] == "grouped"
+    assert schemes["features.4"] == "conventional"
+    depthwise = mapping.layer("features.6")           # 32 channels: 9-row, 8-cell blocks, 14 per subarray
+    assert (depthwise.packing, depthwise.subarrays_per_copy) == (14, 3)
+    result = cimgraph.evaluate(mapping)
+    layers = {layer.name: layer for layer in result.layers}
+    assert all(layers[name].energy > 0 and layers[name].latency > 0 for name in schemes)
+    assert layers["features.6"].macs == 32 * 9 * 8 * 8 and result.tops > 0
+
+
+def test_mobilenet_like_network_simulates_the_quantized_integers_exactly(mobilenet):
+    model, mapping, x = mobilenet
+    # ideal devices (off state 0) and an ideal ADC, then an 8-bit full-range ADC that cannot clip (<= 128 rows
+    # of 1-bit cells), bit-serial and folded: the CIM outputs are the quantized model's, bit for bit
+    for overrides, fast in (({"adc_bits": None}, False), ({"adc_bits": 8, "adc_range": "full"}, False),
+                            ({"adc_bits": 8, "adc_range": "full"}, True)):
+        converted, layers = _calibrated(model, mapping, x, state_off=0.0, **overrides)
+        grouped = [layer for layer in layers if getattr(layer.module, "groups", 1) > 1]
+        assert len(grouped) == 3 and all(len(layer.array.parts) > 1 for layer in grouped)
+        for layer in layers:
+            layer.array.calibrate_adc()
+        set_mode(converted, "quant")
+        quantized = converted(x)
+        set_mode(converted, "cim", fast=fast)
+        assert torch.equal(converted(x), quantized)
+
+
+def test_grouped_layer_with_device_effects_and_a_narrow_adc_runs(mobilenet):
+    model, mapping, x = mobilenet
+    converted = convert(model, mapping, make_effects({"variation": 0.2, "read_noise": 0.1}), adc_bits=4)
+    layers = cim_layers(converted)
+    for layer in layers:
+        layer.observe_inputs = True
+    converted(x)
+    for index, layer in enumerate(layers):
+        layer.observe_inputs = False
+        layer.fix_input_scale()
+        layer.program(index)
+    set_mode(converted, "quant")
+    quantized = converted(x)
+    set_mode(converted, "cim")
+    for layer in layers:
+        layer.observe_psums = True
+    converted(x)
+    for layer in layers:
+        layer.observe_psums = False
+        layer.array.calibrate_adc()
+        layer.reset_noise()
+    noisy = converted(x)
+    depthwise = layers[1].array
+    assert all(array.adc is depthwise.adc for array in depthwise.arrays)   # one ADC design per layer
+    assert torch.isfinite(noisy).all() and not torch.equal(noisy, quantized)
+    for layer in layers:
+        layer.reset_noise()
+    assert torch.equal(converted(x), noisy)                                  # same seed, same draws
+
+
+def test_depthwise_off_state_error_stays_inside_each_subarray():
+    # reference "none" keeps the off-state current: an output channel's error is g_off / level step x (2^8 - 1)
+    # x the input sum over the rows of ITS subarray (14 channels x 9 positions), not over all 288 rows
+    torch.manual_seed(2)
+    conv = nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False)
+    rows = [list(range(s, min(s + 126, 288))) for s in range(0, 288, 126)]
+    columns = [list(range(s // 9, min(s + 126, 288) // 9)) for s in range(0, 288, 126)]
+    config = CimConfig(rows=128, row_groups=rows, column_groups=columns, reference="none", state_off=1e-6,
+                       state_on=1e-4, adc_bits=None)
+    model = convert(nn.Sequential(conv), config)
+    layer = cim_layers(model)[0]
+    x = torch.rand(2, 32, 5, 5)
+    layer.inputs.observe(x)
+    layer.fix_input_scale()
+    layer.program(0)
+    xq = quantize_activation(x, 8, layer.input_scale, False)
+    error = layer._cim(xq) - layer._integer(xq)
+    unfolded = torch.nn.functional.unfold(xq.double(), 3, padding=1)               # (N, 288, 25)
+    per_subarray = torch.stack([unfolded[:, r].sum(1) for r in rows], 1)            # (N, 3, 25)
+    owner = torch.tensor([i for i, c in enumerate(columns) for _ in c])
+    expected = 1e-6 / (1e-4 - 1e-6) * 255 * per_subarray[:, owner].reshape(2, 32, 5, 5)
+    assert torch.allclose(error, expected, rtol=1e-4)   # float32 states: g_off/step + level kept to ~1e-7
+
+
+def test_grouped_config_must_cover_every_weight():
+    conv = nn.Conv2d(4, 4, 1, groups=4, bias=False)
+    with pytest.raises(AccuracyError, match="one column group per row group"):
+        CimConfig(rows=4, row_groups=[[0, 1], [2, 3]], column_groups=[[0, 1]])
+    config = CimConfig(rows=4, row_groups=[[0, 1], [2, 3]], column_groups=[[0, 1], [2]])   # output 3 dropped
+    layer = cim_layers(convert(nn.Sequential(conv), config))[0]
+    with pytest.raises(AccuracyError, match=r"weight \(output 3, row 3\) is in no subarray"):
+        layer.program(0)
+
+
+def test_from_mapping_reads_grouped_column_groups():
+    from cimgraph.mapping import Geometry, floorplan
+    from cimgraph.workload import Layer, Network
+
+    layer = Layer("dw", "conv", 32, 32, kernel=3, padding=1, groups=32, input_size=(8, 8))
+    placement = floorplan(Geometry(128, 128, 8), Network("n", (layer,))).placements[0]
+    cell = SimpleNamespace(bits_per_cell=1, r_on=6e3, r_off=6e4, c_on=None, c_off=None)
+
+    def mapping(readout):
+        chip = SimpleNamespace(cell=cell, subarray=SimpleNamespace(rows=128, columns=128, readout=readout),
+                               cells_per_weight=8, spec=SimpleNamespace(precision=SimpleNamespace(weight=8, input=8)),
+                               find=lambda role, level="subarray": None)
+        return SimpleNamespace(chip=chip, layers=(placement,))
+
+    config = CimConfig.from_mapping(mapping("parallel"), "dw")
+    assert [len(g) for g in config.row_groups] == [126, 126, 36]
+    assert config.column_groups[1] == tuple(range(14, 28))
+    sequential = CimConfig.from_mapping(mapping("sequential"), "dw")
+    assert len(sequential.row_groups) == 288 and sequential.column_groups[130] == tuple(range(14, 28))

@@ -51,11 +51,14 @@ class CimConfig:
     ``state_off``/``state_on`` are the cell's extreme states in ``state_unit`` (S for resistive
     cells, F for capacitive nvCap cells, "1" for ideal/digital cells). ``reference`` selects the
     off-current cancellation: a dummy column holding the code of weight zero (seed 001 Fig. 23),
-    a differential pair of arrays, or none (digital offset correction only).
+    a differential pair of arrays, or none (digital offset correction only). ``column_groups``
+    (one per row group; None = every column) lists the weight-matrix columns (output channels) the
+    subarrays of that row group hold: a grouped convolution's block-diagonal placement.
     """
 
     rows: int = attrs.field(default=128, validator=_int_in(1))
     row_groups: tuple[tuple[int, ...], ...] | None = attrs.field(default=None, converter=_groups)
+    column_groups: tuple[tuple[int, ...], ...] | None = attrs.field(default=None, converter=_groups)
     weight_bits: int = attrs.field(default=8, validator=_int_in(1, 16))
     input_bits: int = attrs.field(default=8, validator=_int_in(1, 16))
     bits_per_cell: int = attrs.field(default=1, validator=_int_in(1, 8))
@@ -86,6 +89,11 @@ class CimConfig:
                 f"CimConfig: expected 0 <= state_off < state_on, got {self.state_off!r}, {self.state_on!r}")
         if self.row_groups is not None and any(len(g) > self.rows for g in self.row_groups):
             raise AccuracyError(f"CimConfig.row_groups: a group reads more rows than the subarray's {self.rows}")
+        if self.column_groups is not None and (self.row_groups is None
+                                               or len(self.column_groups) != len(self.row_groups)):
+            raise AccuracyError(f"CimConfig.column_groups: expected one column group per row group "
+                                f"({0 if self.row_groups is None else len(self.row_groups)}), "
+                                f"got {len(self.column_groups)}")
 
     @property
     def levels(self) -> int:
@@ -111,7 +119,8 @@ class CimConfig:
     def from_mapping(cls, mapping: Any, layer_name: str, **overrides: Any) -> "CimConfig":
         """Config of ``layer_name`` as placed by ``mapping`` (a cimgraph.mapping.Mapping).
 
-        Reads the subarray rows and read-out, the layer's row groups, the precisions, the cell
+        Reads the subarray rows and read-out, the layer's row groups (and, for a grouped
+        convolution, the output channels each row group holds), the precisions, the cell
         (bits per cell, r_on/r_off or c_on/c_off) and the ADC bits from the mapped chip.
         """
         placement = next((p for p in mapping.layers if p.layer.name == layer_name), None)
@@ -122,9 +131,13 @@ class CimConfig:
             raise AccuracyError(f"layer {layer_name!r} is not in the mapping{did_you_mean(layer_name, names)}")
         fields = chip_fields(mapping.chip)
         groups = [[int(r) for r in g] for g in placement.row_groups()]
+        columns = None
+        if getattr(placement, "scheme", "conventional") == "grouped":
+            columns = [[int(c) for c in g] for g in placement.column_groups()]
         if fields["rows"] == 1:  # sequential read-out: every row is sensed on its own
+            columns = None if columns is None else [c for g, c in zip(groups, columns) for _ in g]
             groups = [[r] for g in groups for r in g]
-        return cls(**{**fields, "row_groups": groups, **overrides})
+        return cls(**{**fields, "row_groups": groups, "column_groups": columns, **overrides})
 
 
 def chip_fields(chip: Any) -> dict[str, Any]:

@@ -4,12 +4,20 @@ A :class:`CimLayer` runs in one of three modes: ``float`` (the original layer), 
 fixed-point model: integer weights and inputs, exact integer product in float64, rescaled) and
 ``cim`` (the same integers through the programmed subarrays). All three share the calibrated
 scales, so the quantized and CIM outputs are directly comparable.
+
+A grouped convolution (depthwise when groups = C_in) runs on the chip as its equivalent dense
+matrix over all C_in*k*k unfold rows, zero off the block diagonal, placed as the mapping packs it
+(:class:`BlockDiagonalArrays`): the subarrays holding the same output channels form one CimArray
+over just their rows and columns, whose off-diagonal cells hold the code of weight zero (so finite
+on/off ratios, dummy columns and device effects act on them as on the chip) and whose absent
+columns have no cells at all.
 """
 from __future__ import annotations
 
 import copy
 from typing import Any, Iterable, Mapping as TypingMapping, Sequence
 
+import attrs
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -26,16 +34,101 @@ def _pair(value: Any) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
+class BlockDiagonalArrays:
+    """The subarrays of a block-diagonal (grouped) weight matrix, one :class:`CimArray` per set of row
+    groups that hold the same output channels (``config.column_groups``).
+
+    ``dense`` (outputs, rows) integer weights with the block-diagonal zeros; ``mask`` marks the weights
+    that are not structurally zero, each of which must sit in some subarray. ``matmul`` takes the full
+    unfolded input (N, rows, P) and adds each part's outputs into its columns. The ADC is one design per
+    layer, as for a dense layer: calibrated on the partial sums of all parts together.
+    """
+
+    def __init__(self, dense: torch.Tensor, mask: torch.Tensor, config: CimConfig, effects: Sequence[Any] = (),
+                 generator: torch.Generator | None = None, device: str | torch.device = "cpu", name: str = ""):
+        outputs, rows = dense.shape
+        groups = config.groups_for(rows)
+        columns = config.column_groups or [tuple(range(outputs))] * len(groups)
+        sets: dict[tuple[int, ...], list[list[int]]] = {}
+        for group, held in zip(groups, columns):
+            if len(set(held)) != len(held) or min(held, default=0) < 0 or max(held, default=0) >= outputs:
+                raise AccuracyError(f"layer {name!r}: a column group must list distinct output channels "
+                                    f"0..{outputs - 1}, got {list(held)[:8]}...")
+            sets.setdefault(tuple(held), []).append(group)
+        self.config, self.device = config, torch.device(device)
+        covered = torch.zeros(outputs, rows, dtype=torch.bool)
+        local = torch.full((rows,), -1, dtype=torch.long)
+        self.parts: list[tuple[torch.Tensor, torch.Tensor, CimArray]] = []
+        for held, row_groups in sets.items():
+            row_index = torch.tensor([r for g in row_groups for r in g], dtype=torch.long)
+            column_index = torch.tensor(held, dtype=torch.long)
+            local[row_index] = torch.arange(len(row_index))
+            part = attrs.evolve(config, row_groups=[local[torch.tensor(g)].tolist() for g in row_groups],
+                                column_groups=None)
+            covered[column_index.view(-1, 1), row_index.view(1, -1)] = True
+            array = CimArray(dense[column_index][:, row_index], part, effects, generator, device)
+            self.parts.append((row_index.to(self.device), column_index.to(self.device), array))
+        missing = mask & ~covered
+        if bool(missing.any()):
+            o, r = (int(i) for i in missing.nonzero()[0])
+            raise AccuracyError(f"layer {name!r}: weight (output {o}, row {r}) is in no subarray; each row group's "
+                                f"column group must hold every output channel its input rows feed")
+        self.outputs = outputs
+        self.arrays = [array for _, _, array in self.parts]
+        self.group_count = sum(a.group_count for a in self.arrays)
+        self.group_rows = max(a.group_rows for a in self.arrays)
+
+    @property
+    def adc(self) -> Any:
+        return self.arrays[0].adc
+
+    def cycle_peak(self) -> float:
+        return max(a.cycle_peak() for a in self.arrays)
+
+    def can_fold(self) -> bool:
+        return all(a.can_fold() for a in self.arrays)
+
+    def calibrate_adc(self) -> None:
+        """One ADC for the layer from the partial sums seen by every part (full range: the largest part's)."""
+        lead = max(self.arrays, key=lambda a: a.cycle_peak())
+        lead.observed_peak = max(a.observed_peak for a in self.arrays)
+        lead.observed = [t for a in self.arrays for t in a.observed]
+        lead.observed_weights = [t for a in self.arrays for t in a.observed_weights]
+        lead.calibrate_adc()
+        for array in self.arrays:
+            array.adc, array.observed, array.observed_weights = lead.adc, [], []
+
+    def matmul(self, x: torch.Tensor, generator: torch.Generator | None = None, fast: bool = False,
+               observe: bool = False, signed: bool | None = None) -> torch.Tensor:
+        """Integer product of the full unfolded input x (N, rows, P) -> (N, P, outputs) float64."""
+        x = x.to(self.device)
+        if signed is None:
+            signed = bool(x.numel() and float(x.min()) < 0)
+        out = torch.zeros(x.shape[0], x.shape[2], self.outputs, dtype=torch.float64, device=self.device)
+        for row_index, column_index, array in self.parts:
+            out.index_add_(2, column_index, array.matmul(x.index_select(1, row_index), generator, fast, observe,
+                                                        signed).to(self.device))
+        return out
+
+
+def block_diagonal(weight: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A grouped layer's (outputs, rows per group) weights as the dense (outputs, groups x rows per group)
+    matrix over all input channels' unfold rows, and the mask of its not structurally zero entries."""
+    outputs, rows = weight.shape
+    blocks = weight.reshape(groups, outputs // groups, rows)
+    return torch.block_diag(*blocks), torch.block_diag(*torch.ones_like(blocks, dtype=torch.float64)) > 0
+
+
 class CimLayer(nn.Module):
-    """A Conv2d (groups=1, zero padding) or Linear layer evaluated float, quantized or on CIM arrays."""
+    """A Conv2d (any groups, zero padding) or Linear layer evaluated float, quantized or on CIM arrays."""
 
     def __init__(self, module: nn.Module, config: CimConfig, effects: Sequence[Any] = (), name: str = ""):
         super().__init__()
         if isinstance(module, nn.Conv2d):
-            if module.groups != 1 or module.padding_mode != "zeros" or isinstance(module.padding, str):
+            if module.padding_mode != "zeros" or isinstance(module.padding, str):
                 raise AccuracyError(
-                    f"layer {name!r}: CIM conv needs groups=1, zero padding given as numbers "
-                    f"(got groups={module.groups}, padding={module.padding!r}, mode={module.padding_mode!r})")
+                    f"layer {name!r}: CIM conv needs zero padding given as numbers "
+                    f"(got padding={module.padding!r}, mode={module.padding_mode!r})")
         elif not isinstance(module, nn.Linear):
             raise AccuracyError(f"layer {name!r}: expected nn.Conv2d or nn.Linear, got {type(module).__name__}")
         self.module, self.config, self.effects, self.name = module, config, tuple(effects), name
@@ -46,7 +139,7 @@ class CimLayer(nn.Module):
         self.inputs = RangeObserver()
         self.input_scale: float | None = None
         self.signed = False
-        self.array: CimArray | None = None
+        self.array: CimArray | BlockDiagonalArrays | None = None
         self.generator: torch.Generator | None = None
         self.noise_seed = 0
         w = module.weight.detach().reshape(module.weight.shape[0], -1)
@@ -68,7 +161,12 @@ class CimLayer(nn.Module):
     def program(self, seed: int, device: str | torch.device = "cpu") -> None:
         """Write the weights into fresh subarrays; device effects drawn from ``seed``."""
         generator = torch.Generator().manual_seed(seed)
-        self.array = CimArray(self.weight_int, self.config, self.effects, generator, device)
+        groups = self.module.groups if self.is_conv else 1
+        if groups > 1 or self.config.column_groups is not None:
+            dense, mask = block_diagonal(self.weight_int, groups)
+            self.array = BlockDiagonalArrays(dense, mask, self.config, self.effects, generator, device, self.name)
+        else:
+            self.array = CimArray(self.weight_int, self.config, self.effects, generator, device)
         self.noise_seed = seed + 7919
         self.reset_noise()
 
@@ -103,7 +201,7 @@ class CimLayer(nn.Module):
         if not self.is_conv:
             return xq.double() @ q.t()
         m = self.module
-        return F.conv2d(xq.double(), q.view_as(m.weight), None, m.stride, m.padding, m.dilation)
+        return F.conv2d(xq.double(), q.view_as(m.weight), None, m.stride, m.padding, m.dilation, m.groups)
 
     def _cim(self, xq: torch.Tensor) -> torch.Tensor:
         array = self.array
