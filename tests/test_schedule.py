@@ -195,3 +195,18 @@ def test_residual_add_costs_chip_adder_buffer_and_link():
     layer = skip.layers[0]
     expected = layer.input_vectors * layer.out_channels / model.copies / (model.children - 1) * model.add().energy
     assert extra == pytest.approx(expected, rel=1e-9)
+
+
+def test_depthwise_layer_streams_all_input_channels():
+    """A depthwise layer's inputs are every channel (groups x its per-group rows), not one group's."""
+    chip = cimgraph.load_netlist(tiny_netlist())
+    dw = Layer(name="dw", kind="conv", in_channels=16, out_channels=16, kernel=3, stride=1, padding=1, groups=16,
+               input_size=(8, 8), pool=1)
+    mapping = cimgraph.map_network(chip, Network("n", (dw,)))
+    placement = mapping.layers[0]
+    assert placement.input_rows == 16 * 9
+    from cimgraph.schedule.counts import layer_work
+
+    work = layer_work(mapping)
+    assert work.stream_bits[0] == dw.input_vectors * 16 * 9 * chip.spec.precision.input
+    assert evaluate(mapping).layers[0].energy > 0

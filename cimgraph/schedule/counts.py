@@ -66,11 +66,10 @@ def layer_work(mapping: Any) -> Work:
     rb, cb, dup = arr(lambda p: p.row_blocks), arr(lambda p: p.column_blocks), arr(lambda p: p.duplication)
     vectors = arr(lambda p: p.layer.input_vectors)
     out_ch = arr(lambda p: p.layer.weight_columns)
-    rows = arr(lambda p: p.layer.weight_rows)
+    rows = arr(lambda p: p.input_rows)          # unfold rows driven per input vector (all groups)
     pool = arr(lambda p: p.layer.pool)
     ifm = arr(lambda p: p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels)
     tiles, pes, subs = arr(lambda p: p.tiles), arr(lambda p: p.pes), arr(lambda p: p.subarrays)
-    sa_rows = chip.subarray.rows
     # Row blocks held together: a PE holds up to `subs / cb` row blocks of one copy, a tile `pes` PEs.
     rb_in_pe = np.clip(np.floor(subs / np.maximum(cb, 1)), 1, rb)
     pe_groups = np.ceil(rb / rb_in_pe)
@@ -83,7 +82,7 @@ def layer_work(mapping: Any) -> Work:
         active={"chip": np.ones_like(rb), "tile": np.maximum(tiles, 1), "pe": np.maximum(tiles * pes, 1),
                 "subarray": np.maximum(rb * cb * dup, 1)},
         groups={"subarray": rb, "pe": pe_groups, "tile": tile_groups, "chip": np.ones_like(rb)},
-        rows_per_block=np.minimum(rows, sa_rows),
+        rows_per_block=arr(lambda p: p.rows_per_subarray),
         novel=mapping.method == "novel",
         residual_bits=arr(lambda p: p.layer.residual) * outputs * in_bits,
     )
