@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Any, Callable
 
-import attrs
 
 from .errors import CimgraphError
 from .units import format_si

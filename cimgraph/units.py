@@ -121,6 +121,11 @@ def quantity(unit: str, default: Any = attrs.NOTHING, doc: str = "", validator: 
                        metadata={"unit": unit, "doc": doc}, **kwargs)
 
 
+def optional_quantity(unit: str, doc: str = "") -> Any:
+    """An optional positive quantity field (default None: the model derives or is given the value)."""
+    return quantity(unit, default=None, doc=doc, validator=attrs.validators.optional(positive))
+
+
 def positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     """attrs validator: a finite number > 0."""
     if value is None or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):

@@ -31,6 +31,23 @@ def _integer_case(seed: int = 0, rows: int = 40, out: int = 7, positions: int = 
     return q, x, torch.einsum("or,nrp->npo", q, x)
 
 
+def calibrate_and_program(converted, x):
+    """Calibrate every CIM layer's input scale on ``x``, program its arrays, and return the layers with
+    the quantized model's output on ``x``; leaves the model in CIM mode."""
+    layers = cim_layers(converted)
+    for layer in layers:
+        layer.observe_inputs = True
+    converted(x)
+    for index, layer in enumerate(layers):
+        layer.observe_inputs = False
+        layer.fix_input_scale()
+        layer.program(index)
+    set_mode(converted, "quant")
+    quantized = converted(x)
+    set_mode(converted, "cim")
+    return layers, quantized
+
+
 @pytest.mark.parametrize("reference", ["dummy", "differential", "none"])
 @pytest.mark.parametrize("bits_per_cell", [1, 2, 3, 4, 8])
 def test_ideal_cim_equals_integer_product_for_every_cell_split(reference, bits_per_cell):
@@ -67,17 +84,7 @@ def test_conv_and_linear_layers_match_the_quantized_model_exactly():
     x = torch.randn(4, 3, 6, 6)
     for bits_per_cell in (1, 2, 4, 8):
         converted = convert(model, CimConfig(rows=20, bits_per_cell=bits_per_cell, adc_bits=None))
-        layers = cim_layers(converted)
-        for layer in layers:
-            layer.observe_inputs = True
-        converted(x)
-        for index, layer in enumerate(layers):
-            layer.observe_inputs = False
-            layer.fix_input_scale()
-            layer.program(index)
-        set_mode(converted, "quant")
-        quantized = converted(x)
-        set_mode(converted, "cim")
+        layers, quantized = calibrate_and_program(converted, x)
         assert torch.equal(converted(x), quantized)
         assert layers[0].signed and not layers[1].signed  # raw input is signed, post-ReLU is not
 
@@ -411,17 +418,7 @@ def test_mobilenet_like_network_simulates_the_quantized_integers_exactly(mobilen
 def test_grouped_layer_with_device_effects_and_a_narrow_adc_runs(mobilenet):
     model, mapping, x = mobilenet
     converted = convert(model, mapping, make_effects({"variation": 0.2, "read_noise": 0.1}), adc_bits=4)
-    layers = cim_layers(converted)
-    for layer in layers:
-        layer.observe_inputs = True
-    converted(x)
-    for index, layer in enumerate(layers):
-        layer.observe_inputs = False
-        layer.fix_input_scale()
-        layer.program(index)
-    set_mode(converted, "quant")
-    quantized = converted(x)
-    set_mode(converted, "cim")
+    layers, quantized = calibrate_and_program(converted, x)
     for layer in layers:
         layer.observe_psums = True
     converted(x)

@@ -43,11 +43,11 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import int_range, non_negative, positive, quantity
+from ..units import int_range, non_negative, optional_quantity, quantity
 from . import circuit
 from .arrays import SRAM_PULLDOWN_WIDTH
 from .base import Component, Cost
-from .sram_periphery import latch_sense, transconductance
+from .sram_periphery import latch_sense
 
 # Pelgrom threshold-mismatch coefficient A_vt (V m, NMOS, sigma of the pair difference) by feature size
 # (m). Representative rounded values: planar bulk poly/SiON and HKMG 130-22 nm ~5-3.5 mV um, the PTM
@@ -90,8 +90,7 @@ class FlashADC(Component):
     offset_sigmas: float = quantity("", default=0.0, validator=non_negative,
                                     doc="yield factor k: k sigma of comparator offset <= LSB / 2; 0 (default): "
                                         "offset-calibrated minimum-size comparators, as NeuroSim's MLSA fit assumes")
-    mismatch: float | None = quantity("V*m", default=None, validator=attrs.validators.optional(positive),
-                                      doc="Pelgrom A_vt of the comparator pair (default: PELGROM_AVT by node)")
+    mismatch: float | None = optional_quantity("V*m", "Pelgrom A_vt of the comparator pair (default: PELGROM_AVT by node)")
 
     def __attrs_post_init__(self) -> None:
         if self.full_scale is None and not (self.cell.is_resistive or self.cell.family == "sram"):

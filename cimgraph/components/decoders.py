@@ -18,7 +18,7 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import one_of, positive, quantity
+from ..units import one_of, optional_quantity, positive, quantity
 from .base import Component, Cost
 from .circuit import CELL_HEIGHT, drain_cap, horowitz, switching_energy
 from .digital import (STAGE_EFFORT, Block, Gate, bank_area, chain_block, int_field, inverter_chain,
@@ -132,10 +132,6 @@ class DecoderCore:
 
 # -- component models ----------------------------------------------------------------------
 
-def _length(doc: str):
-    return quantity("m", default=None, doc=doc, validator=attrs.validators.optional(positive))
-
-
 @attrs.frozen
 class _ArrayPeripheral(Component):
     """Fields every array-side decoder shares (injected from the subarray)."""
@@ -146,8 +142,8 @@ class _ArrayPeripheral(Component):
     cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
     rows: int = int_field(2, 1 << 16, 128, "subarray rows (injected)")
     columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
-    array_width: float | None = _length("array width (injected; else from the cell pitch)")
-    array_height: float | None = _length("array height (injected; else from the cell pitch)")
+    array_width: float | None = optional_quantity("m", "array width (injected; else from the cell pitch)")
+    array_height: float | None = optional_quantity("m", "array height (injected; else from the cell pitch)")
 
     def _size(self) -> tuple[float, float]:
         return array_size(self.tech, self.cell, self.rows, self.columns, self.array_width, self.array_height,

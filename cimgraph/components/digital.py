@@ -20,7 +20,7 @@ import attrs
 from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.technology import Technology
-from ..units import int_range, positive, quantity
+from ..units import int_range, optional_quantity
 from .base import Component, Cost
 from .circuit import (CELL_HEIGHT, balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz, leakage_power,
                       min_width, on_resistance, switching_energy)
@@ -277,8 +277,7 @@ def int_field(low: int, high: int | None = None, default: int = 1, doc: str = ""
 
 def clock_field():
     """The optional injected ``clock`` (Hz) of synchronous units."""
-    return quantity("Hz", default=None, doc="digital clock; latency rounds up to whole cycles (None: path delay)",
-                    validator=attrs.validators.optional(positive))
+    return optional_quantity("Hz", "digital clock; latency rounds up to whole cycles (None: path delay)")
 
 
 @attrs.frozen

@@ -18,7 +18,7 @@ import attrs
 from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.technology import Technology
-from ..units import int_range, non_negative, one_of, positive, quantity
+from ..units import int_range, non_negative, one_of, optional_quantity, quantity
 from .base import Component, Cost
 from .circuit import (balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz, leakage_power,
                       min_width, on_resistance, pi_wire_delay, repeated_wire, switching_energy)
@@ -82,10 +82,6 @@ def wire_run(tech: Technology, length: float, layer: str, delay_tolerance: float
     )
 
 
-def _child_size(doc: str):
-    return quantity("m", default=None, doc=doc, validator=attrs.validators.optional(positive))
-
-
 @attrs.frozen
 class _Link(Component):
     """Fields shared by the H-tree and the bus."""
@@ -94,8 +90,8 @@ class _Link(Component):
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
     children: int = int_field(1, 1 << 20, 4, "leaf units served (injected)")
-    child_width: float | None = _child_size("width of one leaf unit (injected)")
-    child_height: float | None = _child_size("height of one leaf unit (injected)")
+    child_width: float | None = optional_quantity("m", "width of one leaf unit (injected)")
+    child_height: float | None = optional_quantity("m", "height of one leaf unit (injected)")
     width: int = attrs.field(default=128, validator=int_range(1, 1 << 16),
                              metadata={"doc": "main bus width (bits per flit)", "unit": "bit"})
     layer: str = attrs.field(default="global", validator=one_of("global", "local"),

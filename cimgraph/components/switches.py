@@ -20,7 +20,7 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import positive, quantity
+from ..units import optional_quantity, positive, quantity
 from .base import Component, Cost
 from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy
 from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
@@ -113,10 +113,8 @@ class _SwitchMatrix(Component):
     cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
     rows: int = int_field(1, 1 << 16, 128, "subarray rows (injected)")
     columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
-    array_width: float | None = quantity("m", default=None, doc="array width (injected; else from the cell pitch)",
-                                         validator=attrs.validators.optional(positive))
-    array_height: float | None = quantity("m", default=None, doc="array height (injected; else from the cell pitch)",
-                                          validator=attrs.validators.optional(positive))
+    array_width: float | None = optional_quantity("m", "array width (injected; else from the cell pitch)")
+    array_height: float | None = optional_quantity("m", "array height (injected; else from the cell pitch)")
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / line load resistance",
                               validator=positive)
 
@@ -252,10 +250,8 @@ class ColumnMux(Component):
     rows: int = int_field(1, 1 << 16, 128, "subarray rows (injected)")
     columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
     share: int = int_field(1, 1 << 16, 8, "columns per mux (per read circuit)")
-    array_width: float | None = quantity("m", default=None, doc="array width (injected; else from the cell pitch)",
-                                         validator=attrs.validators.optional(positive))
-    array_height: float | None = quantity("m", default=None, doc="array height (injected; else from the cell pitch)",
-                                          validator=attrs.validators.optional(positive))
+    array_width: float | None = optional_quantity("m", "array width (injected; else from the cell pitch)")
+    array_height: float | None = optional_quantity("m", "array height (injected; else from the cell pitch)")
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / column load resistance",
                               validator=positive)
 

@@ -39,7 +39,7 @@ from cimgraph.components.base import Component, Cost
 from cimgraph.errors import CimgraphError
 from cimgraph.tech.cells import MemoryCell
 from cimgraph.tech.technology import Technology
-from cimgraph.units import int_range, one_of, positive, quantity
+from cimgraph.units import int_range, one_of, optional_quantity, positive, quantity
 
 
 class NvCapCellError(CimgraphError, ValueError):
@@ -70,8 +70,7 @@ class NvCapArray(Component):
                                metadata={"doc": "parallel: all rows per input bit-cycle; sequential: one row"})
     charge_delay: float = quantity("s", default=5e-9, validator=positive,
                                    doc="time for charge sharing and sense settling (NeuroSim V1.5 chargeDelay)")
-    read_voltage: float | None = quantity("V", default=None, validator=attrs.validators.optional(positive),
-                                          doc="row read voltage; none = the cell's read_voltage")
+    read_voltage: float | None = optional_quantity("V", "row read voltage; none = the cell's read_voltage")
 
     def __attrs_post_init__(self) -> None:
         if not self.cell.is_capacitive:

@@ -40,7 +40,7 @@ from cimgraph.components import circuit
 from cimgraph.components.base import Component, Cost
 from cimgraph.errors import CimgraphError
 from cimgraph.tech.technology import Technology
-from cimgraph.units import int_range, one_of, positive, quantity
+from cimgraph.units import int_range, one_of, optional_quantity, positive, quantity
 
 BOLTZMANN = 1.380649e-23  # J/K
 FO4 = 4.0                 # fan-out per stage of the switch-driver chains
@@ -74,8 +74,7 @@ class SarADC(Component):
                               metadata={"doc": "DAC switching scheme"})
     unit_cap: float = quantity("F", default=0.5e-15, validator=positive,
                                doc="design unit capacitor (raised to the kT/C bound if smaller)")
-    sampling_rate: float | None = quantity("Hz", default=None, validator=attrs.validators.optional(positive),
-                                           doc="conversions per second; none = as fast as the circuit allows")
+    sampling_rate: float | None = optional_quantity("Hz", "conversions per second; none = as fast as the circuit allows")
 
     def __attrs_post_init__(self) -> None:
         if self.sampling_rate is not None:
