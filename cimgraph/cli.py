@@ -67,7 +67,7 @@ def cmd_components(args: argparse.Namespace) -> str:
         lines.append("Technology nodes:")
         for name, e in sorted(reg.technologies.items(), key=lambda kv: -kv[1].value.feature_size):
             t = e.value
-            lines.append(f"  {name:8} Vdd {t.vdd:.2f} V  Ion,n {t.i_on_n:.0f} A/m  Ioff,n {t.i_off_n:.3g} A/m  "
+            lines.append(f"  {name:8} {t.device:13} Vdd {t.vdd:.2f} V  Ion,n {t.i_on_n:.0f} A/m  Ioff,n {t.i_off_n:.3g} A/m  "
                          f"[{e.plugin}]  source: {t.source}")
     if args.cells or args.all:
         lines.append("Memory cells:")
