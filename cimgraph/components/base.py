@@ -29,6 +29,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "link": ("transfer",),
     "pool": ("pool",),
     "activation": ("activate",),
+    "function": ("softmax", "layernorm", "gelu"),   # transformer function units (function_units.py)
 }
 
 

@@ -27,9 +27,10 @@ def format_summary(r: Result) -> str:
         share = r.area_by_group[g] / r.area * 100 if r.area else 0.0
         lines.append(f"  {GROUP_TITLES[g]:72} {format_si(r.area_by_group[g], 'm^2'):>12} {share:5.1f} %")
     lines.append("")
-    lines.append(f"{'layer':12} {'tiles':>5} {'PEs':>4} {'SAs':>4} {'dup':>4} {'util':>6} {'latency':>11} {'energy':>11}")
+    name_width = max([12] + [len(layer.name) for layer in r.layers])
+    lines.append(f"{'layer':{name_width}} {'tiles':>5} {'PEs':>4} {'SAs':>4} {'dup':>4} {'util':>6} {'latency':>11} {'energy':>11}")
     for layer in r.layers:
-        lines.append(f"{layer.name[:12]:12} {layer.tiles:5d} {layer.pes:4d} {layer.subarrays:4d} {layer.duplication:4d} "
+        lines.append(f"{layer.name:{name_width}} {layer.tiles:5d} {layer.pes:4d} {layer.subarrays:4d} {layer.duplication:4d} "
                      f"{layer.utilization * 100:5.1f}% {format_si(layer.latency, 's'):>11} {format_si(layer.energy, 'J'):>11}")
     lines.append("")
     lines.append("Breakdown of latency (sum over layers) and dynamic energy per image:")
@@ -90,6 +91,10 @@ def run_command(args: Any) -> str:
     mapping = map_network(chip, load_network(args.network), method=args.method)
     result = evaluate(mapping, schedule=args.schedule)
     text = format_summary(result)
+    if result.designs:
+        from .hybrid import format_designs
+
+        text += "\n" + format_designs(result)
     notes = []
     for path in (args.json, args.report):
         if path and os.path.dirname(path):
