@@ -10,11 +10,20 @@ import torch
 from torch import nn
 
 
+class MatMul(nn.Module):
+    """``a @ b`` as a module, so the accuracy simulation can run it as a digital-CIM product
+    (cimgraph.accuracy.transformer); torch.fx traces through it to the matmul."""
+
+    def forward(self, a, b):
+        return a @ b
+
+
 class Attention(nn.Module):
     def __init__(self, width: int, heads: int):
         super().__init__()
         self.heads, self.scale = heads, (width // heads) ** -0.5
         self.q, self.k, self.v = nn.Linear(width, width), nn.Linear(width, width), nn.Linear(width, width)
+        self.qk, self.sv, self.softmax = MatMul(), MatMul(), nn.Softmax(dim=-1)
         self.out = nn.Linear(width, width)
 
     def forward(self, x):
@@ -23,9 +32,8 @@ class Attention(nn.Module):
         q = self.q(x).reshape(b, t, h, e // h).transpose(1, 2)
         k = self.k(x).reshape(b, t, h, e // h).transpose(1, 2)
         v = self.v(x).reshape(b, t, h, e // h).transpose(1, 2)
-        scores = (q @ k.transpose(-2, -1)) * self.scale
-        attn = scores.softmax(dim=-1)
-        return self.out((attn @ v).transpose(1, 2).reshape(b, t, e))
+        attn = self.softmax(self.qk(q, k.transpose(-2, -1)) * self.scale)
+        return self.out(self.sv(attn, v).transpose(1, 2).reshape(b, t, e))
 
 
 class Block(nn.Module):
