@@ -34,29 +34,31 @@ def _prefix(design: str, path: str) -> str:
     return path if design == "chip" else f"{design}:{path}"
 
 
-def _movers(chip: Any) -> list[tuple[str, Any, str]]:
-    """(path, model, role) of the chip-level buffers and links that carry data between designs."""
+def _movers(chip: Any) -> list[tuple[str, float, str, tuple[Any, ...]]]:
+    """(path, width, group, action costs) of the chip-level buffers (read, write) and links (transfer) that
+    carry data between designs; each action costed once per evaluation."""
     out = []
     for comp in chip.levels["chip"].components:
-        role = comp.spec.kind.split(".")[0]
-        if role in ("buffer", "link"):
-            out.append((f"chip/{comp.name}", comp.model, role))
+        role, model = comp.spec.kind.split(".")[0], comp.model
+        width = float(getattr(model, "width", 1)) * comp.spec.count
+        if role == "buffer":
+            out.append((f"chip/{comp.name}", width, model.group, (model.read(), model.write())))
+        elif role == "link":
+            out.append((f"chip/{comp.name}", width, model.group, (model.transfer(),)))
     return out
 
 
-def _movement(chip: Any, reads: float, writes: float) -> dict[str, tuple[float, float, str]]:
+def _movement(movers: list, reads: float, writes: float) -> dict[str, tuple[float, float, str]]:
     """Latency, energy and group per chip-level buffer / link for ``reads`` bits in and ``writes`` bits out."""
     out = {}
-    for path, model, role in _movers(chip):
-        width = float(getattr(model, "width", 1))
-        if role == "buffer":
-            r, w = model.read(), model.write()
+    for path, width, group, costs in movers:
+        if len(costs) == 2:
+            r, w = costs
             out[path] = (reads / width * r.latency + writes / width * w.latency,
-                         reads / width * r.energy + writes / width * w.energy, model.group)
+                         reads / width * r.energy + writes / width * w.energy, group)
         else:
-            t = model.transfer()
             flits = (reads + writes) / width
-            out[path] = (flits * t.latency, flits * t.energy, model.group)
+            out[path] = (flits * costs[0].latency, flits * costs[0].energy, group)
     return out
 
 
@@ -81,15 +83,15 @@ def _extend(result: LayerResult, extra: dict[str, tuple[float, float, str]]) -> 
                         latency_by_group=lat, energy_by_group=en, energy_by_component=comp)
 
 
-def _functional(mapping: Any, layer: Any, bits: int) -> LayerResult:
-    chip = mapping.chip
+def _functional(mapping: Any, layer: Any, bits: int, movers: list, costs: dict) -> LayerResult:
     path = mapping.functional[layer.name]
-    unit = chip.model(path)
+    unit = mapping.chip.model(path)
     actions = layer.elements / unit.lanes
-    cost = getattr(unit, layer.kind)()
+    if (path, layer.kind) not in costs:
+        costs[path, layer.kind] = getattr(unit, layer.kind)()
+    cost = costs[path, layer.kind]
     extra = {path: (actions * cost.latency, actions * cost.energy, unit.group)}
-    for p, v in _movement(chip, layer.input_vectors * layer.in_channels * bits, layer.elements * bits).items():
-        extra[p] = v
+    extra.update(_movement(movers, layer.input_vectors * layer.in_channels * bits, layer.elements * bits))
     zero = {g: 0.0 for g in GROUPS}
     base = LayerResult(name=layer.name, kind=layer.kind, macs=0, tiles=0, pes=0, subarrays=0, duplication=0,
                        utilization=0.0, latency=0.0, energy=0.0, latency_by_group=dict(zero),
@@ -109,6 +111,7 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
     chip = mapping.chip
     bits = chip.spec.precision.input
     results = {name: evaluate(part, schedule=schedule) for name, part in mapping.parts.items()}
+    movers, unit_costs = _movers(chip), {}
     by_name: dict[str, LayerResult] = {}
     for design, res in results.items():
         part = mapping.parts[design]
@@ -121,12 +124,12 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
                 w_lat, w_en = dynamic_write(part, placement) if layer.role == "dynamic" else (0.0, 0.0)
                 extra = {_prefix(design, "chip/tile/pe/subarray"): (w_lat, w_en, "array")}
                 moved_in = layer.input_vectors * layer.in_channels * bits + layer.weights * bits
-                extra.update(_movement(chip, moved_in, layer.elements * bits))
+                extra.update(_movement(movers, moved_in, layer.elements * bits))
                 lr = _extend(lr, extra)
             by_name[lr.name] = lr
     for layer in mapping.network:
         if layer.name in mapping.functional:
-            by_name[layer.name] = _functional(mapping, layer, bits)
+            by_name[layer.name] = _functional(mapping, layer, bits, movers, unit_costs)
     layers = tuple(by_name[layer.name] for layer in mapping.network)
 
     components = tuple(attrs.evolve(c, path=_prefix(design, c.path))
