@@ -105,17 +105,21 @@ def cmd_show(args: argparse.Namespace) -> str:
              f"({chip.cells_per_weight} cells/weight), inputs {spec.precision.input} bit, clock "
              f"{format_si(spec.clock, 'Hz')}, {spec.mapping.method} mapping"]
 
-    def walk(node: str, indent: str) -> None:
-        data = chip.node(node)
+    def walk(node: str, indent: str, graph: Any = chip) -> None:
+        data = graph.node(node)
         count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
-        area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
+        area = "" if graph.auto else f"  {format_si(data['unit_area'], 'm^2')}"
         lines.append(f"{indent}{label}{count}{kind}{area}")
-        for child in chip.children(node):
-            walk(child, indent + "  ")
+        for child in graph.children(node):
+            walk(child, indent + "  ", graph)
 
     walk("chip", "")
+    for name, design in chip.designs.items():   # extra tile designs of a hybrid chip
+        lines.append(f"design {name} (runs {', '.join(chip.spec.designs[name].runs)}; cell {design.cell.name}):")
+        for tile in design.children("chip"):
+            walk(tile, "  ", design)
     for source, target, kind, link in chip.links():
         lines.append(f"link {source} -> {target}: {kind} ({link})")
     if chip.auto:

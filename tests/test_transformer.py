@@ -318,3 +318,81 @@ def test_cli_lists_device_types(capsys):
     assert main(["components", "--technologies"]) == 0
     text = capsys.readouterr().out
     assert "gaa-nanosheet" in text and "finfet" in text
+
+
+# -- accuracy -------------------------------------------------------------------------------------------
+
+def test_digital_matmul_is_the_exact_product_of_quantized_operands(monkeypatch):
+    import torch
+
+    from cimgraph.accuracy import transformer as module
+
+    class Follow:   # stands in for a model whose CIM layers are in some mode
+        mode = "quant"
+
+    root = [Follow()]
+    monkeypatch.setattr(module, "_mode", lambda r: r[0].mode)
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(2, 5, 7, generator=g), torch.rand(2, 7, 3, generator=g)
+    out = module.DigitalMatMul(4, root)(a, b)
+    sa, sb = float(a.abs().max()) / 7, float(b.max()) / 15      # signed 4-bit, unsigned 4-bit
+    qa, qb = torch.clamp(torch.round(a / sa), -7, 7), torch.clamp(torch.round(b / sb), 0, 15)
+    assert torch.allclose(out.double(), (qa.double() @ qb.double()) * sa * sb, atol=1e-5)
+    assert torch.equal(module.quantize_dynamic(b, 4), qb * sb)
+    root[0].mode = "float"
+    assert torch.equal(module.DigitalMatMul(4, root)(a, b), a @ b)
+
+
+def test_transformer_accuracy_runs_static_layers_on_acim_and_the_rest_digital():
+    import torch
+
+    from cimgraph.accuracy.data import digits
+    from cimgraph.accuracy.run import simulate_accuracy
+    from cimgraph.accuracy.transformer import DigitalMatMul, QuantizedFunction, prepare, transformer_accuracy
+    from cimgraph.workload.torch_vit import ViT
+
+    torch.manual_seed(0)
+    model = ViT(image=8, patch=2, channels=1, width=16, depth=1, heads=2, mlp=32).eval()
+    prepared = prepare(model, 8, 6)
+    assert sum(isinstance(m, DigitalMatMul) for m in prepared.modules()) == 2
+    assert sum(isinstance(m, QuantizedFunction) for m in prepared.modules()) == 5   # ln1, softmax, ln2, GELU, norm
+    data = digits(0, test_size=100)
+    options = dict(netlist=HYBRID, progress=False, batches=1, calibration_batches=1)
+    result = transformer_accuracy(model, data, **options)
+    plain = simulate_accuracy(model, data, **options)
+    assert result.float == plain.float                       # the float pass is untouched
+    assert set(result.layers) == {n for n, m in model.named_modules() if isinstance(m, (torch.nn.Linear,
+                                                                                         torch.nn.Conv2d))}
+    with pytest.raises(Exception, match="no MatMul"):
+        prepare(torch.nn.Sequential(torch.nn.Linear(4, 4)))
+
+
+# -- studies and CLI ------------------------------------------------------------------------------------
+
+def test_dcim_gains_more_from_scaling_than_rram_acim():
+    from cimgraph.studies.transformers import MACROS, macro_figures
+
+    gains = {}
+    for label, (cell, sub) in MACROS.items():
+        old, new = macro_figures(cell, sub, "22nm"), macro_figures(cell, sub, "1nm")
+        gains[label.split(" (")[0] + cell] = (new[0] / old[0], new[1] / old[1])
+    dcim, rram = gains["DCIMsram.6t"], gains["ACIMrram.1t1r"]
+    assert dcim[0] > rram[0] and dcim[1] > rram[1]
+
+
+def test_cli_show_and_map_list_the_designs(capsys):
+    assert main(["show", HYBRID]) == 0
+    assert "design attention (runs matmul; cell sram.6t)" in capsys.readouterr().out
+    assert main(["map", HYBRID, "--network", "bert_tiny"]) == 0
+    text = capsys.readouterr().out
+    assert "[design attention]" in text and "encoder.0.qk" in text and "[chip/functions] runs" in text
+
+
+def test_transformer_networks_round_trip_yaml_and_refuse_csv(tmp_path):
+    from cimgraph.workload import read_network_yaml, write_network_csv, write_network_yaml
+
+    net = encoder(tokens=16, width=32, depth=1, heads=2, mlp=64)
+    write_network_yaml(net, tmp_path / "v.yaml")
+    assert read_network_yaml(tmp_path / "v.yaml").layers == net.layers
+    with pytest.raises(WorkloadError, match="cannot express a layernorm layer"):
+        write_network_csv(net, tmp_path / "v.csv")
