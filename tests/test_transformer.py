@@ -277,6 +277,7 @@ def test_cli_runs_the_bundled_vit_and_reports_designs(tmp_path, capsys):
     assert main(["run", HYBRID, "--network", "vit_tiny", "--report", str(report), "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "DCIM" in text and "ACIM" in text and "matmul" in text and "softmax" in text
+    assert "on 22nm (planar)" in text
     html = report.read_text(encoding="utf-8")
     assert "Tile designs" in html and "Cost by layer kind" in html and "array.dcim" in html
     result = cimgraph.schedule.Result.from_json(out)

@@ -21,7 +21,9 @@ GROUP_TITLES = {
 
 def format_summary(r: Result) -> str:
     """The text summary `cimgraph run` prints (NeuroSim-style, per image)."""
-    lines = [f"----- {r.chip}: {r.network} on {r.technology} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
+    device = next((p["value"] for p in (r.netlist or {}).get("technology_parameters", []) if p["name"] == "device"), "")
+    node = f"{r.technology} ({device})" if device else r.technology
+    lines = [f"----- {r.chip}: {r.network} on {node} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
              f"Chip area: {format_si(r.area, 'm^2')}   memory utilization {r.utilization * 100:.2f} %"]
     for g in GROUPS:
         share = r.area_by_group[g] / r.area * 100 if r.area else 0.0
