@@ -1,11 +1,11 @@
 """Transformers on a hybrid ACIM/DCIM chip: layer kinds, imports, the DCIM array, hybrid mapping and costs."""
 from __future__ import annotations
 
-import copy
 import math
 
 import pytest
 import yaml
+from hypothesis import given, settings, strategies as st
 
 import cimgraph
 from cimgraph.cli import main
@@ -397,3 +397,22 @@ def test_transformer_networks_round_trip_yaml_and_refuse_csv(tmp_path):
     assert read_network_yaml(tmp_path / "v.yaml").layers == net.layers
     with pytest.raises(WorkloadError, match="cannot express a layernorm layer"):
         write_network_csv(net, tmp_path / "v.csv")
+
+
+
+@settings(max_examples=12, deadline=None)
+@given(tokens=st.integers(2, 80), heads=st.sampled_from([1, 2, 4]), head_dim=st.sampled_from([8, 16, 40]),
+       depth=st.integers(1, 2))
+def test_hybrid_mapping_invariants(tokens, heads, head_dim, depth):
+    chip = cimgraph.load_netlist(HYBRID)
+    net = encoder(tokens=tokens, width=heads * head_dim, depth=depth, heads=heads, mlp=2 * heads * head_dim)
+    mapping = cimgraph.map_network(chip, net)
+    placed = [p.layer.name for part in mapping.parts.values() for p in part.layers]
+    assert sorted(placed + list(mapping.functional)) == sorted(l.name for l in net)
+    cpw = {name: part.chip.cells_per_weight for name, part in mapping.parts.items()}
+    for name, part in mapping.parts.items():
+        for p in part.layers:
+            # every stored value sits in exactly one cell group of each copy
+            assert p.cells == p.layer.weights * cpw[name] * p.duplication
+            assert 0 < p.utilization <= 1
+            assert (name == "attention") == (p.layer.role == "dynamic")

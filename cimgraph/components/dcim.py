@@ -33,7 +33,7 @@ from ..units import int_range
 from .arrays import SRAMArray, _fraction, _line
 from .base import Cost
 from .circuit import switching_energy
-from .digital import DATA_ACTIVITY, Block, Gate, clocked, dff, ripple_adder
+from .digital import Block, Gate, clocked, dff, ripple_adder
 
 
 def adder_tree(tech, operands: int, bits: int) -> Block:

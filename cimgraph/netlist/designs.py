@@ -27,7 +27,6 @@ from ..workload.layers import KINDS
 from .schema import LevelSpec, MappingSpec, NetlistSpec
 
 DESIGN_KEYS = ("runs", "cell", "tiles", "tile")
-STATIC_RUNS = ("conv", "fc", "linear")   # what the primary chip: hierarchy runs
 
 
 @attrs.frozen

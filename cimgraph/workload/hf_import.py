@@ -23,7 +23,6 @@ from typing import Any
 from ..errors import WorkloadError
 from .layers import Layer, Network
 
-SOFTMAX, LAYERNORM, GELU = ("softmax",), ("layer_norm",), ("gelu",)
 
 
 def _name(func: Any) -> str:
