@@ -416,3 +416,16 @@ def test_hybrid_mapping_invariants(tokens, heads, head_dim, depth):
             assert p.cells == p.layer.weights * cpw[name] * p.duplication
             assert 0 < p.utilization <= 1
             assert (name == "attention") == (p.layer.role == "dynamic")
+
+
+def test_activity_reaches_each_design(small_vit):
+    from cimgraph.schedule import Activity
+
+    mapping = cimgraph.map_network(cimgraph.load_netlist(HYBRID), small_vit)
+    n = len(mapping.layers)
+    low, high = (cimgraph.evaluate(mapping, activity=Activity.uniform(n, a, 0.5)) for a in (0.1, 0.9))
+    for kind in ("linear", "matmul"):
+        quiet, busy = (next(e for k, *_, e in kind_totals(r) if k == kind) for r in (low, high))
+        assert quiet < busy
+    with pytest.raises(Exception, match="activity"):
+        cimgraph.evaluate(mapping, activity=Activity.uniform(n + 1))

@@ -13,6 +13,9 @@ seed 003):
 - functional layers: ``elements / lanes`` actions of the function unit (``softmax()``, ``layernorm()``,
   ``gelu()``), one after another.
 
+An Activity has one entry per array layer of the whole network (``HybridMapping.layers`` order); each design
+gets its own layers' entries.
+
 The schedule, leakage and figures of merit follow the single-design rules of evaluate.py (pipeline: each
 layer a stage). Component paths of an extra design are prefixed with its name (``attention:chip/tile/...``).
 """
@@ -99,18 +102,29 @@ def _functional(mapping: Any, layer: Any, bits: int, movers: list, costs: dict) 
     return _extend(base, extra)
 
 
+def _part_activity(mapping: Any, part: Any, activity: Any) -> Any:
+    """The entries of ``activity`` (one per array layer of the whole mapping, ``mapping.layers`` order)
+    that belong to ``part``'s layers; None stays None (0.5 everywhere)."""
+    if activity is None:
+        return None
+    from .activity import Activity
+
+    activity.check(len(mapping.layers))
+    index = {p.layer.name: i for i, p in enumerate(mapping.layers)}
+    rows = [index[p.layer.name] for p in part.layers]
+    return Activity(activity.input[rows], activity.weight[rows])
+
+
 def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = None) -> Result:
     """Cost a HybridMapping per image (see the module docstring)."""
     from .evaluate import SCHEDULES, evaluate
 
     if schedule not in SCHEDULES:
         raise CimgraphError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
-    if activity is not None:
-        raise CimgraphError("measured activity is not supported on hybrid (multi-design) chips yet; "
-                            "evaluate without activity (0.5 everywhere)")
     chip = mapping.chip
     bits = chip.spec.precision.input
-    results = {name: evaluate(part, schedule=schedule) for name, part in mapping.parts.items()}
+    results = {name: evaluate(part, schedule=schedule, activity=_part_activity(mapping, part, activity))
+               for name, part in mapping.parts.items()}
     movers, unit_costs = _movers(chip), {}
     by_name: dict[str, LayerResult] = {}
     for design, res in results.items():
