@@ -1,6 +1,7 @@
 """Transformers on a hybrid ACIM/DCIM chip: layer kinds, imports, the DCIM array, hybrid mapping and costs."""
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -429,3 +430,15 @@ def test_activity_reaches_each_design(small_vit):
         assert quiet < busy
     with pytest.raises(Exception, match="activity"):
         cimgraph.evaluate(mapping, activity=Activity.uniform(n + 1))
+
+
+def test_a_second_static_tile_design_takes_the_kinds_it_runs():
+    # NeuroSim sizes separate tiles for conventionally mapped layers: a design that runs fc takes VGG-8's fc layers
+    raw = hybrid_raw()
+    del raw["designs"]["attention"]
+    raw["designs"]["dense"] = {"runs": ["fc"], "tile": copy.deepcopy(raw["chip"]["tile"])}
+    mapping = cimgraph.map_network(cimgraph.load_netlist(raw), bundled("vgg8"))
+    assert [p.layer.name for p in mapping.parts["dense"].layers] == ["fc1", "fc2"]
+    assert all(p.layer.kind == "conv" for p in mapping.parts["chip"].layers)
+    result = cimgraph.evaluate(mapping)
+    assert result.macs == bundled("vgg8").macs and [d["design"] for d in result.designs] == ["chip", "dense"]

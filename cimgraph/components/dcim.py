@@ -58,6 +58,7 @@ class DigitalCIMArray(SRAMArray):
     """
 
     kind: ClassVar[str] = "array.dcim"
+    digital: ClassVar[bool] = True    # no analog read-out: reports list its tiles as DCIM
     source: ClassVar[str] = ("NeuroSim V1.4 DCIM (TCAS-I 2024); Chih et al. ISSCC 2021 (22 nm), Fujiwara et al. "
                              "ISSCC 2022 (5 nm); Weste & Harris sec. 10.3, 11.2.1")
 

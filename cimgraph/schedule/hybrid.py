@@ -185,7 +185,7 @@ def design_summary(mapping: Any, results: dict[str, Result]) -> list[dict[str, A
     rows = []
     for design, part in mapping.parts.items():
         array = part.chip.subarray
-        kind = "DCIM" if array.kind == "array.dcim" else "ACIM"
+        kind = "DCIM" if getattr(array, "digital", False) else "ACIM"
         runs = sorted({p.layer.kind for p in part.layers})
         rows.append({"design": design, "type": kind, "array": array.kind, "cell": part.chip.cell.name,
                      "tiles": int(part.tiles_used), "pe_grid": list(part.pe_grid),
