@@ -160,3 +160,12 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def digits_vit() -> Any:
+    """The digits ViT of :func:`digits_models` (trained, seed 0) prepared for the hybrid chip: its attention
+    products run as DCIM integer products and its softmax / layer norm / GELU quantized
+    (``cimgraph accuracy netlists/hybrid_vit_22nm.yaml --model cimgraph.studies.transformers:digits_vit``)."""
+    from cimgraph.accuracy.transformer import prepare
+
+    return prepare(digits_models(0)[2])
