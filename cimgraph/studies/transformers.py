@@ -88,24 +88,27 @@ def digits_models(seed: int = 0) -> tuple[Any, Any, Any]:
 
 
 NOISE = (0.0, 0.02, 0.05, 0.1, 0.2)
+SEEDS = (0, 1, 2)
 
 
 def accuracy_sweep(effect: str = "read_noise", sigmas=NOISE, netlist: str = "netlists/hybrid_vit_22nm.yaml",
-                   seed: int = 0) -> dict[str, list[float]]:
-    """CIM top-1 accuracy of the digits CNN and ViT under ``effect`` (read_noise | variation) at ``sigmas``."""
+                   seeds=SEEDS) -> dict[str, list[list[float]]]:
+    """CIM top-1 accuracy of the digits CNN and ViT under ``effect`` (read_noise | variation): for each model
+    one list per sigma of the accuracies over ``seeds`` (each seed: its own training, split and devices)."""
     from tqdm import tqdm
 
     from cimgraph.accuracy.run import simulate_accuracy
     from cimgraph.accuracy.transformer import transformer_accuracy
 
-    data, cnn, vit = digits_models(seed)
-    out: dict[str, list[float]] = {"CNN": [], "ViT": []}
-    for sigma in tqdm(sigmas, desc=f"{effect} sweep"):
-        effects = {effect: sigma} if sigma else None
-        out["CNN"].append(simulate_accuracy(cnn, data, netlist=netlist, effects=effects, progress=False,
-                                            seed=seed).cim)
-        out["ViT"].append(transformer_accuracy(vit, data, netlist=netlist, effects=effects, progress=False,
-                                               seed=seed).cim)
+    out: dict[str, list[list[float]]] = {"CNN": [[] for _ in sigmas], "ViT": [[] for _ in sigmas]}
+    for seed in tqdm(seeds, desc=f"{effect} sweep (seeds)"):
+        data, cnn, vit = digits_models(seed)
+        for i, sigma in enumerate(sigmas):
+            effects = {effect: sigma} if sigma else None
+            out["CNN"][i].append(simulate_accuracy(cnn, data, netlist=netlist, effects=effects, progress=False,
+                                                   seed=seed).cim)
+            out["ViT"][i].append(transformer_accuracy(vit, data, netlist=netlist, effects=effects,
+                                                      progress=False, seed=seed).cim)
     return out
 
 
@@ -153,8 +156,16 @@ def main(argv: list[str] | None = None) -> None:
               f"{r.tops_per_w:.2f} TOPS/W, {r.tops_per_mm2:.4f} TOPS/mm^2, utilization {r.utilization * 100:.1f} %")
     for effect in ("read_noise", "variation"):
         acc = accuracy_sweep(effect)
-        print(f"{effect}: sigma {NOISE}: " + "  ".join(f"{k} {[round(a, 3) for a in v]}" for k, v in acc.items()))
-        fig = _figure(NOISE, acc, f"{effect.replace('_', ' ')} sigma", "CIM top-1 accuracy (digits)")
+        for model, runs in acc.items():
+            print(f"{effect} {model}: " + "  ".join(f"sigma {s}: {sum(r) / len(r) * 100:.1f} % "
+                                                    f"({min(r) * 100:.1f}-{max(r) * 100:.1f})"
+                                                    for s, r in zip(NOISE, runs)))
+        mean = {model: [sum(r) / len(r) for r in runs] for model, runs in acc.items()}
+        fig = _figure(NOISE, mean, f"{effect.replace('_', ' ')} sigma",
+                      f"CIM top-1 accuracy (digits, mean of {len(SEEDS)} seeds)")
+        ax = fig.axes[0]
+        for model, runs in acc.items():
+            ax.fill_between(range(len(NOISE)), [min(r) for r in runs], [max(r) for r in runs], alpha=0.15)
         fig.savefig(os.path.join(args.out, f"transformers_{effect}.svg"))
 
 

@@ -58,10 +58,16 @@ class ViT(nn.Module):
         tokens = (image // patch) ** 2 + 1
         self.patch_embed = nn.Conv2d(channels, width, patch, stride=patch)
         self.cls = nn.Parameter(torch.zeros(1, 1, width))
-        self.pos = nn.Parameter(torch.randn(1, tokens, width) * 0.02)
+        self.pos = nn.Parameter(torch.zeros(1, tokens, width))
         self.blocks = nn.Sequential(*(Block(width, heads, mlp) for _ in range(depth)))
         self.norm = nn.LayerNorm(width)
         self.head = nn.Linear(width, classes)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Class token 0, position embedding N(0, 0.02^2) (re-drawn by seeded training loops)."""
+        nn.init.zeros_(self.cls)
+        nn.init.normal_(self.pos, std=0.02)
 
     def forward(self, x):
         x = self.patch_embed(x).flatten(2).transpose(1, 2)
