@@ -442,3 +442,16 @@ def test_a_second_static_tile_design_takes_the_kinds_it_runs():
     assert all(p.layer.kind == "conv" for p in mapping.parts["chip"].layers)
     result = cimgraph.evaluate(mapping)
     assert result.macs == bundled("vgg8").macs and [d["design"] for d in result.designs] == ["chip", "dense"]
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda d: d.update(cell="sram.9t"), r"\$\.designs\.attention\.cell: .*sram\.9t"),
+    (lambda d: d.pop("tile"), r"\$\.designs\.attention\.tile: missing"),
+    (lambda d: d.update(tiles=0), r"\$\.designs\.attention\.tiles: expected a positive integer"),
+    (lambda d: d.update(runs=[]), r"\$\.designs\.attention\.runs: expected a list of layer kinds"),
+])
+def test_design_field_problems(edit, expected):
+    raw = hybrid_raw()
+    edit(raw["designs"]["attention"])
+    with pytest.raises(NetlistError, match=expected):
+        cimgraph.load_netlist(raw, file="h.yaml")
