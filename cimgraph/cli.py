@@ -175,6 +175,12 @@ def cmd_sweep(args: argparse.Namespace) -> str:
     return sweep_command(args)
 
 
+def cmd_train_ppa(args: argparse.Namespace) -> str:
+    from .schedule.training_run import training_command
+
+    return training_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cimgraph", description="Compute-in-memory accelerator modeling")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", required=True)
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=v1,v2,...")
     p.add_argument("--csv", metavar="FILE")
+    from .schedule.training_run import add_parser
+
+    add_parser(lambda name, help_text: add(name, cmd_train_ppa, help_text))
     return parser
 
 

@@ -29,6 +29,9 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "link": ("transfer",),
     "pool": ("pool",),
     "activation": ("activate",),
+    "dram": ("transfer",),               # off-chip memory (training, seed 001 sec. 4)
+    "wg": ("load", "compute", "accumulate"),   # weight-gradient unit (training, seed 001 sec. 5.3)
+    "driver": ("drive",),                # write drivers / level shifters (weight update)
 }
 
 
