@@ -31,7 +31,6 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "activation": ("activate",),
     "dram": ("transfer",),               # off-chip memory (training, seed 001 sec. 4)
     "wg": ("load", "compute", "accumulate"),   # weight-gradient unit (training, seed 001 sec. 5.3)
-    "driver": ("drive",),                # write drivers / level shifters (weight update)
 }
 
 
