@@ -126,6 +126,29 @@ def buffer_overhead(mapping: Any, s: TrainingSettings, constraint: float, wg_out
     return float(overhead), parallel
 
 
+def size_for_training(mapping: Any, settings: TrainingSettings, buffer_constraint: float = 1.0) -> tuple[Any, float, int]:
+    """The mapping on its chip sized for V2 training: the weight-gradient unit's array grid for the largest
+    error matrix and the global buffer enlarged by the gradient overhead; returns (mapping, global buffer
+    bits, subarrays written in parallel)."""
+    chip = mapping.chip
+    s = settings.resolved(chip)
+    wgs, drams = _components(chip, "wg"), _components(chip, "dram")
+    if not wgs or not drams:
+        raise CimgraphError(f"{chip.spec.file or chip.name}: $.chip: scheme neurosim-v2 needs a weight-gradient "
+                            "unit (kind wg.sram) and an off-chip DRAM (dram.hbm2 or dram.gddr5) at chip level")
+    wg = wgs[0].model
+    grid = wg_grid(training_work(mapping, s), wg.rows, wg.columns)
+    extra, parallel = buffer_overhead(mapping, s, buffer_constraint, wg.adc_bits + s.activation_bits)
+    changes = {("chip", wgs[0].name): {"arrays_rows": grid[0], "arrays_columns": grid[1],
+                                       "input_bits": s.activation_bits}}
+    global_buffer = 0.0
+    buffers = _components(chip, "buffer")
+    if buffers:
+        global_buffer = float(buffers[0].model.size) + extra
+        changes[("chip", buffers[0].name)] = {"size": global_buffer}
+    return _rebuild(mapping, changes), global_buffer, parallel
+
+
 # -- phases -----------------------------------------------------------------------------------------
 
 def _forward(inference: Any, chip: Any, n: int) -> _Phase:
@@ -263,9 +286,12 @@ def _weight_update(mapping: Any, work: TrainingWork, stats: list[UpdateStats], p
         count[i] = work.update_rows[i]
         cost = _row_write_cost(chip, stats[i])
         phase.add(SUBARRAY, cost.latency, cost.energy, count, active)
+        pulses = 2 * stats[i].row_pulses if chip.cell.family != "sram" else 0.0   # an LTP and an LTD phase
         for comp in chip.levels["subarray"].components:
             if comp.spec.kind in ("decoder.wl", "decoder.row", "decoder.driver"):
                 phase.call(_path("subarray", comp), "decode", count, active)
+            elif comp.spec.kind.split(".")[0] == "driver":   # write drivers / level shifters: once per pulse
+                phase.call(_path("subarray", comp), "write", count * pulses, active)
     return phase
 
 
@@ -328,6 +354,11 @@ def _popu_update(mapping: Any, work: TrainingWork, activity: Activity, stats: li
         count = np.zeros(n)
         count[i] = work.outer_products[i]
         phase.add(SUBARRAY, popu.phases * window * steps, per_product, count)
+        subarrays = p.duplication * p.row_blocks * p.column_blocks
+        for comp in chip.levels["subarray"].components:   # write drivers: every line pulses in each phase
+            if comp.spec.kind.split(".")[0] == "driver":
+                per = row_lines / subarrays if comp.model.axis == "rows" else 1.0
+                phase.call(_path("subarray", comp), "write", count * popu.phases * per * steps, 1.0)
     # the row and column pulses come from the PE buffers (activations and deltas)
     for comp in _components(chip, "buffer", "pe"):
         width = float(comp.model.width) * comp.spec.count
@@ -357,23 +388,9 @@ def evaluate_training(mapping: Any, scheme: str = "neurosim-v2", settings: Train
     wg_path = dram_path = None
     global_buffer, parallel = 0.0, 1
     if scheme == "neurosim-v2":
-        wgs, drams = _components(chip, "wg"), _components(chip, "dram")
-        if not wgs or not drams:
-            raise CimgraphError(f"{chip.spec.file or chip.name}: $.chip: scheme neurosim-v2 needs a weight-gradient "
-                                "unit (kind wg.sram) and an off-chip DRAM (dram.hbm2 or dram.gddr5) at chip level")
-        wg = wgs[0].model
-        grid = wg_grid(work, wg.rows, wg.columns)
-        extra, parallel = buffer_overhead(mapping, s, buffer_constraint, wg.adc_bits + s.activation_bits)
-        changes = {("chip", wgs[0].name): {"arrays_rows": grid[0], "arrays_columns": grid[1],
-                                           "input_bits": s.activation_bits}}
-        buffers = _components(chip, "buffer")
-        if buffers:
-            size = float(buffers[0].model.size)
-            changes[("chip", buffers[0].name)] = {"size": size + extra}
-            global_buffer = size + extra
-        mapping = _rebuild(mapping, changes)
+        mapping, global_buffer, parallel = size_for_training(mapping, s, buffer_constraint)
         chip = mapping.chip
-        wg_path, dram_path = _path("chip", wgs[0]), _path("chip", drams[0])
+        wg_path, dram_path = _path("chip", _components(chip, "wg")[0]), _path("chip", _components(chip, "dram")[0])
     else:
         if s.batch != 1:
             raise CimgraphError(f"scheme popu trains with batch 1 (NeuroTorch, seed 000 sec. 2: BATCH = 1 avoids "
