@@ -121,7 +121,11 @@ def test_mlp_phase_costs_are_counts_times_model_actions(mlp):
     computes = 64 * 8 * 4 + 64 * 8 * 1
     buf = wg.local_buffer()
     expected = images * (loads * wg.load().energy + computes * wg.compute().energy
-                         + (64 * 8 + 64 * 8) * buf.read().energy + (64 * 4 + 64 * 1) * buf.write().energy)
+                         + (64 * 8 + 64 * 8) * buf.read().energy + (64 * 4 + 64 * 1) * buf.write().energy
+                         + (4096 + 640) / wg.accumulators * wg.accumulate_batch().energy)
+    # batch accumulators: NeuroSim's parallel subarray writes x rows x columns, gradient + log2 B bits
+    _, _, parallel = size_for_training(mlp, SETTINGS)
+    assert wg.accumulators == parallel * 128 * 128 and wg.accumulator_bits == 8 + 2
     assert r.phase("weight_gradient").energy == pytest.approx(expected)
     # activation gradient: the array's transposed reads, 8 bit-cycles of layer 2 per image
     array_energy = r.phase("activation_gradient").energy_by_component["chip/tile/pe/subarray"]
@@ -310,3 +314,24 @@ def test_bundled_training_netlists_evaluate_vgg8():
         bounds.append(r.ops / dram / 1e12)
         assert r.tops_per_w < r.ops / dram / 1e12
     assert np.ptp(bounds) < 1e-9 and 1.5 < bounds[0] < 2.5
+
+
+def _rram_with_pulse(tmp_path, pulse):
+    text = open("netlists/vgg8_rram_32nm_train.yaml").read().replace(
+        "cell: rram.1t1r", f"cell: {{name: rram.1t1r, write_pulse: {pulse}}}")
+    path = tmp_path / f"rram_{pulse}.yaml"
+    path.write_text(text)
+    return evaluate_training(map_network(load_netlist(path), bundled("vgg8")))
+
+
+def test_seed002_insights_write_pulse_and_weight_gradient_bottleneck(tmp_path):
+    """Seed 002: (2) a write pulse beyond ~1 us limits the throughput at batch 200; weight-gradient computation
+    is the bottleneck of V2 training."""
+    shares = {}
+    for pulse in (1e-7, 1e-6, 1e-5):
+        r = _rram_with_pulse(tmp_path, pulse)
+        shares[pulse] = r.phase("weight_update").latency / r.latency
+        if pulse == 1e-7:
+            longest = max(r.phases, key=lambda p: p.latency)
+            assert longest.name == "weight_gradient"
+    assert shares[1e-7] < 0.05 < 0.1 < shares[1e-6] < 0.5 < shares[1e-5]

@@ -31,7 +31,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "pool": ("pool",),
     "activation": ("activate",),
     "dram": ("transfer",),               # off-chip memory (training, seed 001 sec. 4)
-    "wg": ("load", "compute", "accumulate"),   # weight-gradient unit (training, seed 001 sec. 5.3)
+    "wg": ("load", "compute", "accumulate", "accumulate_batch"),   # weight-gradient unit (training, seed 001 sec. 5.3)
 }
 
 

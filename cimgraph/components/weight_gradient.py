@@ -9,8 +9,10 @@ error matrix is rewritten for every image (sec. 5.3). The unit is built from the
 synaptic subarray: 6T SRAM arrays of ``rows`` x ``columns`` (numRowSubArrayWG / numColSubArrayWG),
 WL switch matrix, row decoder and precharger for the rewrites, flash ADCs of log2(``levels``) bits
 (levelOutputWG) shared by ``row_mux`` columns (numRowMuxedWG), shift-adders over the activation bits,
-an adder tree across the ``arrays_rows`` row blocks and a local SRAM buffer holding one activation
-slice per row block and one output row per column block. Activities: activityRowReadWG,
+an adder tree across the ``arrays_rows`` row blocks, a local SRAM buffer holding one activation
+slice per row block and one output row per column block, and the batch accumulators that add the B
+per-image gradients into the delta weights (sec. 4; NeuroSim Chip.cpp sizes them as the subarrays
+written in parallel x rows x columns adders of gradient + log2 B bits). Activities: activityRowReadWG,
 activityColWriteWG (seed 001 sec. 3, Fig. 1). It is sized for the layer with the largest error
 matrix and runs layer by layer (sec. 5.3); the training scheduler sets ``arrays_rows`` and
 ``arrays_columns``. Valid for the SRAM cell of the built-in library and arrays of 16..1024 lines.
@@ -30,7 +32,7 @@ from .arrays import SRAMArray
 from .base import Component, Cost
 from .buffers import SRAMBuffer
 from .decoders import RowDecoder
-from .digital import AdderTree, ShiftAddBank, clock_field, int_field
+from .digital import AdderTree, ShiftAddBank, clock_field, clocked, int_field, ripple_adder
 from .sram_periphery import PrechargerSRAM
 from .switches import WLSwitchMatrix
 from ..units import quantity
@@ -62,6 +64,8 @@ class WeightGradientUnit(Component):
     levels: int = int_field(2, 1024, 64, "ADC output levels (levelOutputWG)")
     arrays_rows: int = int_field(1, 1 << 16, 1, "row blocks of the error matrix (set by the training scheduler)")
     arrays_columns: int = int_field(1, 1 << 16, 1, "column blocks of the error matrix (set by the scheduler)")
+    accumulators: int = int_field(0, 1 << 24, 0, "batch gradient accumulators (adders; set by the scheduler)")
+    accumulator_bits: int = int_field(1, 64, 16, "bits of a batch-accumulated gradient (gradient + log2 B)")
     read_activity: float = quantity("1", default=0.5, validator=_fraction, doc="activityRowReadWG")
     write_activity: float = quantity("1", default=0.5, validator=_fraction, doc="activityColWriteWG")
 
@@ -112,13 +116,20 @@ class WeightGradientUnit(Component):
     def _all(self) -> tuple[Component, ...]:
         return (self._array(), *self._periphery())
 
+    def _accumulator(self):
+        """One batch-gradient accumulator: a ripple adder of ``accumulator_bits`` (seed 001 sec. 4: the B
+        weight gradients of a batch are accumulated into the delta weight)."""
+        return ripple_adder(self.tech, self.accumulator_bits)
+
     def area(self) -> float:
         per_array = sum(p.area() for p in self._all())
-        return self.arrays * per_array + self._adder().area() + self.local_buffer().area()
+        return (self.arrays * per_array + self._adder().area() + self.local_buffer().area()
+                + self.accumulators * self._accumulator().area)
 
     def leakage(self) -> float:
         per_array = sum(p.leakage() for p in self._all())
-        return self.arrays * per_array + self._adder().leakage() + self.local_buffer().leakage()
+        return (self.arrays * per_array + self._adder().leakage() + self.local_buffer().leakage()
+                + self.accumulators * self._accumulator().leakage)
 
     # -- actions -------------------------------------------------------------------------
     def load(self) -> Cost:
@@ -143,6 +154,11 @@ class WeightGradientUnit(Component):
     def accumulate(self) -> Cost:
         """All adder trees reduce the row blocks' partial gradients once."""
         return self._adder().add()
+
+    def accumulate_batch(self) -> Cost:
+        """Every batch accumulator adds one image's gradient into its delta weight once."""
+        adder = self._accumulator()
+        return Cost(clocked(adder.latency, self.clock), adder.energy * self.accumulators)
 
 
 @hookimpl(trylast=True)

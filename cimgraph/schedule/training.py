@@ -139,8 +139,11 @@ def size_for_training(mapping: Any, settings: TrainingSettings, buffer_constrain
     wg = wgs[0].model
     grid = wg_grid(training_work(mapping, s), wg.rows, wg.columns)
     extra, parallel = buffer_overhead(mapping, s, buffer_constraint, wg.adc_bits + s.activation_bits)
-    changes = {("chip", wgs[0].name): {"arrays_rows": grid[0], "arrays_columns": grid[1],
-                                       "input_bits": s.activation_bits}}
+    array = chip.subarray
+    changes = {("chip", wgs[0].name): {
+        "arrays_rows": grid[0], "arrays_columns": grid[1], "input_bits": s.activation_bits,
+        "accumulators": parallel * array.rows * array.columns,
+        "accumulator_bits": s.gradient_bits + math.ceil(math.log2(s.batch)) if s.batch > 1 else s.gradient_bits}}
     global_buffer = 0.0
     buffers = _components(chip, "buffer")
     if buffers:
@@ -243,6 +246,8 @@ def _weight_gradient(mapping: Any, work: TrainingWork, s: TrainingSettings, wg_p
     phase.call(wg_path, "load", work.wg_rows * cb, active)
     phase.call(wg_path, "compute", work.wg_vectors * s.activation_bits * rb * cb, active)
     phase.call(wg_path, "accumulate", np.where(rb > 1, work.wg_vectors * passes, 0.0))
+    if wg.accumulators:   # every image's gradient of every weight is added into the delta weight once
+        phase.call(wg_path, "accumulate_batch", work.weights / wg.accumulators)
     buffer = wg.local_buffer()
     reads, writes = buffer.read(), buffer.write()
     phase.add(wg_path, reads.latency, reads.energy, work.wg_vectors * s.activation_bits * rb)

@@ -20,7 +20,8 @@ def training_command(args: Any) -> str:
     popu = args.scheme == "popu"
     batch = args.batch if args.batch is not None else (1 if popu else 200)
     iterations = args.iterations if args.iterations is not None else (50000 if popu else 250)
-    settings = TrainingSettings(batch=batch, iterations=iterations, epochs=args.epochs)
+    settings = TrainingSettings(batch=batch, iterations=iterations, epochs=args.epochs, error_bits=args.error_bits,
+                                gradient_bits=args.gradient_bits, delta_bits=args.delta_bits)
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
     traces = read_traces(args.traces) if args.traces else None
@@ -55,6 +56,8 @@ def add_parser(add: Any) -> None:
     p.add_argument("--batch", type=int, default=None, help="batch size (default 200; popu: 1)")
     p.add_argument("--iterations", type=int, default=None, help="iterations per epoch (default 250; popu: 50000)")
     p.add_argument("--epochs", type=int, default=1)
+    for name in ("error", "gradient", "delta"):
+        p.add_argument(f"--{name}-bits", type=int, default=8, help=f"{name} precision (default 8)")
     p.add_argument("--traces", metavar="DIR", help="folder with Delta_dist.csv (and Weight_dist.csv)")
     p.add_argument("--method", choices=("conventional", "novel"), default=None)
     p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
