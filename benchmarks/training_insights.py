@@ -64,8 +64,20 @@ def fig34_table(results: dict) -> None:
 def main() -> None:
     print(f"machine load (uptime): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     results = {f"V2 {d}": run(f"netlists/vgg8_{d}_32nm_train.yaml") for d in V2}
+    # seed 001 Fig. 2's wrapper settings (wl_weight = cellBit = 5: one 5-bit cell per weight; 5-bit errors and
+    # gradients), the configuration whose array area (0.37 mm^2 for 13 M weights) Fig. 34 reports
+    fig2 = variant("netlists/vgg8_rram_32nm_train.yaml", lambda raw: raw.update(
+        cell={"name": "rram.1t1r", "bits_per_cell": 5}, precision={"weight": 5, "input": 8}))
+    results["V2 rram Fig.2"] = run(fig2, settings=TrainingSettings(error_bits=5, gradient_bits=5, delta_bits=5))
+    wide = run(fig2, settings=TrainingSettings(error_bits=5, gradient_bits=14, delta_bits=5))
+    os.unlink(fig2)
     results["POPU flash"] = run(NEUROTORCH, "popu")
     fig34_table(results)
+    print("array area [mm^2]: " + ", ".join(f"{n} {r.area_by_group['array'] * 1e6:.3g}" for n, r in results.items())
+          + "; Fig. 34: 0.365")
+    print(f"V2 rram Fig.2 with gradients at the WG unit's output precision (6 + 8 = 14 bits) to DRAM: DRAM "
+          f"{wide.energy_by_group['dram']:.3g} J, energy {wide.energy:.3g} J, {wide.tops_per_w:.3g} TOPS/W "
+          f"(Fig. 34: 86 J, 119 J, 0.77 TOPS/W)")
 
     print("\n== seed 002 insight 5: DRAM dominates V2 training energy (~2 TOPS/W whatever the device) ==")
     for d in V2:
