@@ -152,8 +152,8 @@ class LineCurrent:
 def inhibit_current(cell: Any) -> float:
     """Current (A) of a half-selected cell during a V/2-inhibited parallel update: half the write
     current for a two-terminal (near-ohmic) cell, none for a gate-programmed three-terminal cell (FeFET,
-    flash). This reproduces seed 000's InhibCurr for every listed device (ReRAM 64/32 nA, ReRAM2 16/8 uA,
-    Flash / FeFET 0)."""
+    flash). This reproduces seed 000's InhibCurr of ReRAM (64 -> 32 nA), ReRAM2 (16 -> 8 uA), Flash and FeFET
+    (0); for its IDEAL device (100 fA, InhibCurr 0) it gives a negligible 50 fA."""
     return 0.0 if cell.family in ("fefet", "flash") else cell.write_current / 2
 
 
