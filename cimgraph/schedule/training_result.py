@@ -15,6 +15,7 @@ import cattrs
 
 from ..errors import CimgraphError
 from ..units import format_si
+from .result import Result
 
 PHASE_TITLES = {"forward": "Forward", "activation_gradient": "Activation gradient",
                 "weight_gradient": "Weight gradient", "weight_update": "Weight update", "dram": "DRAM transfers"}
@@ -78,19 +79,10 @@ class TrainingResult:
                 return p
         raise CimgraphError(f"no phase {name!r}; phases: {', '.join(p.name for p in self.phases)}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return cattrs.unstructure(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainingResult":
-        return cattrs.structure(data, cls)
-
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=1, sort_keys=True)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        return text
+    # the generic attrs <-> JSON round trip of the inference Result
+    to_dict = Result.to_dict
+    from_dict = classmethod(Result.from_dict.__func__)
+    to_json = Result.to_json
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "TrainingResult":
