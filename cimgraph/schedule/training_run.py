@@ -15,6 +15,7 @@ def training_command(args: Any) -> str:
     from ..workload.training import TrainingSettings
     from ..workload.training_traces import read_traces
     from .training import evaluate_training
+    from .activity import activity_for
     from .training_update import PopuSettings
 
     popu = args.scheme == "popu"
@@ -25,7 +26,8 @@ def training_command(args: Any) -> str:
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
     traces = read_traces(args.traces) if args.traces else None
-    result = evaluate_training(mapping, scheme=args.scheme, settings=settings, traces=traces,
+    activity = activity_for(mapping, args.activity, None, args.activity_model, args.activity_data)
+    result = evaluate_training(mapping, scheme=args.scheme, settings=settings, traces=traces, activity=activity,
                                popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration))
     inputs = {os.path.abspath(args.netlist)}
     notes = []
@@ -60,6 +62,9 @@ def add_parser(add: Any) -> None:
         p.add_argument(f"--{name}-bits", type=int, default=8, help=f"{name} precision (default 8)")
     p.add_argument("--traces", metavar="DIR", help="folder with Delta_dist.csv (and Weight_dist.csv)")
     p.add_argument("--method", choices=("conventional", "novel"), default=None)
+    p.add_argument("--activity", metavar="input=F,weight=F", help="input bit density and mean cell level per layer")
+    p.add_argument("--activity-model", metavar="MODEL", help="measure per-layer activity with a torch model")
+    p.add_argument("--activity-data", metavar="DATA", help="data for --activity-model (default random)")
     p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
     p.add_argument("--electromigration", choices=("serialise", "error"), default="serialise",
                    help="when an array line would exceed the electromigration limit during a POPU update")
