@@ -335,3 +335,40 @@ def test_seed002_insights_write_pulse_and_weight_gradient_bottleneck(tmp_path):
             longest = max(r.phases, key=lambda p: p.latency)
             assert longest.name == "weight_gradient"
     assert shares[1e-7] < 0.05 < 0.1 < shares[1e-6] < 0.5 < shares[1e-5]
+
+
+def test_dram_kinds_cost_bits_at_their_published_energy_and_rate():
+    from cimgraph.components.dram import GDDR5, HBM2
+
+    hbm, gddr = HBM2(), GDDR5()
+    assert hbm.transfer().energy == pytest.approx(256 * 3.9e-12)
+    assert hbm.transfer().latency == pytest.approx(256 / (4 * 1024 * 2e9))
+    assert gddr.transfer().energy == pytest.approx(256 * 14e-12)
+    assert gddr.transfer().latency == pytest.approx(256 / (12 * 32 * 8e9))
+    assert hbm.area() == 0.0 and hbm.leakage() == 0.0
+    assert HBM2(bandwidth=1e12).transfer().latency == pytest.approx(256e-12)
+
+
+def test_more_error_bits_never_make_backprop_cheaper(mlp):
+    phases = [evaluate_training(mlp, settings=TrainingSettings(batch=4, iterations=3, error_bits=b))
+              .phase("activation_gradient") for b in (4, 8, 12)]
+    assert phases[0].energy < phases[1].energy < phases[2].energy
+    assert phases[0].latency < phases[1].latency < phases[2].latency
+
+
+def test_larger_buffer_overhead_writes_more_subarrays_at_once(mlp):
+    small = evaluate_training(mlp, settings=SETTINGS, buffer_constraint=1.0)
+    large = evaluate_training(mlp, settings=SETTINGS, buffer_constraint=2000.0)   # 2000 x 512 bits
+    assert large.parallel_writes > small.parallel_writes and large.global_buffer > small.global_buffer
+    assert large.phase("weight_update").latency <= small.phase("weight_update").latency
+
+
+def test_single_training_report_and_multi_epoch_summary(tmp_path, capsys):
+    netlist = tmp_path / "mlp.yaml"
+    netlist.write_text(MLP_V2)
+    html = tmp_path / "r.html"
+    assert main(["train-ppa", str(netlist), "--network", "mlp", "--batch", "4", "--iterations", "3", "--epochs", "2",
+                 "--report", str(html)]) == 0
+    assert "2 epochs:" in capsys.readouterr().out
+    page = html.read_text()
+    assert "Phases (per epoch)" in page and "Energy by component and phase" in page and "<svg" in page

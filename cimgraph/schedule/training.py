@@ -383,6 +383,10 @@ def evaluate_training(mapping: Any, scheme: str = "neurosim-v2", settings: Train
     if scheme not in SCHEMES:
         raise CimgraphError(f"unknown training scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
     chip = mapping.chip
+    if getattr(chip.subarray, "readout", "parallel") != "parallel":
+        raise CimgraphError(f"{chip.spec.file or chip.name}: $.chip.tile.pe.subarray.readout: training PPA models "
+                            "parallel read-out (seed 001 sec. 5.2 transposable arrays); got "
+                            f"{chip.subarray.readout!r}")
     default = TrainingSettings() if scheme == "neurosim-v2" else TrainingSettings(batch=1, iterations=50000)
     s = (settings or default).resolved(chip)
     popu = popu or PopuSettings()

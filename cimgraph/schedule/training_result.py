@@ -132,6 +132,9 @@ def format_training(r: TrainingResult) -> str:
               f"Energy per epoch: {format_si(r.energy, 'J')}   latency per epoch: {format_si(r.latency, 's')}",
               f"Energy efficiency: {r.tops_per_w:.4g} TOPS/W   throughput {r.tops:.4g} TOPS",
               f"Peak: {r.peak_tops_per_w:.4g} TOPS/W   {r.peak_tops:.4g} TOPS"]
+    if r.epochs > 1:
+        lines.append(f"{r.epochs} epochs: latency {format_si(r.latency * r.epochs, 's')}, energy "
+                     f"{format_si(r.energy * r.epochs, 'J')} (every figure above is per epoch)")
     lines += [f"note: {n}" for n in r.notes]
     return "\n".join(lines)
 

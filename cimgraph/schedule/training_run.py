@@ -28,7 +28,8 @@ def training_command(args: Any) -> str:
     traces = read_traces(args.traces) if args.traces else None
     activity = activity_for(mapping, args.activity, None, args.activity_model, args.activity_data)
     result = evaluate_training(mapping, scheme=args.scheme, settings=settings, traces=traces, activity=activity,
-                               popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration))
+                               popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration),
+                               buffer_constraint=args.buffer_overhead)
     inputs = {os.path.abspath(args.netlist)}
     notes = []
     for path in (args.json, args.report):
@@ -68,6 +69,8 @@ def add_parser(add: Any) -> None:
     p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
     p.add_argument("--electromigration", choices=("serialise", "error"), default="serialise",
                    help="when an array line would exceed the electromigration limit during a POPU update")
+    p.add_argument("--buffer-overhead", type=float, default=1.0, metavar="N",
+                   help="bufferOverHeadConstraint: gradient buffer up to N x the inference global buffer (default 1)")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--csv", metavar="DIR")
     p.add_argument("--report", metavar="HTML")
