@@ -110,6 +110,7 @@ def cmd_show(args: argparse.Namespace) -> str:
         count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
+        kind += " (transposed read-out)" if data.get("transposed") else ""
         area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
         lines.append(f"{indent}{label}{count}{kind}{area}")
         for child in chip.children(node):

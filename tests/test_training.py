@@ -372,3 +372,35 @@ def test_single_training_report_and_multi_epoch_summary(tmp_path, capsys):
     assert "2 epochs:" in capsys.readouterr().out
     page = html.read_text()
     assert "Phases (per epoch)" in page and "Energy by component and phase" in page and "<svg" in page
+
+
+@pytest.mark.parametrize("cell,array", [("neurotorch.flash", "array.fefet"), ("neurotorch.fefet", "array.fefet"),
+                                        ("neurotorch.reram", "array.crossbar"), ("neurotorch.reram2", "array.crossbar"),
+                                        ("neurotorch.ideal", "array.crossbar")])
+def test_popu_runs_every_neurotorch_device(tmp_path, cell, array):
+    text = open(NEUROTORCH).read().replace("{name: neurotorch.flash, bits_per_cell: 7}",
+                                           f"{{name: {cell}, bits_per_cell: 5}}")
+    text = text.replace("kind: array.fefet", f"kind: {array}").replace("weight: 7", "weight: 5")
+    path = tmp_path / "device.yaml"
+    path.write_text(text)
+    mapping = map_network(load_netlist(path), bundled("mlp"))
+    r = evaluate_training(mapping, scheme="popu", settings=TrainingSettings(batch=1, iterations=3))
+    assert r.phase("weight_update").latency > 0 and r.energy > 0
+    # one update window per outer product: UpdateLEVELs x Cycle (x serialisation steps)
+    from cimgraph.schedule.training_update import line_current
+    popu = PopuSettings()
+    levels = update_levels(mapping.chip.cell, popu, 8)
+    # FeFET: 2 floor(5e-4 x 32 x 75 ns / 2 ns) = 0 -> flagged, and one level is used (seed 000 sets its
+    # UpdateLEVELs to 1 by hand)
+    assert (levels < 2) == any("too low update resolution" in n for n in r.notes)
+    window = max(levels, 1) * popu.cycle
+    steps = line_current(mapping.chip.cell, mapping.chip.tech, 256, popu).serialisation
+    products = sum(p.layer.input_vectors for p in mapping.layers)
+    assert r.phase("weight_update").energy_by_layer["fc1"] > 0
+    assert r.phase("weight_update").peak_latency == pytest.approx(3 * products * window * steps)
+
+
+def test_show_marks_the_transposed_readout(capsys):
+    assert main(["show", "netlists/vgg8_sram_32nm_train.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "t_adc x1 adc.flash (transposed read-out)" in out and "adc x1 adc.flash\n" in out
