@@ -208,12 +208,12 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
         count = cycles * share if per_conversion(comp.spec.kind) else cycles
         kwargs = {"input_activity": 0.5} if role == "switch" else {}
         phase.call(_path("subarray", comp), action, count, active, **kwargs)
-    # errors move up and down the hierarchy like activations, with error instead of activation bits
+    # the errors move through the buffers, links and adder trees as the forward's activations do (the same
+    # data flow, transposed), with error instead of activation bits: the forward's counts, scaled
     scale = error_cycles / s.activation_bits * (work.transposed_vectors > 0)
     for ac in action_counts(mapping):
         level = next(l for l, p in LEVEL_PATHS.items() if ac.path.rsplit("/", 1)[0] == p)
-        model = chip.model(ac.path)
-        if level != "subarray" and model.role() in BACKWARD_ROLES:
+        if level != "subarray" and chip.model(ac.path).role() in BACKWARD_ROLES:
             phase.call(ac.path, ac.action, ac.count * scale, ac.active)
     return phase
 
@@ -390,6 +390,8 @@ def evaluate_training(mapping: Any, scheme: str = "neurosim-v2", settings: Train
     default = TrainingSettings() if scheme == "neurosim-v2" else TrainingSettings(batch=1, iterations=50000)
     s = (settings or default).resolved(chip)
     popu = popu or PopuSettings()
+    if scheme == "popu":   # backpropagation carries DelPrecision-bit deltas (seed 000 sec. 2)
+        s = attrs.evolve(s, error_bits=popu.del_precision)
     notes: list[str] = []
     n = len(mapping.layers)
     activity = activity or Activity.uniform(n)
