@@ -404,3 +404,19 @@ def test_show_marks_the_transposed_readout(capsys):
     assert main(["show", "netlists/vgg8_sram_32nm_train.yaml"]) == 0
     out = capsys.readouterr().out
     assert "t_adc x1 adc.flash (transposed read-out)" in out and "adc x1 adc.flash\n" in out
+
+
+def test_rows_without_a_changing_cell_are_not_rewritten(mlp, tmp_path):
+    # 0.1 % of the cells change: 1 - 0.999^128 = 12 % of the 128-cell rows hold one; same mean pulses per cell
+    _write_traces(tmp_path, "0,fc1,0,0,0,0.001,0.004,0.004,3\n0,fc2,0,0,0,0.001,0.004,0.004,3\n")
+    sparse = evaluate_training(mlp, settings=SETTINGS, traces=read_traces(str(tmp_path)))
+    _write_traces(tmp_path, "0,fc1,0,0,0,1.0,0.004,0.004,3\n0,fc2,0,0,0,1.0,0.004,0.004,3\n")
+    dense = evaluate_training(mlp, settings=SETTINGS, traces=read_traces(str(tmp_path)))
+    written = 1 - 0.999 ** 128
+    ws, wd = sparse.phase("weight_update"), dense.phase("weight_update")
+    # both apply 4 (sparse) / 1 (dense, ceil of 0.004) pulses per phase to a written row
+    array_s = ws.energy_by_component["chip/tile/pe/subarray"]
+    array_d = wd.energy_by_component["chip/tile/pe/subarray"]
+    assert array_s == pytest.approx(array_d, rel=1e-9)   # the same mean pulses per cell
+    assert ws.energy_by_component["chip/tile/pe/subarray/wl_decoder"] == pytest.approx(
+        written * wd.energy_by_component["chip/tile/pe/subarray/wl_decoder"])

@@ -280,17 +280,21 @@ def _update_stats(mapping: Any, s: TrainingSettings, traces: dict[str, Any] | No
 
 
 def _weight_update(mapping: Any, work: TrainingWork, stats: list[UpdateStats], parallel: int) -> _Phase:
-    """Row-by-row rewrite of every used row of every weight copy, once per batch (seed 001 sec. 5.1)."""
+    """Row-by-row rewrite of the used rows of every weight copy, once per batch (seed 001 sec. 5.1). A row
+    none of whose cells changes is skipped: with a fraction f of changing cells, 1 - (1 - f)^columns of the
+    rows are written (all of them under the default statistics)."""
     chip = mapping.chip
     n = len(mapping.layers)
     phase = _Phase("weight_update", chip, n)
     subarrays = np.array([p.row_blocks * p.column_blocks * p.duplication for p in mapping.layers], dtype=float)
     active = np.minimum(subarrays, parallel)
     for i in range(n):
+        written = 1.0 - (1.0 - min(stats[i].nonzero_fraction, 1.0)) ** chip.subarray.columns
         count = np.zeros(n)
-        count[i] = work.update_rows[i]
+        count[i] = work.update_rows[i] * written
         cost = _row_write_cost(chip, stats[i])
-        phase.add(SUBARRAY, cost.latency, cost.energy, count, active)
+        # the row write's energy is the mean over all rows: per written row it is that over `written`
+        phase.add(SUBARRAY, cost.latency, cost.energy / written if written > 0 else 0.0, count, active)
         pulses = 2 * stats[i].row_pulses if chip.cell.family != "sram" else 0.0   # an LTP and an LTD phase
         for comp in chip.levels["subarray"].components:
             if comp.spec.kind in ("decoder.wl", "decoder.row", "decoder.driver"):
