@@ -12,7 +12,8 @@ from cimgraph.cli import main
 from cimgraph.errors import CimgraphError, NetlistError
 from cimgraph.schedule.training import evaluate_training, size_for_training
 from cimgraph.schedule.training_result import TrainingResult
-from cimgraph.schedule.training_update import (PopuSettings, pulse_position, pulses_for_change, update_levels)
+from cimgraph.schedule.training_update import (PopuSettings, curve_a, pulse_position, pulses_for_change,
+                                               update_levels)
 from cimgraph.workload import bundled
 from cimgraph.workload.training import TrainingSettings, training_work
 from cimgraph.workload.training_traces import read_traces
@@ -189,11 +190,14 @@ def test_training_needs_a_transposed_readout(tmp_path):
 def test_pulse_count_on_the_ltp_curve():
     # linear device: change x levels
     assert pulses_for_change(100, 0.0, 0.2, 0.1) == pytest.approx(10.0)
-    # eq. 8.1 with A = 1.2627 / NL: the curve saturates, so a change near the top takes more pulses
+    # eq. 8.1 saturates, so a change near the top takes more pulses
     low, high = pulses_for_change(100, 2.0, 0.1, 0.1), pulses_for_change(100, 2.0, 0.8, 0.1)
     assert high > low
-    # the curve is the inverse of eq. 8.1: G(x(g)) = g
-    a = 1.2627 / 2.0
+    # NeuroSim's getParamA table (formula.cpp): label 0.01 -> 126.268958, 0.06 -> 21.044185, 0.12 -> 10.521102
+    for label, a_table in ((0.01, 126.268958), (0.06, 21.044185), (0.12, 10.521102), (-0.02, -63.134314)):
+        assert curve_a(label) == pytest.approx(a_table, rel=1e-6)
+    # the position is the inverse of eq. 8.1: G(x(g)) = g
+    a = curve_a(2.0)
     x = pulse_position(0.3, 2.0)
     assert (1 - math.exp(-x / a)) / (1 - math.exp(-1 / a)) == pytest.approx(0.3)
     # the whole range always takes the full pulse count

@@ -7,10 +7,11 @@ Sources:
   G(P) = B (1 - exp(-P/A)) + G_min with B = (G_max - G_min) / (1 - exp(-P_max/A)); LTD is the same curve
   mirrored (sec. 8.1). Normalised to P_max = 1 and G in [0, 1], the pulse position of a level g is
   x(g) = -A ln(1 - g (1 - exp(-1/A))), and a change from g to g + dg takes P_max (x(g + dg) - x(g))
-  pulses. The normalised A of a nonlinearity label follows NeuroSim's baseline table (formula.cpp
-  getParamA): A = 1.2627 / |label| (with the label's sign), which is that table to 0.1 % for
-  |label| <= 0.25; for larger labels it is this same relation (an approximation of the table's trend).
-  Label 0 is the linear device (dg x P_max pulses).
+  pulses. The normalised A of a nonlinearity label is the one of NeuroSim's baseline table (formula.cpp
+  getParamA, labels 0.01..9): every entry satisfies max_x [g(x) - x] = 0.07 sqrt(2) |label| for the
+  normalised curve g(x) = (1 - exp(-x/A)) / (1 - exp(-1/A)) (we checked the entries 0.01..0.25 to 1e-6;
+  the on-chip training module checks the whole table), so we solve that relation for A (bisection), with
+  the label's sign. Label 0 is the linear device (dg x P_max pulses); labels beyond 9 are clamped to 9.
 - POPU (NeuroTorch manual, seed 000 sec. 2-3): UpdateLEVELs = min(2 floor(UpdateMax min(FullTimeLTP,
   FullTimeLTD) / (2 Cycle)), 2^(InputPrecision + DelPrecision - floor(log2(1 / UpdateMax)))); one update
   window lasts UpdateLEVELs x Cycle; LTPLTD_both takes an LTP and an LTD window.
@@ -27,16 +28,28 @@ import attrs
 
 from ..errors import CimgraphError
 
-NEUROSIM_A_TIMES_LABEL = 1.2627     # getParamA(label) x label for small labels (formula.cpp table)
+LABEL_SCALE = 0.07 * math.sqrt(2.0)  # max excess of the curve over the linear ramp per unit label (getParamA)
+LABEL_LIMIT = 9.0                    # the largest label of NeuroSim's table
 CURRENT_DENSITY_LIMIT = 1.5e10      # A/m^2 (1.5e-8 A/nm^2, NeuroTorch MIGRATIONLIM)
 POPU_MODES = ("LTP_only", "LTD_only", "LTPLTD_both")
+
+
+def _excess(c: float) -> float:
+    """max_x [g(x) - x] of the normalised curve with c = 1/A > 0 (where g'(x) = 1)."""
+    one_minus = -math.expm1(-c)
+    return 1.0 / one_minus - 1.0 / c - math.log(c / one_minus) / c
 
 
 def curve_a(label: float) -> float | None:
     """Normalised A (P_max = 1) of eq. 8.1 for a nonlinearity label; None for a linear device."""
     if label == 0:
         return None
-    return math.copysign(NEUROSIM_A_TIMES_LABEL / abs(label), label)
+    target = min(abs(label), LABEL_LIMIT) * LABEL_SCALE
+    low, high = math.log(1e-9), math.log(1e4)     # bisection on log(1/A); the excess grows with 1/A
+    for _ in range(80):
+        mid = (low + high) / 2
+        low, high = (low, mid) if _excess(math.exp(mid)) > target else (mid, high)
+    return math.copysign(1.0 / math.exp((low + high) / 2), label)
 
 
 def pulse_position(level: float, label: float) -> float:
