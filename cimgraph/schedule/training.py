@@ -112,7 +112,7 @@ def wg_grid(work: TrainingWork, rows: int, columns: int) -> tuple[int, int]:
 def buffer_overhead(mapping: Any, s: TrainingSettings, constraint: float, wg_out_bits: int) -> tuple[float, int]:
     """Extra global-buffer bits for the weight gradients and the subarrays written in parallel
     (NeuroSim V2 Chip.cpp rule for bufferOverHeadConstraint, seed 001 sec. 3): start from the gradient
-    of one subarray (rows x columns x (gradient bits + log2 B)), doubling (and the parallel writes with
+    of one subarray (rows x columns x (WG output bits + log2 B)), doubling (and the parallel writes with
     it) until the overhead reaches ``constraint`` x the inference buffer (input bits x largest layer input)."""
     array = mapping.chip.subarray
     inference = s.activation_bits * max(p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels
