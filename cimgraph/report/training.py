@@ -21,6 +21,10 @@ FIGURES_OF_MERIT = (("chip area", "area", "m^2"), ("weight-gradient unit area", 
                     ("peak energy efficiency", "peak_tops_per_w", "TOPS/W"), ("images per epoch", "images", ""))
 
 
+SHORT = {"forward": "forward", "activation_gradient": "act. grad.", "weight_gradient": "weight grad.",
+         "weight_update": "update", "dram": "DRAM"}   # axis labels of the phase bars
+
+
 def _phase_groups(r: TrainingResult, attr: str) -> dict[str, list[float]]:
     groups = list(dict.fromkeys(g for p in r.phases for g in getattr(p, attr)))
     return {g: [getattr(p, attr).get(g, 0.0) for p in r.phases] for g in groups}
@@ -78,7 +82,7 @@ def render_training(results: Sequence[TrainingResult], path: str | os.PathLike |
     figs: dict[str, Markup] = {}
     blocks = []
     for k, r in enumerate(results):
-        names = [PHASE_TITLES.get(p.name, p.name) for p in r.phases]
+        names = [SHORT.get(p.name, p.name) for p in r.phases]
         made = {"latency": figures.stacked_layers_figure(names, _phase_groups(r, "latency_by_group"), "s",
                                                          "Latency per epoch by phase and group"),
                 "energy": figures.stacked_layers_figure(names, _phase_groups(r, "energy_by_group"), "J",
