@@ -424,3 +424,20 @@ def test_rows_without_a_changing_cell_are_not_rewritten(mlp, tmp_path):
     assert array_s == pytest.approx(array_d, rel=1e-9)   # the same mean pulses per cell
     assert ws.energy_by_component["chip/tile/pe/subarray/wl_decoder"] == pytest.approx(
         written * wd.energy_by_component["chip/tile/pe/subarray/wl_decoder"])
+
+
+def test_neurotorch_claim_popu_cheaper_than_wg_and_dram(tmp_path):
+    """Seed 000 sec. 1: POPU needs less area, latency and energy than the WG unit + DRAM (same chip)."""
+    text = open(NEUROTORCH).read().replace("  relu: {kind: activation.relu, copies: 64}\n",
+                                           "  relu: {kind: activation.relu, copies: 64}\n  wg: {kind: wg.sram}\n"
+                                           "  dram: {kind: dram.hbm2}\n")
+    path = tmp_path / "both.yaml"
+    path.write_text(text)
+    network = bundled("vgg8")
+    v2 = evaluate_training(map_network(load_netlist(path), network))
+    popu = evaluate_training(map_network(load_netlist(NEUROTORCH), network), scheme="popu")
+    assert v2.images == popu.images == 50000
+    wg_dram = [v2.phase(p) for p in ("weight_gradient", "dram", "weight_update")]
+    assert popu.area < v2.area and v2.wg_area > 0
+    assert popu.phase("weight_update").latency < sum(p.latency for p in wg_dram)
+    assert popu.phase("weight_update").energy < sum(p.energy for p in wg_dram)
