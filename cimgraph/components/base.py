@@ -22,6 +22,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "mux": ("select",),
     "decoder": ("decode",),
     "switch": ("drive",),
+    "driver": ("write",),
     "shiftadd": ("accumulate",),
     "register": ("clock",),
     "adder": ("add",),
@@ -30,6 +31,8 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "pool": ("pool",),
     "activation": ("activate",),
     "function": ("softmax", "layernorm", "gelu"),   # transformer function units (function_units.py)
+    "dram": ("transfer",),               # off-chip memory (training, seed 001 sec. 4)
+    "wg": ("load", "compute", "accumulate", "accumulate_batch"),   # weight-gradient unit (training, seed 001 sec. 5.3)
 }
 
 
