@@ -306,14 +306,22 @@ def test_advanced_nodes_devices_and_vth_from_gm():
 
 def test_monotonic_laws_from_22_to_1nm():
     techs = [REG.technology(n) for n in ADVANCED]
-    arrays = [dcim(n) for n in ADVANCED]
-    for (big, small), (a_big, a_small) in zip(zip(techs, techs[1:]), zip(arrays, arrays[1:])):
+    arrays = {n: dcim(n) for n in ADVANCED}
+    for big, small in zip(techs, techs[1:]):
         assert small.feature_size < big.feature_size and small.vdd <= big.vdd
         assert small.c_gate * small.feature_size < big.c_gate * big.feature_size
         assert small.wire_local.pitch <= big.wire_local.pitch
-        assert a_small.area() < a_big.area()
-        assert a_small.read().energy < a_big.read().energy
-        assert a_small.write().energy < a_big.write().energy
+    # the DCIM array's energy falls within each device table (PTM 22-7 nm; V1.4's IRDS devices 5-1 nm:
+    # a 5 nm fin of 106 nm effective width carries 2.2x the gate charge of PTM's 43 nm 7 nm fin, so the
+    # seam 7 -> 5 nm is not a law), and over the whole span
+    for family in (ADVANCED[:4], ADVANCED[4:]):
+        for big, small in zip(family, family[1:]):
+            assert arrays[small].read().energy < arrays[big].read().energy
+            assert arrays[small].write().energy < arrays[big].write().energy
+    for big, small in zip(ADVANCED[:4], ADVANCED[1:4]):
+        assert arrays[small].area() < arrays[big].area()
+    assert arrays["1nm"].area() < arrays["5nm"].area() < arrays["7nm"].area() < arrays["22nm"].area()
+    assert arrays["1nm"].read().energy < arrays["22nm"].read().energy
 
 
 def test_cli_lists_device_types(capsys):
@@ -371,15 +379,20 @@ def test_transformer_accuracy_runs_static_layers_on_acim_and_the_rest_digital():
 
 # -- studies and CLI ------------------------------------------------------------------------------------
 
-def test_dcim_gains_more_from_scaling_than_rram_acim():
+def test_dcim_gains_more_energy_efficiency_from_scaling_than_rram_acim():
+    # docs/transformers.md case study 1: on whole fins / stacks DCIM gains more TOPS/W than the RRAM
+    # ACIM (22 -> 7 nm, one device table), while the RRAM macro gains more density: its 36 F^2 cell
+    # shrinks with F^2, the DCIM's logic sits on the contacted-poly-pitch x cell-height grid
     from cimgraph.studies.transformers import MACROS, macro_figures
 
     gains = {}
     for label, (cell, sub) in MACROS.items():
-        old, new = macro_figures(cell, sub, "22nm"), macro_figures(cell, sub, "1nm")
-        gains[label.split(" (")[0] + cell] = (new[0] / old[0], new[1] / old[1])
-    dcim, rram = gains["DCIMsram.6t"], gains["ACIMrram.1t1r"]
-    assert dcim[0] > rram[0] and dcim[1] > rram[1]
+        base = macro_figures(cell, sub, "22nm")
+        gains[cell] = {node: [a / b for a, b in zip(macro_figures(cell, sub, node), base)] for node in ("7nm", "1nm")}
+    dcim, rram = gains["sram.6t"], gains["rram.1t1r"]
+    assert dcim["7nm"][0] > rram["7nm"][0] > 1
+    assert dcim["1nm"][0] > 1 and dcim["1nm"][1] > 1
+    assert rram["1nm"][1] > dcim["1nm"][1]
 
 
 def test_cli_show_and_map_list_the_designs(capsys):

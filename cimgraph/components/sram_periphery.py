@@ -30,7 +30,7 @@ W_EQUALIZE = 2.0
 
 def transconductance(tech: Technology, width: float) -> float:
     """Saturation g_m (S) of an NMOS of ``width`` at full gate drive: 2 I_on W / (Vdd - Vth)."""
-    return 2 * tech.i_on_n * width / (tech.vdd - tech.vth)
+    return 2 * tech.i_on_n * circuit.effective_width(tech, width) / (tech.vdd - tech.vth)
 
 
 @attrs.frozen

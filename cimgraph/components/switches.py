@@ -22,7 +22,7 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import optional_quantity, positive, quantity
 from .base import Component, Cost
-from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy
+from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy, width_gain
 from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
                       transconductance_beta)
 
@@ -72,7 +72,8 @@ def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage:
     if cell.is_capacitive:
         return cells * cell.c_on * voltage / cell.read_pulse
     if cell.access_width:
-        return cells * tech.i_on_n * cell.access_width * tech.feature_size * min(1.0, voltage / tech.vdd)
+        width = cell.access_width * tech.feature_size
+        return cells * tech.i_on_n * cell.access_width * tech.feature_size * width_gain(tech, width) * min(1.0, voltage / tech.vdd)
     return 0.0
 
 
