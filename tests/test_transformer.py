@@ -353,6 +353,33 @@ def test_digital_matmul_is_the_exact_product_of_quantized_operands(monkeypatch):
     assert torch.equal(module.DigitalMatMul(4, root)(a, b), a @ b)
 
 
+def test_bare_products_of_activations_run_on_the_dcim(monkeypatch):
+    import torch
+
+    from cimgraph.accuracy import transformer as module
+
+    class Bare(torch.nn.Module):   # a user's attention written with @, torch.bmm and a static x @ W
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(6, 6))
+
+        def forward(self, x):
+            scores = torch.softmax(x @ x.transpose(1, 2), dim=-1)
+            return torch.bmm(scores, x) @ self.w
+
+    torch.manual_seed(0)
+    model, x = Bare(), torch.randn(2, 5, 6)
+    prepared = module.prepare(model, 4)
+    products = [m for m in prepared.modules() if isinstance(m, module.DigitalMatMul)]
+    assert len(products) == 2                                    # @ and bmm; x @ W is a static weight
+    monkeypatch.setattr(module, "_mode", lambda root: "float")
+    assert torch.allclose(prepared(x), model(x))
+    monkeypatch.setattr(module, "_mode", lambda root: "quant")
+    q = module.quantize_dynamic
+    scores = torch.softmax(q(x, 4) @ q(x.transpose(1, 2), 4), dim=-1)
+    assert torch.allclose(prepared(x), (q(scores, 4) @ q(x, 4)) @ model.w, atol=1e-5)
+
+
 def test_transformer_accuracy_runs_static_layers_on_acim_and_the_rest_digital():
     import torch
 
@@ -373,7 +400,7 @@ def test_transformer_accuracy_runs_static_layers_on_acim_and_the_rest_digital():
     assert result.float == plain.float                       # the float pass is untouched
     assert set(result.layers) == {n for n, m in model.named_modules() if isinstance(m, (torch.nn.Linear,
                                                                                          torch.nn.Conv2d))}
-    with pytest.raises(Exception, match="no MatMul"):
+    with pytest.raises(Exception, match="no product of two activations"):
         prepare(torch.nn.Sequential(torch.nn.Linear(4, 4)))
 
 
