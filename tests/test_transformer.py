@@ -257,8 +257,46 @@ def test_functional_layer_cost_is_elements_over_lanes(small_result):
     unit = mapping.chip.model("chip/functions")
     layer = mapping.network.layer("blocks.0.softmax")
     booked = next(l for l in r.layers if l.name == layer.name)
+    # every element's operations, then one reciprocal per row: tokens x heads rows of the scores
+    rows = layer.input_vectors * 2
+    assert layer.groups == 2 and layer.elements == rows * layer.input_vectors
     assert booked.energy_by_component["chip/functions"] == pytest.approx(
-        layer.elements / unit.lanes * unit.softmax().energy)
+        layer.elements / unit.lanes * unit.softmax().energy + rows / unit.lanes * unit.row("softmax").energy)
+
+
+def test_row_reciprocal_and_inverse_sqrt_are_newton_steps():
+    from cimgraph.components.function_units import newton_steps
+
+    assert [newton_steps(b) for b in (4, 8, 16, 32)] == [0, 1, 2, 3]
+    unit = FunctionUnit(tech=REG.technology("22nm"), lanes=4, input_bits=16)   # seed + 2 steps
+    adder, mult = ripple_adder(unit.tech, 16), array_multiplier(unit.tech, 16)
+    from cimgraph.components.digital import dff
+
+    reg = dff(unit.tech).copies(32)
+    for kind, (adds, mults) in (("softmax", (1 + 2 * 1, 1 + 2 * 2)), ("layernorm", (1 + 2 * 1, 1 + 2 * 3))):
+        expected = 4 * (adds * adder.energy + mults * mult.energy + (adds + mults) * reg.energy)
+        assert unit.row(kind).energy == pytest.approx(expected)
+    assert unit.row("gelu") is None
+
+
+def test_k_is_transposed_through_the_chip_buffer(small_result):
+    from cimgraph.schedule.hybrid import needs_transpose
+
+    mapping, r = small_result
+    qk, sv = mapping.network.layer("blocks.0.qk"), mapping.network.layer("blocks.0.sv")
+    assert needs_transpose(qk) and not needs_transpose(sv)
+    buffer = mapping.chip.model("chip/buffer")
+    width = buffer.width
+    booked = {l.name: l.energy_by_component["chip/buffer"] for l in r.layers if l.name in (qk.name, sv.name)}
+    bits = mapping.chip.spec.precision.input
+
+    def moved(layer, extra):   # buffer reads (inputs + operand [+ transpose]) and writes (outputs [+ transpose])
+        reads = layer.input_vectors * layer.in_channels * bits + layer.weights * bits * (1 + extra)
+        writes = layer.elements * bits + layer.weights * bits * extra
+        return reads / width * buffer.read().energy + writes / width * buffer.write().energy
+
+    assert booked[qk.name] == pytest.approx(moved(qk, 1))
+    assert booked[sv.name] == pytest.approx(moved(sv, 0))
 
 
 def test_longer_sequences_cost_attention_quadratically():

@@ -77,11 +77,13 @@ class _Recorder:
                  out_channels=heads * sb[-1], input_size=(sa[-2], 1))
 
     def functional(self, kind: str, x: Any) -> None:
+        from .attention_import import row_groups
+
         shape = _shape(x)
         tokens = (shape[-2] if kind == "softmax" else math.prod(shape[1:-1])) if len(shape) > 2 else 1
         features = math.prod(shape[1:]) // tokens
         self.add(kind, f"{self._parent()}.{kind}", in_channels=features, out_channels=features,
-                 input_size=(tokens, 1))
+                 groups=row_groups(kind, shape, features), input_size=(tokens, 1))
 
     def attention(self, q: Any, k: Any) -> None:
         sq, sk = _shape(q), _shape(k)
@@ -91,7 +93,7 @@ class _Recorder:
         self.add("matmul", f"{prefix}.qk", groups=heads, in_channels=heads * sq[-1], out_channels=heads * sk[-2],
                  input_size=seq)
         self.add("softmax", f"{prefix}.softmax", in_channels=heads * sk[-2], out_channels=heads * sk[-2],
-                 input_size=seq)
+                 groups=heads, input_size=seq)
         self.add("matmul", f"{prefix}.sv", groups=heads, in_channels=heads * sk[-2], out_channels=heads * sq[-1],
                  input_size=seq)
 
