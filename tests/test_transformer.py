@@ -125,6 +125,37 @@ def test_huggingface_bert_from_config_matches_bert_tiny_and_evaluates():
     result = cimgraph.evaluate(cimgraph.map_network(cimgraph.load_netlist(HYBRID), net))
     assert result.macs == net.macs and result.tops_per_w > 0
     assert {d["type"] for d in result.designs} == {"ACIM", "DCIM", "function"}
+    # skip connections: BERT adds each block's attention output and FFN output to its input
+    flagged = [l.name for l in net if l.residual]
+    assert len(flagged) == sum(l.residual for l in tiny) == 4
+    assert all(l.kind == "linear" and l.name.endswith("output.dense") for l in net if l.residual)
+
+
+def test_eager_import_marks_adds_of_two_layer_outputs_as_in_fx():
+    import torch
+
+    from cimgraph.workload.hf_import import from_eager
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.c = (torch.nn.Linear(8, 8) for _ in range(3))
+            self.bias = torch.nn.Parameter(torch.zeros(8))
+
+        def forward(self, x):
+            h = self.a(x)
+            y = torch.relu(self.b(h)) + h          # skip connection: b's output + a's output
+            z = self.c(y) + self.bias + 1.0        # a parameter and a constant are not layer outputs
+            return z
+
+    block = Block()
+    eager = from_eager(block, torch.zeros(1, 4, 8))
+    traced = from_torch(block, (1, 4, 8))
+    assert [l.residual for l in eager] == [l.residual for l in traced] == [False, True, False]
+    from cimgraph.workload.hf_import import vit_from_config   # pre-norm: the cat'ed patch tokens carry the conv
+
+    vit = vit_from_config(num_hidden_layers=1)
+    assert [l.kind for l in vit if l.residual] == ["linear", "linear"]
 
 
 # -- DCIM array and function units -----------------------------------------------------------------
