@@ -9,7 +9,8 @@ adds what runs elsewhere, as module swaps made before the simulation:
   ``a @ b``, ``torch.matmul`` / ``torch.bmm`` and ``.matmul()`` / ``.bmm()`` call whose operands are both
   computed values (not parameters or buffers: those are static weights) into a ``DigitalMatMul`` submodule;
   a model fx cannot trace falls back to swapping its ``MatMul`` modules
-  (``cimgraph.workload.torch_vit.MatMul``: Q K^T and S V). Both operands are quantized to the chip's input bits (symmetric, or unsigned when non-negative,
+  (``cimgraph.workload.torch_vit.MatMul``: Q K^T and S V). Both operands are quantized to the chip's input
+  bits (symmetric, or unsigned when non-negative,
   with a per-tensor scale taken from the operand itself: the DCIM writes each sequence's operand anew)
   and multiplied exactly in integers (a DCIM macro has no ADC, so there is no read-out error);
 - :class:`QuantizedFunction` wraps ``nn.Softmax``, ``nn.LayerNorm`` and ``nn.GELU``: input and output

@@ -22,7 +22,8 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import optional_quantity, positive, quantity
 from .base import Component, Cost
-from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy, width_gain
+from .circuit import (balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy,
+                      width_gain)
 from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
                       transconductance_beta)
 
@@ -73,7 +74,8 @@ def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage:
         return cells * cell.c_on * voltage / cell.read_pulse
     if cell.access_width:
         width = cell.access_width * tech.feature_size
-        return cells * tech.i_on_n * cell.access_width * tech.feature_size * width_gain(tech, width) * min(1.0, voltage / tech.vdd)
+        return (cells * tech.i_on_n * cell.access_width * tech.feature_size * width_gain(tech, width)
+                * min(1.0, voltage / tech.vdd))
     return 0.0
 
 

@@ -40,7 +40,7 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import one_of, optional_quantity, positive, quantity
 from .base import Component, Cost
-from .circuit import (GATE_POLY_GAP, POLY_WIDTH, cell_height, balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz,
+from .circuit import (GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, cell_height, drain_cap, gate_area, gate_cap, horowitz,
                       leakage_power, min_width, on_resistance, switching_energy)
 from .digital import bank_area, int_field, transconductance_beta
 from .switches import array_size, line_rc

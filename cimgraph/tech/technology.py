@@ -27,7 +27,8 @@ class Technology:
     sheets x 2 (w + t)), ``fins_per_device`` (most fins / stacks one transistor of a standard cell has
     before it is folded), ``gate_pitch`` (contacted poly pitch), ``cell_height`` (standard-cell
     height) and ``sram_cell_width`` / ``sram_cell_height``, the node's high-density 6T bit cell (V1.4
-    Param.cpp: Samsung 14 nm, TSMC 10 / 7 nm, IRDS 5-1 nm). Planar nodes leave them None: their widths are continuous (circuit.effective_width).
+    Param.cpp: Samsung 14 nm, TSMC 10 / 7 nm, IRDS 5-1 nm). Planar nodes leave them None: their widths are
+    continuous (circuit.effective_width).
     """
 
     name: str

@@ -13,7 +13,8 @@ an example input under a ``torch.overrides.TorchFunctionMode`` and records, in e
 Embedding lookups, element-wise arithmetic and reshapes do no matrix work and are left out. Skip
 connections are detected as the fx import detects them (``torch_import._mark_residual``): every tensor
 remembers the layer whose output it carries (a recorded call's output that layer, any other op's output
-its first tensor argument's), and an add of two layer outputs sets ``residual`` on the later layer. :func:`bert_from_config` / :func:`vit_from_config`
+its first tensor argument's), and an add of two layer outputs sets ``residual`` on the later layer.
+:func:`bert_from_config` / :func:`vit_from_config`
 build a HuggingFace model with random weights from a config, never downloading anything (the optional
 extra ``pip install 'cimgraph[hf]'``).
 """
