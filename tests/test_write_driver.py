@@ -31,12 +31,16 @@ def test_level_shift_only_above_vdd():
     assert low.area() < driver().area()
 
 
+W_N = circuit.min_width(TECH)
+W_P = W_N * TECH.r_eff_p / TECH.r_eff_n   # the PMOS of equal drive
+
+
 def test_pulse_energy_by_hand():
-    w, vdd, vw = circuit.min_width(TECH), TECH.vdd, 2.0
-    c_out = circuit.drain_cap(TECH, (OUTPUT_N + OUTPUT_P) * w)
-    c_inb = circuit.drain_cap(TECH, (INPUT_N + INPUT_P) * w) + circuit.gate_cap(TECH, LATCH_N * w)
-    c_node = (circuit.drain_cap(TECH, (LATCH_N + LATCH_P) * w) + circuit.gate_cap(TECH, LATCH_P * w)
-              + circuit.gate_cap(TECH, (OUTPUT_N + OUTPUT_P) * w))
+    vdd, vw = TECH.vdd, 2.0
+    c_out = circuit.drain_cap(TECH, OUTPUT_N * W_N + OUTPUT_P * W_P)
+    c_inb = circuit.drain_cap(TECH, INPUT_N * W_N + INPUT_P * W_P) + circuit.gate_cap(TECH, LATCH_N * W_N)
+    c_node = (circuit.drain_cap(TECH, LATCH_N * W_N + LATCH_P * W_P) + circuit.gate_cap(TECH, LATCH_P * W_P)
+              + circuit.gate_cap(TECH, OUTPUT_N * W_N + OUTPUT_P * W_P))
     per_line = c_out * vw**2 + c_inb * vdd**2 + 2 * c_node * vw**2
     assert driver().write().energy == pytest.approx(per_line, rel=1e-12)          # one selected row
     assert driver(axis="columns").write().energy == pytest.approx(128 * per_line, rel=1e-12)  # all columns
@@ -60,7 +64,7 @@ def test_layout_pitch_matched_with_io_gate_pitch():
     assert d._pitch_ratio() == pytest.approx(ratio)
 
     def width(n, p, io):
-        g = circuit.gate_area(TECH, "inv", 1, n * 2 * f, p * 2 * f)
+        g = circuit.gate_area(TECH, "inv", 1, n * W_N, p * W_P)
         return g.area / (28 * f) * (ratio if io else 1.0)
 
     line = width(INPUT_N, INPUT_P, False) + 2 * width(LATCH_N, LATCH_P, True) + width(OUTPUT_N, OUTPUT_P, True)
@@ -71,12 +75,11 @@ def test_layout_pitch_matched_with_io_gate_pitch():
 
 
 def test_leakage_gated_and_powered():
-    f = TECH.feature_size
-    core = circuit.leakage_power(TECH, INPUT_N * 2 * f, INPUT_P * 2 * f)
+    core = circuit.leakage_power(TECH, INPUT_N * W_N, INPUT_P * W_P)
     assert driver().leakage() == pytest.approx(128 * core, rel=1e-12)
     powered = driver(supply_gated=False).leakage()
-    io = (2 * circuit.leakage_power(TECH, LATCH_N * 2 * f, LATCH_P * 2 * f)
-          + circuit.leakage_power(TECH, OUTPUT_N * 2 * f, OUTPUT_P * 2 * f)) * 2.0 / TECH.vdd
+    io = (2 * circuit.leakage_power(TECH, LATCH_N * W_N, LATCH_P * W_P)
+          + circuit.leakage_power(TECH, OUTPUT_N * W_N, OUTPUT_P * W_P)) * 2.0 / TECH.vdd
     assert powered == pytest.approx(128 * (core + io), rel=1e-12)
 
 

@@ -5,7 +5,8 @@ the core supply Vdd (0.85 V at 22 nm LSTP). A core-logic signal cannot switch a 
 whose source sits at V_w and whose gate is only raised to Vdd never turns off. Every line that
 carries a write pulse therefore gets a level shifter and a driver on the write supply.
 
-Circuit (NeuroSim V1.4 LevelShifter.cpp, its sizing in multiples of the 2F minimum width):
+Circuit (NeuroSim V1.4 LevelShifter.cpp, its sizing in multiples of the 2F minimum NMOS and of the
+PMOS of equal drive, r_eff,p / r_eff,n x 2F):
 
 - an input inverter on Vdd (core devices, N 15x, P 20x) makes the complement of the write bit;
 - a cross-coupled latch on V_w: two NMOS pull-downs (32x) driven by the bit and its complement
@@ -39,7 +40,7 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import one_of, optional_quantity, positive, quantity
 from .base import Component, Cost
-from .circuit import (CELL_HEIGHT, GATE_POLY_GAP, POLY_WIDTH, drain_cap, gate_area, gate_cap, horowitz,
+from .circuit import (CELL_HEIGHT, GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz,
                       leakage_power, min_width, on_resistance, switching_energy)
 from .digital import bank_area, int_field, transconductance_beta
 from .switches import array_size, line_rc
@@ -121,10 +122,11 @@ class WriteDriver(Component):
         return (max(self.io_length, POLY_WIDTH * f) + GATE_POLY_GAP * f) / ((POLY_WIDTH + GATE_POLY_GAP) * f)
 
     def _stage(self, n: float, p: float, supply: float, io: bool) -> Stage:
-        w = min_width(self.tech)
-        geometry = gate_area(self.tech, "inv", 1, n * w, p * w)
+        w_n = min_width(self.tech)
+        w_p = balanced_pmos_width(self.tech, w_n)   # NeuroSim: pnSizeRatio x the minimum NMOS
+        geometry = gate_area(self.tech, "inv", 1, n * w_n, p * w_p)
         width = geometry.area / (CELL_HEIGHT * self.tech.feature_size) * (self._pitch_ratio() if io else 1.0)
-        return Stage(n * w, p * w, supply, io, width)
+        return Stage(n * w_n, p * w_p, supply, io, width)
 
     def stages(self) -> dict[str, Stage]:
         """The stages of one line's driver (input, latch side, output; output only without a shift)."""
