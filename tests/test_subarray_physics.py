@@ -175,3 +175,18 @@ def test_sram_line_current_and_wl_switch():
     pairs = WLSwitchMatrix(TECH, sram).pairs()
     assert len(pairs) == 1 and pairs[0][:2] == (circuit.min_width(TECH), TECH.vdd)
     assert len(WLSwitchMatrix(TECH, CELL).pairs()) == 2
+
+
+def test_adder_activity_scales_only_the_adder_nodes():
+    from cimgraph.components.digital import AdderTree, ShiftAddBank, dff, ripple_adder
+
+    base = ShiftAddBank(TECH, columns=128, share=8, adc_bits=5, input_bits=8)
+    quiet = ShiftAddBank(TECH, columns=128, share=8, adc_bits=5, input_bits=8, activity=0.15)
+    assert base.activity == 0.5   # default: uniformly random operands
+    per_unit = ripple_adder(TECH, 13, 0.15).energy + 13 * dff(TECH).energy   # registers unchanged
+    assert quiet.accumulate().energy == pytest.approx(16 * per_unit, rel=1e-12)
+    tree = AdderTree(TECH, children=4, psum_bits=10, copies=2)
+    assert AdderTree(TECH, children=4, psum_bits=10, copies=2, activity=0.25).add().energy == pytest.approx(
+        tree.add().energy / 2, rel=1e-12)
+    with pytest.raises(ValueError):
+        ShiftAddBank(TECH, activity=1.5)
