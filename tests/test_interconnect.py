@@ -148,9 +148,11 @@ def test_bad_fields_are_rejected(kw):
         htree(**kw)
 
 
-def test_activity_above_one_is_an_error():
-    with pytest.raises(CimgraphError, match="activity"):
-        htree(activity=1.5)
+def test_toggle_above_one_is_an_error():
+    with pytest.raises(CimgraphError, match="toggle"):
+        htree(toggle=1.5)
+    with pytest.raises(CimgraphError, match="toggle"):
+        htree().transfer(toggle=1.2)
 
 
 def test_area_is_the_repeaters():
