@@ -4,7 +4,16 @@ The counting follows DNN+NeuroSim V2 (seed 001 sec. 4.3-4.4, 5.1, 5.4): inputs a
 bit-serially (one bit per cycle); each bit-cycle every ADC converts its ``share`` columns in
 turn through the column mux, and the shift-adder accumulates each conversion; partial sums of a
 layer's row blocks are reduced by adder trees in the PE, then the tile, then the chip; activations
-move through buffers and H-tree/bus links as bits over the width of each access or flit.
+move through buffers and H-tree/bus links as bits over the width of each access or flit. What moves
+up from a level is decided by where the reduction and the activation happen: partial sums
+(``psum_bits`` each) while a layer's row blocks are still spread over several units of that level;
+once they all meet inside one unit the sum is complete, and it leaves as an activation of the input
+precision if the activation unit (role ``activation``, which quantises the sum for the next layer)
+sits at that level or below, else as the complete sum at ``psum_bits``: nothing in between can drop
+its low bits. (NeuroSim V1.4 with chipActivation counts activations on the chip bus but partial sums
+in the tile output buffer; docs/fidelity.md.) Link and buffer
+counts are split into the data moved down (``data="input"``, the input activations) and up
+(``data="output"``), so the scheduler can charge each its own toggle rate.
 
 Everything is vectorised over layers: each count is a numpy array of shape (n_layers,).
 ``active`` is how many instances of a node share that work in parallel, so that node's share of
@@ -35,6 +44,7 @@ class ActionCount:
     count: np.ndarray
     active: np.ndarray
     activity_dependent: bool = False
+    data: str = ""    # "input" | "output": the activations moved down or the results moved up (links, buffers)
 
 
 @attrs.frozen
@@ -55,6 +65,7 @@ class Work:
     rows_per_block: np.ndarray
     novel: bool
     residual_bits: np.ndarray    # skip-connection activation bits read back and added (0 without one)
+    activated: tuple[str, ...] = LEVEL_ORDER  # levels whose finished outputs leave as activations
 
 
 def layer_work(mapping: Any) -> Work:
@@ -85,7 +96,16 @@ def layer_work(mapping: Any) -> Work:
         rows_per_block=arr(lambda p: p.rows_per_subarray),
         novel=mapping.method == "novel",
         residual_bits=arr(lambda p: p.layer.residual) * outputs * in_bits,
+        activated=activated_levels(chip),
     )
+
+
+def activated_levels(chip: Any) -> tuple[str, ...]:
+    """Levels at or above the lowest level holding an activation unit: their finished outputs have
+    been quantised to the input precision before they leave (none without an activation unit)."""
+    lowest = [lvl for lvl in LEVEL_ORDER if any(c.spec.kind.split(".")[0] == "activation"
+                                                for c in chip.levels[lvl].components)]
+    return LEVEL_ORDER[:LEVEL_ORDER.index(lowest[-1]) + 1] if lowest else ()
 
 
 def _share(chip: Any) -> int:
@@ -135,8 +155,8 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     psum_bits = {level: chip.levels[level].psum_bits for level in LEVEL_ORDER}
     out: list[ActionCount] = []
 
-    def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False) -> None:
-        out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity))
+    def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False, data: str = "") -> None:
+        out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity, data))
 
     add(LEVEL_PATHS["subarray"], "read", bit_cycles, "subarray", activity=True)
     for level in LEVEL_ORDER:
@@ -161,12 +181,15 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
                 add(path, "add", adds, level)
             elif role == "buffer":
                 width = float(getattr(model, "width", 1)) * n
-                reads, writes = _buffer_bits(level, w, psum_bits)
-                add(path, "read", reads / width, level)
-                add(path, "write", writes / width, level)
+                holds = getattr(model, "holds", "both")
+                for data, (reads, writes) in _buffer_bits(level, w, psum_bits, in_bits).items():
+                    if holds in ("both", data):
+                        add(path, "read", reads / width, level, data=data)
+                        add(path, "write", writes / width, level, data=data)
             elif role == "link":
                 width = float(getattr(model, "width", 1)) * n
-                add(path, "transfer", _link_bits(level, w, psum_bits, in_bits) / width, level)
+                for data, bits in _link_bits(level, w, psum_bits, in_bits).items():
+                    add(path, "transfer", bits / width, level, data=data)
             elif role == "pool":
                 copies = getattr(model, "copies", 1) * n
                 pooled = np.where(w.pooled_outputs < w.outputs, w.pooled_outputs, 0.0)
@@ -176,25 +199,40 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     return out
 
 
-def _buffer_bits(level: str, w: Work, psum_bits: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Bits read and written per image by one level's buffer (seed 001 4.3: novel mapping reuses
-    inputs across PEs, so the tile buffer is read once per input rather than once per use)."""
-    if level == "chip":
-        return w.ifm_bits + w.residual_bits, w.ofm_bits
-    if level == "tile":
-        reads = w.ifm_bits if w.novel else w.stream_bits
-        return reads, w.ifm_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
-    if level == "pe":
-        writes = w.ifm_bits if w.novel else w.stream_bits
-        return w.stream_bits, writes + w.outputs * w.groups["pe"] * psum_bits["pe"]
-    return w.stream_bits / np.maximum(w.row_blocks, 1), w.stream_bits / np.maximum(w.row_blocks, 1)
+CHILD_LEVEL = {"chip": "tile", "tile": "pe", "pe": "subarray"}
 
 
-def _link_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> np.ndarray:
-    """Bits moved per image by the interconnect from this level down to its children and back."""
+def up_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> np.ndarray:
+    """Bits per image leaving the units of ``level`` upwards: each output's partial sums while its
+    row blocks are still spread over several units (``groups[level] > 1``), else the finished output,
+    at the input precision where it has passed the activation unit (see the module docstring)."""
+    groups = w.groups[level]
+    done = in_bits if level in w.activated else psum_bits[level]
+    return w.outputs * np.where(groups > 1, groups * psum_bits[level], done)
+
+
+def _buffer_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> dict[str, tuple]:
+    """(bits read, bits written) per image by one level's buffer, for the input activations it holds
+    and the results it collects and sends on (seed 001 4.3: novel mapping reuses inputs across PEs, so
+    the tile buffer is read once per input rather than once per use)."""
     if level == "chip":
-        return w.ifm_bits + w.residual_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
+        # a layer's (pooled) outputs are written once and read back as the next layer's inputs
+        return {"input": (w.ifm_bits + w.residual_bits, 0.0 * w.ifm_bits), "output": (0.0 * w.ofm_bits, w.ofm_bits)}
+    if level == "subarray":
+        per_block = w.stream_bits / np.maximum(w.row_blocks, 1)
+        return {"input": (per_block, per_block)}
+    spread = w.ifm_bits if w.novel else w.stream_bits
+    inputs = (spread, w.ifm_bits) if level == "tile" else (w.stream_bits, spread)
+    results = up_bits(level, w, psum_bits, in_bits)
+    return {"input": inputs, "output": (results, results)}
+
+
+def _link_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> dict[str, np.ndarray]:
+    """Bits moved per image by the interconnect from this level down to its children (inputs) and
+    back up from them (outputs)."""
+    up = up_bits(CHILD_LEVEL[level], w, psum_bits, in_bits)
+    if level == "chip":
+        return {"input": w.ifm_bits + w.residual_bits, "output": up}
     if level == "tile":
-        down = w.ifm_bits if w.novel else w.stream_bits
-        return down + w.outputs * w.groups["pe"] * psum_bits["pe"]
-    return w.stream_bits + w.outputs * w.groups["subarray"] * psum_bits["subarray"]
+        return {"input": w.ifm_bits if w.novel else w.stream_bits, "output": up}
+    return {"input": w.stream_bits, "output": up}
