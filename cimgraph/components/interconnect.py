@@ -145,7 +145,9 @@ class _Link(Component):
 class HTree(_Link):
     """H-tree from the edge of a grid of ``children`` units to each unit (seed 001 sec. 4.1, Fig. 5).
 
-    levels = ceil(log2 children); the units sit in a 2^ceil(levels/2) x 2^floor(levels/2) grid.
+    levels = ceil(log2 children); the units sit in a grid of ny = min(2^floor(levels/2),
+    ceil(sqrt children)) rows and ceil(children / ny) columns (2^ceil(levels/2) x 2^floor(levels/2) for
+    a power of two; 3 x 3 for 9 PEs, as NeuroSim Tile.cpp lays out its novel-mapping PEs).
     Stages alternate horizontal / vertical from the root; each is a quarter of the current
     region's extent in its direction, which then halves, so lengths halve every two stages and
     the wire length per bit halves each stage pair. The main bus runs from the region's edge to the
@@ -163,8 +165,8 @@ class HTree(_Link):
 
     def runs(self) -> list[float]:
         """Wire length of every stage on the root-to-leaf path, the main bus first (m)."""
-        nx = 2 ** math.ceil(self.levels / 2)
-        ny = 2 ** (self.levels // 2)
+        ny = min(2 ** (self.levels // 2), math.ceil(math.sqrt(self.children)))
+        nx = math.ceil(self.children / ny)
         w, h = nx * self.child_width, ny * self.child_height
         runs = [w / 2]
         for stage in range(self.levels):

@@ -81,10 +81,7 @@ def layer_work(mapping: Any) -> Work:
     pool = arr(lambda p: p.layer.pool)
     ifm = arr(lambda p: p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels)
     tiles, pes, subs = arr(lambda p: p.tiles), arr(lambda p: p.pes), arr(lambda p: p.subarrays)
-    # Row blocks held together: a PE holds up to `subs / cb` row blocks of one copy, a tile `pes` PEs.
-    rb_in_pe = np.clip(np.floor(subs / np.maximum(cb, 1)), 1, rb)
-    pe_groups = np.ceil(rb / rb_in_pe)
-    tile_groups = np.ceil(pe_groups / np.maximum(pes, 1))
+    pe_groups, tile_groups = (np.array(g, dtype=float) for g in zip(*(_row_spread(mapping, p) for p in places)))
     outputs = vectors * out_ch
     return Work(
         row_blocks=rb, column_blocks=cb, duplication=dup, vectors=vectors, outputs=outputs,
@@ -98,6 +95,31 @@ def layer_work(mapping: Any) -> Work:
         residual_bits=arr(lambda p: p.layer.residual) * outputs * in_bits,
         activated=activated_levels(chip),
     )
+
+
+def _row_spread(mapping: Any, p: Any) -> tuple[int, int]:
+    """(PEs, tiles) over which the row blocks of one output of placement ``p`` are spread, from the
+    floorplan's grids (see mapping/floorplan.py): a novel-mapped layer keeps one kernel position per PE
+    and all positions in every tile, so its rows spread over the tiles only past a PE's subarray rows;
+    a conventional layer fills the PE grid of a tile (conventional method) or a novel tile's PEs as a
+    pool of PE blocks, columns first (novel method). Grouped layers: the row blocks of one copy, laid
+    along the PE's and then the tile's free subarrays."""
+    sr, sc = mapping.subarray_grid
+    pr, pc = mapping.pe_grid
+    rb, cb = max(p.row_blocks, 1), max(p.column_blocks, 1)
+    if p.scheme == "grouped":
+        in_pe = max(1, min(rb, p.subarrays // cb))
+        pe_groups = math.ceil(rb / in_pe)
+        return pe_groups, math.ceil(pe_groups / max(p.pes, 1))
+    if p.scheme == "novel":
+        per_position = math.ceil(rb / max(p.positions, 1))
+        return p.positions * math.ceil(per_position / sr), math.ceil(per_position / sr)
+    pe_rows, pe_cols = math.ceil(rb / sr), math.ceil(cb / sc)
+    if mapping.method == "novel":
+        rows_per_tile = max(1, (pr * pc) // min(pe_cols, pr * pc))
+    else:
+        rows_per_tile = pr
+    return pe_rows, math.ceil(pe_rows / rows_per_tile)
 
 
 def activated_levels(chip: Any) -> tuple[str, ...]:
