@@ -60,6 +60,8 @@ def test_htree_stage_lengths_halve_from_the_main_bus():
     assert htree(children=8).runs() == pytest.approx([200 * UM, 100 * UM, 50 * UM, 50 * UM])
     assert htree(children=1).runs() == pytest.approx([50 * UM])
     assert htree(children=16).levels == 4 and htree(children=17).levels == 5
+    # 9 units (novel-mapping PEs) sit in a 3 x 3 region of 300 x 300 um, not a 4 x 4 one
+    assert htree(children=9).runs() == pytest.approx([150 * UM, 75 * UM, 75 * UM, 37.5 * UM, 37.5 * UM])
 
 
 def test_bus_spans_the_row():
