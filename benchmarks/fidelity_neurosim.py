@@ -15,7 +15,9 @@ NeuroSim's categories map onto cimgraph's groups: "array + ADC" = array + adc (N
 energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
-    python benchmarks/fidelity_neurosim.py
+    python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown]
+
+``--markdown`` prints the same tables as markdown (the tables of docs/fidelity.md are made this way).
 """
 from __future__ import annotations
 
@@ -172,9 +174,48 @@ def report(config: str) -> str:
     return "\n".join(lines)
 
 
-def main(configs: list[str]) -> None:
+def _fmt(value: float, unit: str) -> str:
+    from cimgraph.units import format_si
+
+    return f"{value:.3g}" if not unit else format_si(value, unit)
+
+
+UNITS = {"(J)": "J", "(W)": "W", "(s)": "s", "(m^2)": "m^2"}
+
+
+def markdown(config: str) -> str:
+    """The tables of ``config`` as markdown."""
+    mapping, result = evaluate(config)
+    lines = [f"| {config}: quantity | NeuroSim | cimgraph | ratio |", "| --- | --- | --- | --- |"]
+    for name, ref, ours in rows(config, result):
+        unit = next((u for k, u in UNITS.items() if name.endswith(k)), "")
+        label = name.rsplit(" (", 1)[0] if unit else name
+        lines.append(f"| {label} | {_fmt(ref, unit)} | {_fmt(ours, unit)} | {ours / ref:.2f} |")
+    per_layer = layer_rows(config, result)
+    if per_layer:
+        lines += ["", "| layer | latency NeuroSim | cimgraph | ratio | energy NeuroSim | cimgraph | ratio | energy ratio "
+                      "at NeuroSim's vector count |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for (name, lat_ref, lat, e_ref, e), layer in zip(per_layer, mapping.network.layers):
+            scale = neurosim_vectors(layer) / layer.input_vectors
+            lines.append(f"| {name} | {_fmt(lat_ref, 's')} | {_fmt(lat, 's')} | {lat / lat_ref:.2f} | "
+                         f"{_fmt(e_ref, 'J')} | {_fmt(e, 'J')} | {e / e_ref:.2f} | {e * scale / e_ref:.2f} |")
+    plan = floorplan_rows(config, mapping)
+    if plan:
+        lines += ["", "| layer | tiles NeuroSim | cimgraph | speed-up NeuroSim | copies cimgraph |",
+                  "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {n} | {a} | {b} | {c} | {d} |" for n, a, b, c, d in plan]
+        lines.append(f"| total / utilization | {sum(REFERENCE[config]['tiles'])} / "
+                     f"{REFERENCE[config]['utilization']:.1%} | {mapping.tiles_used} / {mapping.utilization:.1%} | | |")
+    return "\n".join(lines)
+
+
+def main(args: list[str]) -> None:
+    configs = [a for a in args if not a.startswith("--")] or list(NETLISTS)
+    if "--markdown" in args:
+        print("\n\n".join(markdown(config) for config in configs))
+        return
     print(f"load: {os.getloadavg()[0]:.2f} (1-min average)")
-    for config in configs or list(NETLISTS):
+    for config in configs:
         print(report(config))
         print()
 
