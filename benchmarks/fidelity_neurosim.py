@@ -144,6 +144,39 @@ def neurosim_vectors(layer) -> int:
     return max(1, (h - layer.kernel + 1) // layer.stride) * max(1, (w - layer.kernel + 1) // layer.stride)
 
 
+def interconnect_at_neurosim_counting(mapping, result) -> float:
+    """Interconnect energy (J) with cimgraph's link models but NeuroSim V1.4's bit counts on the way up.
+
+    NeuroSim charges each level's link with what that level sends on after its own reduction (Tile.cpp /
+    ProcessingUnit.cpp numBitToLoadIn: one sum per output) and the chip bus with the pooled 8-bit activations
+    (Chip.cpp numBitToLoadIn), where cimgraph moves what the children send into the reduction (each PE's or
+    subarray's partial sum) and, with the ReLU at the chip, the tiles' complete sums. Same wires, same toggles:
+    only the number of bits moved up differs, so each link's upward energy scales by NeuroSim's bits / ours.
+    """
+    from cimgraph.schedule.counts import CHILD_LEVEL, action_counts, layer_work, up_bits
+    from cimgraph.schedule.evaluate import _data_kwargs, _tile_spans
+
+    chip, work = mapping.chip, layer_work(mapping)
+    in_bits = chip.spec.precision.input
+    psum = {lvl: chip.levels[lvl].psum_bits for lvl in ("chip", "tile", "pe", "subarray")}
+    toggles = neurosim_activity(len(mapping.layers)).toggles()
+    spans = _tile_spans(mapping)
+    total = result.energy_by_group["interconnect"]
+    for ac in action_counts(mapping, work):
+        if not (ac.action == "transfer" and ac.data == "output"):
+            continue
+        level = ac.path.rsplit("/", 1)[0].split("/")[-1]
+        ours = up_bits(CHILD_LEVEL[level], work, psum, in_bits)
+        theirs = work.ofm_bits if level == "chip" else up_bits(level, work, psum, in_bits)
+        method = getattr(chip.model(ac.path), "transfer")
+        energy = np.array([method(**_data_kwargs(method, toggles["output"][i], spans[i])).energy
+                           for i in range(len(spans))])
+        moved = ac.count * energy
+        total -= float(moved.sum())
+        total += float((moved * np.divide(theirs, ours, out=np.zeros_like(ours), where=ours > 0)).sum())
+    return total
+
+
 def _ratio(ref: float, ours: float) -> str:
     return f"{ours / ref:6.2f}x" if ref else "     -"
 
@@ -157,6 +190,9 @@ def report(config: str) -> str:
              f"{'quantity':30} {'NeuroSim':>12} {'cimgraph':>12} {'ratio':>8}"]
     for name, ref, ours in rows(config, result):
         lines.append(f"{name:30} {ref:12.4g} {ours:12.4g} {_ratio(ref, ours):>8}")
+    ref_ic = REFERENCE[config]["energy"]["interconnect"]
+    counted = interconnect_at_neurosim_counting(mapping, result)
+    lines.append(f"{'  at NeuroSim bit counts (J)':30} {ref_ic:12.4g} {counted:12.4g} {_ratio(ref_ic, counted):>8}")
     per_layer = layer_rows(config, result)
     if per_layer:
         lines += ["", f"{'layer':8} {'lat NS':>10} {'lat cg':>10} {'ratio':>7} {'E NS':>10} {'E cg':>10} {'ratio':>7}"
@@ -191,6 +227,10 @@ def markdown(config: str) -> str:
         unit = next((u for k, u in UNITS.items() if name.endswith(k)), "")
         label = name.rsplit(" (", 1)[0] if unit else name
         lines.append(f"| {label} | {_fmt(ref, unit)} | {_fmt(ours, unit)} | {ours / ref:.2f} |")
+        if name == "energy: interconnect (J)":
+            counted = interconnect_at_neurosim_counting(mapping, result)
+            lines.append(f"| interconnect at NeuroSim's bit counts | {_fmt(ref, unit)} | {_fmt(counted, unit)} | "
+                         f"{counted / ref:.2f} |")
     per_layer = layer_rows(config, result)
     if per_layer:
         lines += ["", "| layer | latency NeuroSim | cimgraph | ratio | energy NeuroSim | cimgraph | ratio | energy ratio "
