@@ -207,3 +207,42 @@ def test_default_activity_is_the_documented_realistic_value():
     assert DEFAULT_INPUT_ACTIVITY == pytest.approx(0.2)
     a = Activity.uniform(3)
     assert np.allclose(a.toggles()["input"], 2 * 0.2 * 0.8) and np.allclose(a.toggles()["output"], 0.5)
+
+
+def test_synchronous_readout_steps_take_whole_cycles(tmp_path):
+    """``synchronous: true``: every mux + ADC step of the shared read-out takes one clock cycle (1.663 ns), the
+    energy stays that of the analog sensing."""
+    import yaml
+
+    from cimgraph.schedule.counts import sense_window
+
+    with open(os.path.join(ROOT, fidelity.NETLISTS["A"]), encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    path = tmp_path / "asynchronous.yaml"
+    path.write_text(yaml.safe_dump({**raw, "synchronous": False}), encoding="utf-8")
+    mapping, sync = fidelity.evaluate("A")
+    _, free = fidelity.evaluate("A", netlist=str(path))
+    assert sync.dynamic_energy == pytest.approx(free.dynamic_energy, rel=1e-12)
+    chip = mapping.chip
+    adc = chip.find("adc")
+    step = sense_window(chip) / adc.share
+    cycle = 1 / chip.spec.clock
+    assert step < cycle
+    in_bits = chip.spec.precision.input
+    for p, a, b in zip(mapping.layers, sync.layers, free.layers):
+        steps_per_subarray = p.input_vectors * in_bits * adc.share   # per copy: its share of the vectors
+        assert a.latency - b.latency == pytest.approx(steps_per_subarray * (cycle - step), rel=1e-6)
+
+
+def test_new_netlist_switches_are_validated(tmp_path):
+    import yaml
+
+    with open(os.path.join(ROOT, fidelity.NETLISTS["A"]), encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    raw["synchronous"] = "yes"
+    raw["mapping"] = {**raw["mapping"], "tile_copies": 2}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(cimgraph.NetlistError) as info:
+        cimgraph.load_netlist(str(path))
+    assert "$.synchronous" in str(info.value) and "$.mapping.tile_copies" in str(info.value)

@@ -16,7 +16,7 @@ from ..units import parse
 LEVELS = ("chip", "tile", "pe", "subarray")
 COUNT_KEYS = {"chip": "tiles", "tile": "pes", "pe": "subarrays"}
 CHILD_KEYS = {"chip": "tile", "tile": "pe", "pe": "subarray"}
-TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "mapping", "chip")
+TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "synchronous", "mapping", "chip")
 MAPPING_METHODS = ("conventional", "novel")
 
 
@@ -70,6 +70,7 @@ class NetlistSpec:
     mapping: MappingSpec
     levels: dict[str, LevelSpec]
     file: str = ""
+    synchronous: bool = False   # read-out steps take whole cycles of `clock` (NeuroSim Param.cpp synchronous)
 
     def with_counts(self, **counts: int) -> "NetlistSpec":
         """A copy with level counts fixed: ``with_counts(tiles=4, pes=4, subarrays=16)``."""
@@ -240,6 +241,11 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         except UnitError as exc:
             c.add("$.clock", str(exc))
 
+    synchronous = raw.get("synchronous", False)
+    if not isinstance(synchronous, bool):
+        c.add("$.synchronous", f"expected true or false, got {synchronous!r}")
+        synchronous = False
+
     mapping = MappingSpec()
     map_raw = raw.get("mapping", {})
     if not isinstance(map_raw, dict):
@@ -266,5 +272,5 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
             c.add("$.chip", "expected the hierarchy chip -> tile -> pe -> subarray")
         return None, c.problems
     spec = NetlistSpec(name=name, technology=tech, cell=cell, cell_overrides=overrides, precision=precision,
-                       clock=clock, mapping=mapping, levels=levels, file=file)
+                       clock=clock, mapping=mapping, levels=levels, file=file, synchronous=synchronous)
     return spec, c.problems

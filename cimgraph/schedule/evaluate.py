@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from ..components.base import GROUPS
+from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
+from ..netlist.graph import LEVEL_PATHS
 from .activity import Activity
-from .counts import action_counts, layer_work, sense_window
+from .counts import _share, action_counts, layer_work, sense_window
 from .result import ComponentResult, LayerResult, Result
 
 COMPUTE_GROUPS = ("array", "adc", "accumulation")
@@ -49,6 +51,7 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     window = sense_window(chip, lambda path, method: _call(chip, path, method))
     toggles = activity.toggles()
     spans = _tile_spans(mapping)
+    step_path, step_wait = _synchronous_step(chip, window)
     for ac in action_counts(mapping, work):
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
@@ -68,6 +71,8 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         else:
             cost = _call(chip, ac.path, method)
             lat, en = np.full(n_layers, cost.latency), np.full(n_layers, cost.energy)
+        if ac.path == step_path:
+            lat = lat + step_wait
         per_instance = np.divide(ac.count, ac.active, out=np.zeros(n_layers), where=ac.active > 0)
         latency_by_node[ac.path] = latency_by_node.get(ac.path, 0.0) + per_instance * lat
         energy_by_node[ac.path] = energy_by_node.get(ac.path, 0.0) + ac.count * en
@@ -136,6 +141,23 @@ def _call(chip: Any, path: str, method: Any, **kwargs: Any) -> Any:
         raise PluginError(f"{where}: {method.__name__}() returned {cost!r}; expected a Cost with finite, "
                           f"non-negative latency (s) and energy (J)")
     return cost
+
+
+def _synchronous_step(chip: Any, window: float) -> tuple[str, float]:
+    """(node, extra latency per conversion step) of a synchronous read-out: with netlist ``synchronous: true``
+    each step of the shared read-out (column mux + ADC / sense amplifier, the sense window / share) takes whole
+    cycles of the digital ``clock``, since the mux select and the sense latch move on clock edges (DNN+NeuroSim
+    V1.4 Param.cpp synchronous = true, its clock set by the sensing delay). The wait is booked to the ADC (or
+    sense amplifier); the cells conduct only during the analog sensing, so energies are unchanged."""
+    share = _share(chip)
+    if not (getattr(chip.spec, "synchronous", False) and window > 0 and share):
+        return "", 0.0
+    step = window / share
+    for role in ("adc", "sense"):
+        for comp in chip.levels["subarray"].components:
+            if comp.spec.kind.split(".")[0] == role:
+                return f"{LEVEL_PATHS['subarray']}/{comp.name}", clocked(step, chip.spec.clock) - step
+    return "", 0.0
 
 
 def _tile_spans(mapping: Any) -> list[tuple[int, int]]:
