@@ -181,87 +181,71 @@ def interconnect_at_neurosim_counting(mapping, result) -> float:
     return total
 
 
-def _ratio(ref: float, ours: float) -> str:
-    return f"{ours / ref:6.2f}x" if ref else "     -"
-
-
-def report(config: str) -> str:
-    mapping, result = evaluate(config)
-    lines = [f"== config {config}: {NETLISTS[config]} (VGG-8, pipeline, per image) ==",
-             f"   reference: {SOURCE}",
-             f"   activity: input density {INPUT_DENSITY:.3f}, cell density {weight_cell_density():.3f}, "
-             f"toggle {INPUT_TOGGLE} in / {OUTPUT_TOGGLE} out",
-             f"{'quantity':30} {'NeuroSim':>12} {'cimgraph':>12} {'ratio':>8}"]
-    for name, ref, ours in rows(config, result):
-        lines.append(f"{name:30} {ref:12.4g} {ours:12.4g} {_ratio(ref, ours):>8}")
-    ref_ic = REFERENCE[config]["energy"]["interconnect"]
-    counted = interconnect_at_neurosim_counting(mapping, result)
-    lines.append(f"{'  at NeuroSim bit counts (J)':30} {ref_ic:12.4g} {counted:12.4g} {_ratio(ref_ic, counted):>8}")
-    per_layer = layer_rows(config, result)
-    if per_layer:
-        lines += ["", f"{'layer':8} {'lat NS':>10} {'lat cg':>10} {'ratio':>7} {'E NS':>10} {'E cg':>10} {'ratio':>7}"
-                      f" {'E ratio at NS vectors':>22}"]
-        for (name, lat_ref, lat, e_ref, e), layer in zip(per_layer, mapping.network.layers):
-            scale = neurosim_vectors(layer) / layer.input_vectors
-            lines.append(f"{name:8} {lat_ref:10.3g} {lat:10.3g} {_ratio(lat_ref, lat):>7} {e_ref:10.3g} {e:10.3g} "
-                         f"{_ratio(e_ref, e):>7} {_ratio(e_ref, e * scale):>22}")
-    plan = floorplan_rows(config, mapping)
-    if plan:
-        lines += ["", f"{'layer':8} {'tiles NS':>9} {'tiles cg':>9} {'speed-up NS':>12} {'copies cg':>10}"]
-        lines += [f"{n:8} {a:9d} {b:9d} {c:12d} {d:10d}" for n, a, b, c, d in plan]
-        lines.append(f"tiles: NeuroSim {sum(REFERENCE[config]['tiles'])}, cimgraph {mapping.tiles_used}; "
-                     f"utilization NeuroSim {REFERENCE[config]['utilization']:.1%}, cimgraph {mapping.utilization:.1%}")
-    return "\n".join(lines)
-
-
-def _fmt(value: float, unit: str) -> str:
+def _fmt(value: float, unit: str = "") -> str:
     from cimgraph.units import format_si
 
-    return f"{value:.3g}" if not unit else format_si(value, unit)
+    return format_si(value, unit) if unit else f"{value:.3g}"
 
 
 UNITS = {"(J)": "J", "(W)": "W", "(s)": "s", "(m^2)": "m^2"}
+Table = tuple[list[str], list[list[str]]]
 
 
-def markdown(config: str) -> str:
-    """The tables of ``config`` as markdown."""
+def tables(config: str) -> list[Table]:
+    """The side-by-side tables of ``config``: (header, rows of cells)."""
     mapping, result = evaluate(config)
-    lines = [f"| {config}: quantity | NeuroSim | cimgraph | ratio |", "| --- | --- | --- | --- |"]
+    totals = []
     for name, ref, ours in rows(config, result):
         unit = next((u for k, u in UNITS.items() if name.endswith(k)), "")
         label = name.rsplit(" (", 1)[0] if unit else name
-        lines.append(f"| {label} | {_fmt(ref, unit)} | {_fmt(ours, unit)} | {ours / ref:.2f} |")
+        totals.append([label, _fmt(ref, unit), _fmt(ours, unit), f"{ours / ref:.2f}"])
         if name == "energy: interconnect (J)":
             counted = interconnect_at_neurosim_counting(mapping, result)
-            lines.append(f"| interconnect at NeuroSim's bit counts | {_fmt(ref, unit)} | {_fmt(counted, unit)} | "
-                         f"{counted / ref:.2f} |")
-    per_layer = layer_rows(config, result)
+            totals.append(["interconnect at NeuroSim's bit counts", _fmt(ref, unit), _fmt(counted, unit),
+                           f"{counted / ref:.2f}"])
+    out = [([f"{config}: quantity", "NeuroSim", "cimgraph", "ratio"], totals)]
+    per_layer = []
+    for (name, lat_ref, lat, e_ref, e), layer in zip(layer_rows(config, result), mapping.network.layers):
+        scale = neurosim_vectors(layer) / layer.input_vectors
+        per_layer.append([name, _fmt(lat_ref, "s"), _fmt(lat, "s"), f"{lat / lat_ref:.2f}", _fmt(e_ref, "J"),
+                          _fmt(e, "J"), f"{e / e_ref:.2f}", f"{e * scale / e_ref:.2f}"])
     if per_layer:
-        lines += ["", "| layer | latency NeuroSim | cimgraph | ratio | energy NeuroSim | cimgraph | ratio | energy ratio "
-                      "at NeuroSim's vector count |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for (name, lat_ref, lat, e_ref, e), layer in zip(per_layer, mapping.network.layers):
-            scale = neurosim_vectors(layer) / layer.input_vectors
-            lines.append(f"| {name} | {_fmt(lat_ref, 's')} | {_fmt(lat, 's')} | {lat / lat_ref:.2f} | "
-                         f"{_fmt(e_ref, 'J')} | {_fmt(e, 'J')} | {e / e_ref:.2f} | {e * scale / e_ref:.2f} |")
-    plan = floorplan_rows(config, mapping)
+        out.append((["layer", "latency NeuroSim", "cimgraph", "ratio", "energy NeuroSim", "cimgraph", "ratio",
+                     "energy ratio at NeuroSim's vector count"], per_layer))
+    plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
-        lines += ["", "| layer | tiles NeuroSim | cimgraph | speed-up NeuroSim | copies cimgraph |",
-                  "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {n} | {a} | {b} | {c} | {d} |" for n, a, b, c, d in plan]
-        lines.append(f"| total / utilization | {sum(REFERENCE[config]['tiles'])} / "
-                     f"{REFERENCE[config]['utilization']:.1%} | {mapping.tiles_used} / {mapping.utilization:.1%} | | |")
-    return "\n".join(lines)
+        ref = REFERENCE[config]
+        plan.append(["total / utilization", f"{sum(ref['tiles'])} / {ref['utilization']:.1%}",
+                     f"{mapping.tiles_used} / {mapping.utilization:.1%}", "", ""])
+        out.append((["layer", "tiles NeuroSim", "cimgraph", "speed-up NeuroSim", "copies cimgraph"], plan))
+    return out
+
+
+def render(table: Table, markdown: bool = False) -> str:
+    header, body = table
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    fmt = lambda row: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))  # noqa: E731
+    return "\n".join([fmt(header)] + [fmt(row) for row in body])
+
+
+def report(config: str, markdown: bool = False) -> str:
+    parts = [render(t, markdown) for t in tables(config)]
+    if not markdown:
+        parts.insert(0, f"== config {config}: {NETLISTS[config]} (VGG-8, pipeline, per image) ==\n   reference: "
+                        f"{SOURCE}\n   activity: input density {INPUT_DENSITY:.3f}, cell density "
+                        f"{weight_cell_density():.3f}, toggle {INPUT_TOGGLE} in / {OUTPUT_TOGGLE} out")
+    return "\n\n".join(parts)
 
 
 def main(args: list[str]) -> None:
     configs = [a for a in args if not a.startswith("--")] or list(NETLISTS)
-    if "--markdown" in args:
-        print("\n\n".join(markdown(config) for config in configs))
-        return
-    print(f"load: {os.getloadavg()[0]:.2f} (1-min average)")
-    for config in configs:
-        print(report(config))
-        print()
+    markdown = "--markdown" in args
+    if not markdown:
+        print(f"load: {os.getloadavg()[0]:.2f} (1-min average)")
+    print("\n\n".join(report(config, markdown) for config in configs))
 
 
 if __name__ == "__main__":
