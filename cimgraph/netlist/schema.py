@@ -53,6 +53,7 @@ class Precision:
 class MappingSpec:
     method: str = "novel"
     duplication: bool = True
+    tile_copies: bool = False   # also duplicate whole tiles up to the pipeline's speed-up bound
 
 
 @attrs.frozen
@@ -244,7 +245,7 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
     if not isinstance(map_raw, dict):
         c.add("$.mapping", f"expected a mapping with 'method' and 'duplication', got {map_raw!r}")
     else:
-        _unknown_keys(c, "$.mapping", map_raw, ("method", "duplication"))
+        _unknown_keys(c, "$.mapping", map_raw, ("method", "duplication", "tile_copies"))
         method = map_raw.get("method", "novel")
         if method not in MAPPING_METHODS:
             c.add("$.mapping.method", f"expected one of 'conventional', 'novel'{did_you_mean(str(method), MAPPING_METHODS)}, got {method!r}")
@@ -253,7 +254,11 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         if not isinstance(dup, bool):
             c.add("$.mapping.duplication", f"expected true or false, got {dup!r}")
             dup = True
-        mapping = MappingSpec(method=method, duplication=dup)
+        tile_copies = map_raw.get("tile_copies", False)
+        if not isinstance(tile_copies, bool):
+            c.add("$.mapping.tile_copies", f"expected true or false, got {tile_copies!r}")
+            tile_copies = False
+        mapping = MappingSpec(method=method, duplication=dup, tile_copies=tile_copies)
 
     levels = _level(c, "chip", "$.chip", raw["chip"]) if "chip" in raw else {}
     if c.problems or len(levels) != len(LEVELS):

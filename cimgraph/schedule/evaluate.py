@@ -49,10 +49,17 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     energy_by_node: dict[str, np.ndarray] = {}
     window = sense_window(chip, lambda path, method: _call(chip, path, method))
     step = conversion_step(chip, lambda path, method: _call(chip, path, method))
+    toggles = activity.toggles()
+    spans = _tile_spans(mapping)
     for ac in action_counts(mapping, work):
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
-        if ac.activity_dependent:
+        if ac.data:
+            costs = [_call(chip, ac.path, method, **_data_kwargs(method, toggles[ac.data][i], spans[i]))
+                     for i in range(n_layers)]
+            lat = np.array([c.latency for c in costs])
+            en = np.array([c.energy for c in costs])
+        elif ac.activity_dependent:
             extra = _read_kwargs(method, ac.action, window)
             costs = [_call(chip, ac.path, method, input_activity=float(a), **_weight_kw(ac.action, d), **extra)
                      for a, d in zip(activity.input, activity.weight)]
@@ -135,6 +142,26 @@ def _call(chip: Any, path: str, method: Any, **kwargs: Any) -> Any:
         raise PluginError(f"{where}: {method.__name__}() returned {cost!r}; expected a Cost with finite, "
                           f"non-negative latency (s) and energy (J)")
     return cost
+
+
+def _tile_spans(mapping: Any) -> list[tuple[int, int]]:
+    """(first tile, tiles) of each layer, the layers placed one after another (NeuroSim Chip.cpp
+    tileLocaEachLayer)."""
+    spans, first = [], 0
+    for p in mapping.layers:
+        spans.append((first, max(int(p.tiles), 1)))
+        first += max(int(p.tiles), 1)
+    return spans
+
+
+def _data_kwargs(method: Any, toggle: float, span: tuple[int, int]) -> dict[str, Any]:
+    """What a link or buffer action may take about the data it moves: its toggle rate and, for a
+    chip-level link routed to the layer's tiles (``first``, ``count``), where they sit."""
+    params = inspect.signature(method).parameters
+    kwargs: dict[str, Any] = {"toggle": float(toggle)} if "toggle" in params else {}
+    if "first" in params and "count" in params:
+        kwargs.update(first=span[0], count=span[1])
+    return kwargs
 
 
 def _read_kwargs(method: Any, action: str, window: float) -> dict[str, float]:
