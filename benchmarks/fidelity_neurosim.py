@@ -113,7 +113,7 @@ def rows(config: str, result) -> list[tuple[str, float, float]]:
            ("pipeline period (s)", ref["period"], result.period)]
     if "empty_area" in ref:
         out.append(("component area (m^2)", ref["area"] - ref["empty_area"], component_area(result)))
-    out.append(("chip area (m^2)", ref["area"], result.area))
+    out.append(("chip area, placed subarrays (m^2)", ref["area"], result.placed_area or result.area))
     if "fps" in ref:
         out.append(("FPS", ref["fps"], result.fps))
     for name, groups in ENERGY_GROUPS.items():

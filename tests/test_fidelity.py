@@ -78,14 +78,25 @@ def test_buffer_energy_within_35_percent(config_a, config_b):
         assert within(result.energy_by_group["buffer"], ref, 0.35), (config, result.energy_by_group["buffer"])
 
 
-def test_sram_chip_area_within_25_percent(config_b):
-    _, result = config_b
-    assert within(result.area, fidelity.REFERENCE["B"]["area"], 0.25), result.area
+def test_area_within_25_percent(config_a, config_b):
+    """A: the sum of component areas against NeuroSim's 358 mm^2 less its 257 mm^2 of empty bounding box;
+    B: the chip with placed subarrays against NeuroSim's 80.1 mm^2; the array area of A."""
+    _, a = config_a
+    _, b = config_b
+    ref_a = fidelity.REFERENCE["A"]
+    assert within(fidelity.component_area(a), ref_a["area"] - ref_a["empty_area"], 0.25)
+    assert within(a.area_by_group["array"], ref_a["area_by"]["array"], 0.25)
+    assert within(b.placed_area, fidelity.REFERENCE["B"]["area"], 0.25)
 
 
-def test_array_area_within_25_percent(config_a):
-    _, result = config_a
-    assert within(result.area_by_group["array"], fidelity.REFERENCE["A"]["area_by"]["array"], 0.25)
+def test_energy_categories_within_35_percent_or_explained(config_a):
+    """A: buffers and other periphery within 35 %; interconnect within 35 % once it moves NeuroSim's bit counts
+    up the tree (docs/fidelity.md: same wires, NeuroSim moves fewer bits up)."""
+    mapping, a = config_a
+    ref = fidelity.REFERENCE["A"]["energy"]
+    assert within(a.energy_by_group["peripheral"], ref["other"], 0.35)
+    assert within(fidelity.interconnect_at_neurosim_counting(mapping, a), ref["interconnect"], 0.35)
+    assert a.energy_by_group["interconnect"] > fidelity.interconnect_at_neurosim_counting(mapping, a)
 
 
 def test_trends_hold_at_other_nodes_and_conventional_mapping(tmp_path):
@@ -210,11 +221,13 @@ def test_default_activity_is_the_documented_realistic_value():
 
 
 def test_synchronous_readout_steps_take_whole_cycles(tmp_path):
-    """``synchronous: true``: every mux + ADC step of the shared read-out takes one clock cycle (1.663 ns), the
-    energy stays that of the analog sensing."""
+    """``synchronous: true``: every conversion step (mux, its decoder, ADC) takes one clock cycle (1.663 ns),
+    booked to the ADC; the energy stays that of the analog sensing. Here the clocked shift-adder pipelined behind
+    the step already paces it at one cycle, so the layer latency is the same either way and only the booking moves
+    from accumulation to the ADC."""
     import yaml
 
-    from cimgraph.schedule.counts import sense_window
+    from cimgraph.schedule.counts import conversion_step
 
     with open(os.path.join(ROOT, fidelity.NETLISTS["A"]), encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
@@ -225,13 +238,15 @@ def test_synchronous_readout_steps_take_whole_cycles(tmp_path):
     assert sync.dynamic_energy == pytest.approx(free.dynamic_energy, rel=1e-12)
     chip = mapping.chip
     adc = chip.find("adc")
-    step = sense_window(chip) / adc.share
-    cycle = 1 / chip.spec.clock
+    step, cycle = conversion_step(chip), 1 / chip.spec.clock
     assert step < cycle
     in_bits = chip.spec.precision.input
     for p, a, b in zip(mapping.layers, sync.layers, free.layers):
-        steps_per_subarray = p.input_vectors * in_bits * adc.share   # per copy: its share of the vectors
-        assert a.latency - b.latency == pytest.approx(steps_per_subarray * (cycle - step), rel=1e-6)
+        steps = p.input_vectors * in_bits * adc.share   # per subarray: its copy's share of the vectors
+        moved = a.latency_by_group["adc"] - b.latency_by_group["adc"]
+        assert moved == pytest.approx(steps * (cycle - step), rel=1e-6)
+        assert b.latency_by_group["accumulation"] - a.latency_by_group["accumulation"] == pytest.approx(moved, rel=1e-6)
+        assert a.latency == pytest.approx(b.latency, rel=1e-9)
 
 
 def test_new_netlist_switches_are_validated(tmp_path):

@@ -22,6 +22,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "mux": ("select",),
     "decoder": ("decode",),
     "switch": ("drive",),
+    "driver": ("write",),
     "shiftadd": ("accumulate",),
     "register": ("clock",),
     "adder": ("add",),

@@ -37,7 +37,10 @@ LEVEL_ORDER = ("chip", "tile", "pe", "subarray")
 
 @attrs.frozen
 class ActionCount:
-    """``count`` actions of ``action`` on node ``path`` per layer, spread over ``active`` instances."""
+    """``count`` actions of ``action`` on node ``path`` per layer, spread over ``active`` instances.
+
+    ``pipelined``: the action overlaps the read-out's conversion step (see :func:`conversion_step`),
+    so only the part of its latency beyond that step adds to the layer latency."""
 
     path: str
     action: str
@@ -45,6 +48,7 @@ class ActionCount:
     active: np.ndarray
     activity_dependent: bool = False
     data: str = ""    # "input" | "output": the activations moved down or the results moved up (links, buffers)
+    pipelined: bool = False
 
 
 @attrs.frozen
@@ -164,6 +168,23 @@ def sense_window(chip: Any, call: Any = None) -> float:
     return _share(chip) * step
 
 
+def conversion_step(chip: Any, call: Any = None) -> float:
+    """Latency (s) of one conversion step of the subarray read-out: the column mux, its decoder and
+    the ADC / sense amplifier in series (every per-conversion component but the shift-adder).
+
+    The shift-adder is pipelined behind it: a register holds each conversion's code while the ADC
+    converts the next column, so the shift-add of step k runs during step k + 1 and a conversion
+    step lasts max(read-out step, shift-add), not their sum (NeuroSim V1.4 SubArray.cpp,
+    synchronous mode: the shift-add adds only the cycles it needs beyond the ADC's)."""
+    call = call or (lambda path, method: method())
+    step = 0.0
+    for comp in chip.levels["subarray"].components:
+        if per_conversion(comp.spec.kind) and comp.spec.kind.split(".")[0] != "shiftadd":
+            path = f"{LEVEL_PATHS['subarray']}/{comp.name}"
+            step += call(path, getattr(comp.model, type(comp.model).actions()[0])).latency
+    return step
+
+
 def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     """Every (node, action) with its per-layer counts and parallel instances."""
     chip = mapping.chip
@@ -177,8 +198,10 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     psum_bits = {level: chip.levels[level].psum_bits for level in LEVEL_ORDER}
     out: list[ActionCount] = []
 
-    def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False, data: str = "") -> None:
-        out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity, data))
+    def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False, data: str = "",
+            pipelined: bool = False) -> None:
+        out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity, data,
+                               pipelined))
 
     add(LEVEL_PATHS["subarray"], "read", bit_cycles, "subarray", activity=True)
     for level in LEVEL_ORDER:
@@ -187,9 +210,10 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
             path, model, role = f"{parent_path}/{comp.name}", comp.model, comp.spec.kind.split(".")[0]
             n = comp.spec.count
             if per_conversion(comp.spec.kind):
-                add(path, type(model).actions()[0], bit_cycles * share, level)
+                add(path, type(model).actions()[0], bit_cycles * share, level, pipelined=(role == "shiftadd"))
             elif role in ("switch", "decoder", "register"):
-                add(path, type(model).actions()[0], bit_cycles, level, activity=(role == "switch"))
+                if getattr(model, "read_input", True):  # e.g. an SL switch matrix serves writes only
+                    add(path, type(model).actions()[0], bit_cycles, level, activity=(role == "switch"))
             elif role == "adder":
                 # one add() reduces `copies` output values; only where partial sums meet at this level
                 below = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1] if level != "subarray" else "subarray"

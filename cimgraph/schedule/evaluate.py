@@ -21,7 +21,8 @@ from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
 from ..netlist.graph import LEVEL_PATHS
 from .activity import Activity
-from .counts import _share, action_counts, layer_work, sense_window
+from .counts import action_counts, conversion_step, layer_work, sense_window
+from .placed import placed_area, subarray_box
 from .result import ComponentResult, LayerResult, Result
 
 COMPUTE_GROUPS = ("array", "adc", "accumulation")
@@ -49,9 +50,11 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     latency_by_node: dict[str, np.ndarray] = {}
     energy_by_node: dict[str, np.ndarray] = {}
     window = sense_window(chip, lambda path, method: _call(chip, path, method))
+    step = conversion_step(chip, lambda path, method: _call(chip, path, method))
     toggles = activity.toggles()
     spans = _tile_spans(mapping)
-    step_path, step_wait = _synchronous_step(chip, window)
+    step_path, step_wait = _synchronous_step(chip, step)
+    step += step_wait
     for ac in action_counts(mapping, work):
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
@@ -73,6 +76,8 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
             lat, en = np.full(n_layers, cost.latency), np.full(n_layers, cost.energy)
         if ac.path == step_path:
             lat = lat + step_wait
+        if ac.pipelined:  # overlaps the conversion step: only its excess adds latency
+            lat = np.maximum(lat - step, 0.0)
         per_instance = np.divide(ac.count, ac.active, out=np.zeros(n_layers), where=ac.active > 0)
         latency_by_node[ac.path] = latency_by_node.get(ac.path, 0.0) + per_instance * lat
         energy_by_node[ac.path] = energy_by_node.get(ac.path, 0.0) + ac.count * en
@@ -122,6 +127,8 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         latency_by_group={g: float(v.sum()) for g, v in lat_group.items()},
         energy_by_group={g: float(v.sum()) for g, v in en_group.items()},
         netlist=chip.to_dict(),
+        placed_area=placed_area(chip), subarray_area=subarray_box(chip).parts_area,
+        subarray_placed_area=subarray_box(chip).area,
     )
 
 
@@ -143,16 +150,14 @@ def _call(chip: Any, path: str, method: Any, **kwargs: Any) -> Any:
     return cost
 
 
-def _synchronous_step(chip: Any, window: float) -> tuple[str, float]:
+def _synchronous_step(chip: Any, step: float) -> tuple[str, float]:
     """(node, extra latency per conversion step) of a synchronous read-out: with netlist ``synchronous: true``
-    each step of the shared read-out (column mux + ADC / sense amplifier, the sense window / share) takes whole
+    each conversion step (column mux, its decoder, ADC / sense amplifier: ``conversion_step``) takes whole
     cycles of the digital ``clock``, since the mux select and the sense latch move on clock edges (DNN+NeuroSim
     V1.4 Param.cpp synchronous = true, its clock set by the sensing delay). The wait is booked to the ADC (or
     sense amplifier); the cells conduct only during the analog sensing, so energies are unchanged."""
-    share = _share(chip)
-    if not (getattr(chip.spec, "synchronous", False) and window > 0 and share):
+    if not (getattr(chip.spec, "synchronous", False) and step > 0):
         return "", 0.0
-    step = window / share
     for role in ("adc", "sense"):
         for comp in chip.levels["subarray"].components:
             if comp.spec.kind.split(".")[0] == role:
