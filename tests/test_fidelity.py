@@ -261,3 +261,30 @@ def test_new_netlist_switches_are_validated(tmp_path):
     with pytest.raises(cimgraph.NetlistError) as info:
         cimgraph.load_netlist(str(path))
     assert "$.synchronous" in str(info.value) and "$.mapping.tile_copies" in str(info.value)
+
+
+def test_neurosim_52_bit_tile_buffer_is_expressible(tmp_path):
+    """NeuroSim's period is set by conv1's tile output buffer: one 32 x 32-bit register-file core with a 52-bit
+    port on its conventional tile (issue 18: 103 of conv1's 130 us). The netlist states it; conv1's results, the
+    28-bit sums of its 1024 x 128 outputs, then cost a 1.663 ns write and a read per 52-bit word."""
+    import yaml
+
+    from cimgraph.schedule.counts import action_counts
+
+    with open(os.path.join(ROOT, fidelity.NETLISTS["A"]), encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    raw["chip"]["tile"]["output_buffer"] = {"kind": "buffer.dff", "size": "832bit", "width": 52, "holds": "output"}
+    path = tmp_path / "neurosim_52bit.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    mapping, result = fidelity.evaluate("A", netlist=str(path))
+    chip = mapping.chip
+    buffer = chip.model("chip/tile/output_buffer")
+    cycle = 1 / chip.spec.clock
+    assert buffer.read().latency == pytest.approx(cycle) and buffer.write().latency == pytest.approx(cycle)
+    conv1 = mapping.layers[0]
+    sums = conv1.layer.input_vectors * conv1.layer.weight_columns * chip.levels["tile"].psum_bits
+    accesses = sum(ac.count[0] / ac.active[0] for ac in action_counts(mapping)
+                   if ac.path == "chip/tile/output_buffer")
+    assert conv1.tiles == 1 and accesses == pytest.approx(2 * sums / 52)
+    assert result.period == pytest.approx(result.layers[0].latency)
+    assert result.layers[0].latency > accesses * cycle
