@@ -16,7 +16,7 @@ from ..units import parse
 LEVELS = ("chip", "tile", "pe", "subarray")
 COUNT_KEYS = {"chip": "tiles", "tile": "pes", "pe": "subarrays"}
 CHILD_KEYS = {"chip": "tile", "tile": "pe", "pe": "subarray"}
-TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "mapping", "chip")
+TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "synchronous", "mapping", "chip")
 MAPPING_METHODS = ("conventional", "novel")
 
 
@@ -53,6 +53,7 @@ class Precision:
 class MappingSpec:
     method: str = "novel"
     duplication: bool = True
+    tile_copies: bool = False   # also duplicate whole tiles up to the pipeline's speed-up bound
 
 
 @attrs.frozen
@@ -69,6 +70,7 @@ class NetlistSpec:
     mapping: MappingSpec
     levels: dict[str, LevelSpec]
     file: str = ""
+    synchronous: bool = False   # read-out steps take whole cycles of `clock` (NeuroSim Param.cpp synchronous)
 
     def with_counts(self, **counts: int) -> "NetlistSpec":
         """A copy with level counts fixed: ``with_counts(tiles=4, pes=4, subarrays=16)``."""
@@ -239,12 +241,17 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         except UnitError as exc:
             c.add("$.clock", str(exc))
 
+    synchronous = raw.get("synchronous", False)
+    if not isinstance(synchronous, bool):
+        c.add("$.synchronous", f"expected true or false, got {synchronous!r}")
+        synchronous = False
+
     mapping = MappingSpec()
     map_raw = raw.get("mapping", {})
     if not isinstance(map_raw, dict):
         c.add("$.mapping", f"expected a mapping with 'method' and 'duplication', got {map_raw!r}")
     else:
-        _unknown_keys(c, "$.mapping", map_raw, ("method", "duplication"))
+        _unknown_keys(c, "$.mapping", map_raw, ("method", "duplication", "tile_copies"))
         method = map_raw.get("method", "novel")
         if method not in MAPPING_METHODS:
             c.add("$.mapping.method", f"expected one of 'conventional', 'novel'{did_you_mean(str(method), MAPPING_METHODS)}, got {method!r}")
@@ -253,7 +260,11 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         if not isinstance(dup, bool):
             c.add("$.mapping.duplication", f"expected true or false, got {dup!r}")
             dup = True
-        mapping = MappingSpec(method=method, duplication=dup)
+        tile_copies = map_raw.get("tile_copies", False)
+        if not isinstance(tile_copies, bool):
+            c.add("$.mapping.tile_copies", f"expected true or false, got {tile_copies!r}")
+            tile_copies = False
+        mapping = MappingSpec(method=method, duplication=dup, tile_copies=tile_copies)
 
     levels = _level(c, "chip", "$.chip", raw["chip"]) if "chip" in raw else {}
     if c.problems or len(levels) != len(LEVELS):
@@ -261,5 +272,5 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
             c.add("$.chip", "expected the hierarchy chip -> tile -> pe -> subarray")
         return None, c.problems
     spec = NetlistSpec(name=name, technology=tech, cell=cell, cell_overrides=overrides, precision=precision,
-                       clock=clock, mapping=mapping, levels=levels, file=file)
+                       clock=clock, mapping=mapping, levels=levels, file=file, synchronous=synchronous)
     return spec, c.problems
