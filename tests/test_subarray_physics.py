@@ -161,3 +161,17 @@ def test_result_reports_both_areas_and_round_trips(tmp_path):
     result.to_json(path)
     back = Result.from_json(path)
     assert np.isclose(back.placed_area, result.placed_area) and back.subarray_area == result.subarray_area
+
+
+def test_sram_line_current_and_wl_switch():
+    sram = REGISTRY.memory_cell("sram.6t")
+    f = TECH.feature_size
+    r_cell = circuit.on_resistance(TECH, sram.access_width * f) + circuit.on_resistance(TECH, 2.08 * f)
+    from cimgraph.components.switches import WLSwitchMatrix, line_current
+    assert line_current(TECH, sram, 128, TECH.vdd) == pytest.approx(128 * TECH.vdd / r_cell, rel=1e-12)
+    # expected: the half of the cells that store a one conduct
+    assert line_current(TECH, sram, 128, TECH.vdd, "expected") == pytest.approx(64 * TECH.vdd / r_cell, rel=1e-12)
+    # an SRAM row has no input data line: its WL switch matrix drives the WL pair only
+    pairs = WLSwitchMatrix(TECH, sram).pairs()
+    assert len(pairs) == 1 and pairs[0][:2] == (circuit.min_width(TECH), TECH.vdd)
+    assert len(WLSwitchMatrix(TECH, CELL).pairs()) == 2

@@ -26,6 +26,8 @@ def driver(**kw) -> WriteDriver:
 
 def test_level_shift_only_above_vdd():
     assert driver().shifts and set(driver().stages()) == {"input", "latch", "output"}
+    sram = WriteDriver(TECH, REGISTRY.memory_cell("sram.6t"), axis="columns")   # written at Vdd
+    assert sram.write_voltage == TECH.vdd and not sram.shifts
     low = driver(voltage=TECH.vdd)
     assert not low.shifts and set(low.stages()) == {"output"}
     assert low.area() < driver().area()

@@ -23,6 +23,7 @@ from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import one_of, optional_quantity, positive, quantity
+from .arrays import SRAM_PULLDOWN_WIDTH
 from .base import Component, Cost
 from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy
 from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
@@ -77,8 +78,9 @@ def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage:
                  sizing: str = "worst") -> float:
     """Current (A) of a line driving ``cells`` cells at ``voltage``: every cell on (``worst``) or
     at the mean of its on and off conductance (``expected``); a 1T1R cell's access transistor is
-    in series. Capacitive cells: C V / t_read (C_on, or the mean of C_on and C_off); SRAM: the
-    access transistors' on-current."""
+    in series. Capacitive cells: C V / t_read (C_on, or the mean of C_on and C_off); SRAM: V over the
+    access + pull-down stack of every cell (``worst``) or of the half that stores a one (``expected``;
+    NeuroSim V1.4 SubArray.cpp sizes the SRAM mux for resCellAccess / (numRowParallel / 2))."""
     if cell is None:
         return 0.0
     if cell.is_resistive:
@@ -87,7 +89,10 @@ def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage:
         c = cell.c_on if sizing == "worst" else (cell.c_on + cell.c_off) / 2
         return cells * c * voltage / cell.read_pulse
     if cell.access_width:
-        return cells * tech.i_on_n * cell.access_width * tech.feature_size * min(1.0, voltage / tech.vdd)
+        # an SRAM cell conducts through its access and pull-down transistors when it stores a one
+        f = tech.feature_size
+        r_cell = on_resistance(tech, cell.access_width * f) + on_resistance(tech, SRAM_PULLDOWN_WIDTH * f)
+        return cells * voltage / r_cell * (1.0 if sizing == "worst" else 0.5)
     return 0.0
 
 
@@ -174,7 +179,8 @@ class _SwitchMatrix(Component):
         A data line (BL / SL) passes V_read through a pair sized by the IR-drop rule; a gate line
         (WL) passes Vdd through a minimum pair (no DC current) and, as the new switch matrix of
         pseudo-crossbar / FeFET arrays (Fig. 18b), also drives the row's BL through a second,
-        IR-sized pair.
+        IR-sized pair. An SRAM array's WL switch matrix drives the WLs only (seed 001 sec. 5.1(1):
+        the inputs are fetched in via the WL switch matrix; the BLs are the read-out).
         """
         length, _, cells = self._dims()
         v_read = self.cell.read_voltage if self.cell is not None else self.tech.vdd
@@ -184,6 +190,8 @@ class _SwitchMatrix(Component):
         if not self.gate_line:
             return [data]
         gate = (min_width(self.tech), self.tech.vdd, line_rc(self.tech, self.cell, cells, length, gate_line=True)[1])
+        if self.cell is not None and self.cell.family == "sram":
+            return [gate]   # an SRAM row has no input data line: its BLs are the precharged outputs
         return [gate, data]
 
     def _tg_width(self) -> float:
@@ -265,7 +273,8 @@ class WLSwitchMatrix(_SwitchMatrix):
     """WL (new) switch matrix for pseudo-crossbar / FeFET arrays (DNN+NeuroSim V2 sec. 5.4(4),
     Fig. 18b; NewSwitchMatrix.cpp): per row one input bit controls a minimum TG pair driving the
     WL (access gates) to Vdd or ground and a second pair, sized by the IR-drop rule, driving the
-    row's BL to V_read or ground, so no separate BL switch matrix is needed."""
+    row's BL to V_read or ground, so no separate BL switch matrix is needed. With an SRAM cell it
+    is the plain WL switch matrix of a parallel SRAM read (seed 001 sec. 5.1(1)): the WL pair only."""
 
     kind: ClassVar[str] = "switch.wl"
     axis: ClassVar[str] = "rows"

@@ -103,9 +103,12 @@ class WriteDriver(Component):
     # -- circuit ---------------------------------------------------------------------------
     @property
     def write_voltage(self) -> float:
+        """The field, else the cell's write voltage (an SRAM cell is written at Vdd)."""
         if self.voltage is not None:
             return self.voltage
-        return self.cell.write_voltage if self.cell is not None else self.tech.vdd
+        if self.cell is None or self.cell.family == "sram":
+            return self.tech.vdd
+        return self.cell.write_voltage
 
     @property
     def shifts(self) -> bool:
