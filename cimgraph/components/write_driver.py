@@ -38,8 +38,8 @@ import attrs
 from ..hookspecs import hookimpl
 from ..units import one_of, optional_quantity, positive, quantity
 from .base import Cost
-from .circuit import (CELL_HEIGHT, GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz,
-                      leakage_power, min_width, on_resistance, switching_energy)
+from .circuit import (CELL_HEIGHT, GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, drain_cap, gate_area, gate_cap,
+                      horowitz, leakage_power, min_width, on_resistance, switching_energy)
 from .decoders import _ArrayPeripheral
 from .digital import bank_area, transconductance_beta
 from .switches import line_rc
