@@ -190,3 +190,14 @@ def test_adder_activity_scales_only_the_adder_nodes():
         tree.add().energy / 2, rel=1e-12)
     with pytest.raises(ValueError):
         ShiftAddBank(TECH, activity=1.5)
+
+
+def test_write_path_sl_matrix_is_sized_for_one_cell_at_v_write():
+    from cimgraph.components.switches import cell_conductance, tg_width
+
+    sl = SLSwitchMatrix(TECH, CELL, rows=128, columns=128)
+    current = CELL.write_voltage * cell_conductance(TECH, CELL, "expected")   # one cell per SL
+    assert sl._tg_width() == pytest.approx(tg_width(TECH, current, CELL.write_voltage, 0.25), rel=1e-12)
+    assert sl._tg_width() == circuit.min_width(TECH)          # 0.25 x ~190 kOhm needs no wide TG
+    transposed = SLSwitchMatrix(TECH, CELL, rows=128, columns=128, read_input=True)
+    assert transposed._tg_width() > sl._tg_width() and transposed.area() > sl.area()
