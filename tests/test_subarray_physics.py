@@ -201,3 +201,15 @@ def test_write_path_sl_matrix_is_sized_for_one_cell_at_v_write():
     assert sl._tg_width() == circuit.min_width(TECH)          # 0.25 x ~190 kOhm needs no wide TG
     transposed = SLSwitchMatrix(TECH, CELL, rows=128, columns=128, read_input=True)
     assert transposed._tg_width() > sl._tg_width() and transposed.area() > sl.area()
+
+
+def test_sequential_readout_mux_carries_one_cell():
+    from cimgraph.components.switches import line_current, tg_width
+
+    seq = ColumnMux(TECH, CELL, rows=128, columns=128, share=8, readout="sequential")
+    one_cell = line_current(TECH, CELL, 1, CELL.read_voltage, "expected")
+    assert seq.tg_width() == pytest.approx(tg_width(TECH, one_cell, CELL.read_voltage, 0.25), rel=1e-12)
+    assert seq.tg_width() < ColumnMux(TECH, CELL, rows=128, columns=128, share=8).tg_width()
+    # injected from the array: a sequential netlist's mux and mux decoder see it
+    chip = chip_with(readout="sequential")
+    assert chip.model(f"{SUB}/mux").readout == chip.model(f"{SUB}/mux_decoder").readout == "sequential"

@@ -298,7 +298,8 @@ class ColumnMux(Component):
     One TG per column, sized by the IR-drop rule for the column's expected current (every row
     driven at V_read, cells half on, half off: NeuroSim V1.4 SubArray.cpp sizes the mux for
     resMemCellAvg / numRowParallel, 455 Ohm x 4 for its 100 kOhm cell; ``sizing: worst`` takes every
-    cell at R_on); the TGs are pitch-matched to the array width. select() = every mux switches to
+    cell at R_on; a sequential read-out puts one cell on the column, as NeuroSim sizes its mux for
+    resMemCellOn there); the TGs are pitch-matched to the array width. select() = every mux switches to
     its next column: the selected TG's two diffusions charge to V_read and the TG settles the
     output node (the ``share`` drains); the select gates are the load of ``decoder.mux``, which
     counts them. Leakage: the off TGs with
@@ -319,6 +320,8 @@ class ColumnMux(Component):
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / column load resistance",
                               validator=positive)
     sizing: str = sizing_field()
+    readout: str = attrs.field(default="parallel", validator=one_of("parallel", "sequential"), metadata={
+        "doc": "the array's read-out (injected): parallel puts every row's cell on a column, sequential one"})
 
     def __attrs_post_init__(self) -> None:
         if self.share > self.columns:
@@ -334,7 +337,8 @@ class ColumnMux(Component):
 
     def tg_width(self) -> float:
         """NMOS width (m) of one column's TG."""
-        return tg_width(self.tech, line_current(self.tech, self.cell, self.rows, self.voltage, self.sizing),
+        cells = self.rows if self.readout == "parallel" else 1
+        return tg_width(self.tech, line_current(self.tech, self.cell, cells, self.voltage, self.sizing),
                         self.voltage, self.ir_drop)
 
     def select_load(self) -> float:
