@@ -175,3 +175,41 @@ def test_sram_line_current_and_wl_switch():
     pairs = WLSwitchMatrix(TECH, sram).pairs()
     assert len(pairs) == 1 and pairs[0][:2] == (circuit.min_width(TECH), TECH.vdd)
     assert len(WLSwitchMatrix(TECH, CELL).pairs()) == 2
+
+
+def test_adder_activity_scales_only_the_adder_nodes():
+    from cimgraph.components.digital import AdderTree, ShiftAddBank, dff, ripple_adder
+
+    base = ShiftAddBank(TECH, columns=128, share=8, adc_bits=5, input_bits=8)
+    quiet = ShiftAddBank(TECH, columns=128, share=8, adc_bits=5, input_bits=8, activity=0.15)
+    assert base.activity == 0.5   # default: uniformly random operands
+    per_unit = ripple_adder(TECH, 13, 0.15).energy + 13 * dff(TECH).energy   # registers unchanged
+    assert quiet.accumulate().energy == pytest.approx(16 * per_unit, rel=1e-12)
+    tree = AdderTree(TECH, children=4, psum_bits=10, copies=2)
+    assert AdderTree(TECH, children=4, psum_bits=10, copies=2, activity=0.25).add().energy == pytest.approx(
+        tree.add().energy / 2, rel=1e-12)
+    with pytest.raises(ValueError):
+        ShiftAddBank(TECH, activity=1.5)
+
+
+def test_write_path_sl_matrix_is_sized_for_one_cell_at_v_write():
+    from cimgraph.components.switches import cell_conductance, tg_width
+
+    sl = SLSwitchMatrix(TECH, CELL, rows=128, columns=128)
+    current = CELL.write_voltage * cell_conductance(TECH, CELL, "expected")   # one cell per SL
+    assert sl._tg_width() == pytest.approx(tg_width(TECH, current, CELL.write_voltage, 0.25), rel=1e-12)
+    assert sl._tg_width() == circuit.min_width(TECH)          # 0.25 x ~190 kOhm needs no wide TG
+    transposed = SLSwitchMatrix(TECH, CELL, rows=128, columns=128, read_input=True)
+    assert transposed._tg_width() > sl._tg_width() and transposed.area() > sl.area()
+
+
+def test_sequential_readout_mux_carries_one_cell():
+    from cimgraph.components.switches import line_current, tg_width
+
+    seq = ColumnMux(TECH, CELL, rows=128, columns=128, share=8, readout="sequential")
+    one_cell = line_current(TECH, CELL, 1, CELL.read_voltage, "expected")
+    assert seq.tg_width() == pytest.approx(tg_width(TECH, one_cell, CELL.read_voltage, 0.25), rel=1e-12)
+    assert seq.tg_width() < ColumnMux(TECH, CELL, rows=128, columns=128, share=8).tg_width()
+    # injected from the array: a sequential netlist's mux and mux decoder see it
+    chip = chip_with(readout="sequential")
+    assert chip.model(f"{SUB}/mux").readout == chip.model(f"{SUB}/mux_decoder").readout == "sequential"

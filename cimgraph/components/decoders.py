@@ -260,6 +260,8 @@ class MuxDecoder(_CoreDecoder):
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="IR-drop rule of the mux TGs it drives",
                               validator=positive)
     sizing: str = sizing_field()
+    readout: str = attrs.field(default="parallel", validator=one_of("parallel", "sequential"),
+                               metadata={"doc": "the array's read-out (injected; sizes the mux TGs it drives)"})
 
     def __attrs_post_init__(self) -> None:
         if self.share > self.columns:
@@ -268,7 +270,7 @@ class MuxDecoder(_CoreDecoder):
     def _core(self) -> DecoderCore:
         width, height = self._size()
         mux = ColumnMux(self.tech, self.cell, self.rows, self.columns, self.share, width, height, self.ir_drop,
-                        self.sizing)
+                        self.sizing, self.readout)
         wire = self.tech.wire_local
         return DecoderCore(self.tech, self.share, wire.c * width, wire.r * width, c_end=mux.select_load())
 

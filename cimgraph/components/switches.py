@@ -176,17 +176,24 @@ class _SwitchMatrix(Component):
     def pairs(self) -> list[tuple[float, float, float]]:
         """The TG pairs of one line's switch: (NMOS width, voltage passed, capacitance driven).
 
-        A data line (BL / SL) passes V_read through a pair sized by the IR-drop rule; a gate line
+        A data line (BL / SL) passes V_read through a pair sized by the IR-drop rule for the line's
+        read current; a write-path matrix (``read_input`` false, the SL matrix) passes V_write to one
+        cell per line (a row-by-row write; NeuroSim's SL matrix is sized for one cell). A gate line
         (WL) passes Vdd through a minimum pair (no DC current) and, as the new switch matrix of
         pseudo-crossbar / FeFET arrays (Fig. 18b), also drives the row's BL through a second,
         IR-sized pair. An SRAM array's WL switch matrix drives the WLs only (seed 001 sec. 5.1(1):
         the inputs are fetched in via the WL switch matrix; the BLs are the read-out).
         """
         length, _, cells = self._dims()
-        v_read = self.cell.read_voltage if self.cell is not None else self.tech.vdd
-        current = line_current(self.tech, self.cell, cells, v_read, self.sizing)
-        data_width = tg_width(self.tech, current, v_read, self.ir_drop)
-        data = (data_width, v_read, line_rc(self.tech, self.cell, cells, length, gate_line=False)[1])
+        if self.read_input or self.cell is None:
+            voltage = self.cell.read_voltage if self.cell is not None else self.tech.vdd
+            current = line_current(self.tech, self.cell, cells, voltage, self.sizing)
+        else:
+            # a write-path matrix (SL): a row-by-row write puts one cell on each line, at V_write
+            voltage = self.tech.vdd if self.cell.family == "sram" else self.cell.write_voltage
+            current = self.cell.write_current or line_current(self.tech, self.cell, 1, voltage, self.sizing)
+        data_width = tg_width(self.tech, current, voltage, self.ir_drop)
+        data = (data_width, voltage, line_rc(self.tech, self.cell, cells, length, gate_line=False)[1])
         if not self.gate_line:
             return [data]
         gate = (min_width(self.tech), self.tech.vdd, line_rc(self.tech, self.cell, cells, length, gate_line=True)[1])
@@ -260,7 +267,9 @@ class SLSwitchMatrix(_SwitchMatrix):
     """SL switch matrix: as switch.bl on the columns' source lines (used for transposed reads and
     writes; DNN+NeuroSim V2 sec. 5.4(1)). In a forward parallel read the SLs are the outputs,
     connected to the read-out through the column mux, so the matrix is not driven (``read_input``
-    false by default; NeuroSim V1.4 SubArray.cpp calls its CalculatePower with no reads)."""
+    false by default; NeuroSim V1.4 SubArray.cpp calls its CalculatePower with no reads) and its
+    TGs are sized for its write duty, one cell per SL at V_write (``read_input: true`` sizes them
+    for a transposed read through the columns)."""
 
     kind: ClassVar[str] = "switch.sl"
     axis: ClassVar[str] = "columns"
@@ -289,7 +298,8 @@ class ColumnMux(Component):
     One TG per column, sized by the IR-drop rule for the column's expected current (every row
     driven at V_read, cells half on, half off: NeuroSim V1.4 SubArray.cpp sizes the mux for
     resMemCellAvg / numRowParallel, 455 Ohm x 4 for its 100 kOhm cell; ``sizing: worst`` takes every
-    cell at R_on); the TGs are pitch-matched to the array width. select() = every mux switches to
+    cell at R_on; a sequential read-out puts one cell on the column, as NeuroSim sizes its mux for
+    resMemCellOn there); the TGs are pitch-matched to the array width. select() = every mux switches to
     its next column: the selected TG's two diffusions charge to V_read and the TG settles the
     output node (the ``share`` drains); the select gates are the load of ``decoder.mux``, which
     counts them. Leakage: the off TGs with
@@ -310,6 +320,8 @@ class ColumnMux(Component):
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / column load resistance",
                               validator=positive)
     sizing: str = sizing_field()
+    readout: str = attrs.field(default="parallel", validator=one_of("parallel", "sequential"), metadata={
+        "doc": "the array's read-out (injected): parallel puts every row's cell on a column, sequential one"})
 
     def __attrs_post_init__(self) -> None:
         if self.share > self.columns:
@@ -325,7 +337,8 @@ class ColumnMux(Component):
 
     def tg_width(self) -> float:
         """NMOS width (m) of one column's TG."""
-        return tg_width(self.tech, line_current(self.tech, self.cell, self.rows, self.voltage, self.sizing),
+        cells = self.rows if self.readout == "parallel" else 1
+        return tg_width(self.tech, line_current(self.tech, self.cell, cells, self.voltage, self.sizing),
                         self.voltage, self.ir_drop)
 
     def select_load(self) -> float:
