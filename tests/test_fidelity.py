@@ -79,11 +79,13 @@ def test_buffer_energy_within_35_percent(config_a, config_b):
 
 
 def test_area_within_25_percent(config_a):
-    """A: the sum of component areas against NeuroSim's 358 mm^2 less its 257 mm^2 of empty bounding box, and
-    the array area."""
+    """A: the sum of component areas against NeuroSim's 358 mm^2 less its 257 mm^2 of empty bounding box, the
+    chip with placed subarrays (bounding boxes) against the whole 358 mm^2, and the array area."""
     _, a = config_a
     ref_a = fidelity.REFERENCE["A"]
     assert within(fidelity.component_area(a), ref_a["area"] - ref_a["empty_area"], 0.25)
+    assert within(a.placed_area, ref_a["area"], 0.25)
+    assert a.placed_area > fidelity.component_area(a)
     assert within(a.area_by_group["array"], ref_a["area_by"]["array"], 0.25)
 
 
