@@ -79,11 +79,13 @@ def test_buffer_energy_within_35_percent(config_a, config_b):
 
 
 def test_area_within_25_percent(config_a):
-    """A: the sum of component areas against NeuroSim's 358 mm^2 less its 257 mm^2 of empty bounding box, and
-    the array area."""
+    """A: the sum of component areas against NeuroSim's 358 mm^2 less its 257 mm^2 of empty bounding box, the
+    chip with placed subarrays (bounding boxes) against the whole 358 mm^2, and the array area."""
     _, a = config_a
     ref_a = fidelity.REFERENCE["A"]
     assert within(fidelity.component_area(a), ref_a["area"] - ref_a["empty_area"], 0.25)
+    assert within(a.placed_area, ref_a["area"], 0.25)
+    assert a.placed_area > fidelity.component_area(a)
     assert within(a.area_by_group["array"], ref_a["area_by"]["array"], 0.25)
 
 
@@ -286,3 +288,14 @@ def test_neurosim_52_bit_tile_buffer_is_expressible(tmp_path):
     assert conv1.tiles == 1 and accesses == pytest.approx(2 * sums / 52)
     assert result.period == pytest.approx(result.layers[0].latency)
     assert result.layers[0].latency > accesses * cycle
+
+
+def test_sram_dynamic_energy_within_25_percent_at_neurosim_vector_count(config_b):
+    """B: with each layer's energy scaled to NeuroSim's (H - k + 1)^2 input vectors (the deliberate difference of
+    the vector count; every read-out, accumulation and activation count is proportional to it), the dynamic energy
+    is within +-25 % of NeuroSim's 36.0 uJ."""
+    mapping, b = config_b
+    scaled = sum(layer.energy * fidelity.neurosim_vectors(p.layer) / p.layer.input_vectors
+                 for layer, p in zip(b.layers, mapping.layers))
+    assert scaled < b.dynamic_energy
+    assert within(scaled, fidelity.REFERENCE["B"]["dynamic_energy"], 0.25)

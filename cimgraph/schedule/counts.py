@@ -11,9 +11,9 @@ once they all meet inside one unit the sum is complete, and it leaves as an acti
 precision if the activation unit (role ``activation``, which quantises the sum for the next layer)
 sits at that level or below, else as the complete sum at ``psum_bits``: nothing in between can drop
 its low bits. (NeuroSim V1.4 with chipActivation counts activations on the chip bus but partial sums
-in the tile output buffer; docs/fidelity.md.) Link and buffer
-counts are split into the data moved down (``data="input"``, the input activations) and up
-(``data="output"``), so the scheduler can charge each its own toggle rate.
+in the tile output buffer; docs/fidelity.md.) Link and buffer counts are split into the data moved
+down (``data="input"``, the input activations) and up (``data="output"``), so the scheduler can
+charge each its own toggle rate.
 
 Everything is vectorised over layers: each count is a numpy array of shape (n_layers,).
 ``active`` is how many instances of a node share that work in parallel, so that node's share of
@@ -84,7 +84,7 @@ def layer_work(mapping: Any) -> Work:
     rows = arr(lambda p: p.input_rows)          # unfold rows driven per input vector (all groups)
     pool = arr(lambda p: p.layer.pool)
     ifm = arr(lambda p: p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels)
-    tiles, pes, subs = arr(lambda p: p.tiles), arr(lambda p: p.pes), arr(lambda p: p.subarrays)
+    tiles, pes = arr(lambda p: p.tiles), arr(lambda p: p.pes)
     pe_groups, tile_groups = (np.array(g, dtype=float) for g in zip(*(_row_spread(mapping, p) for p in places)))
     outputs = vectors * out_ch
     return Work(
