@@ -12,7 +12,7 @@ from .traces import DeltaRow, TraceError, WeightRow, read_trace, read_traces, wr
 
 _LAZY = {
     "train_on_chip": "loop", "TrainingResult": "loop", "V2Scheme": "loop", "PopuScheme": "loop",
-    "popu_update_levels": "loop", "train_command": "run", "TrainLayer": "layers",
+    "popu_update_levels": "loop", "train_command": "loop", "TrainLayer": "layers",
 }
 
 

@@ -111,8 +111,8 @@ class TrainLayer(nn.Module):
             raise TrainingError(f"cells: expected one of {CELL_SCHEMES}, got {cells!r}")
         if adc == "exact" and (wl_weight == -1 or wl_activate == -1):
             raise TrainingError("adc='exact' reads integer weights and inputs: set wl_weight and wl_activate")
-        if adc != "none" and adc_bits is None:
-            raise TrainingError(f"adc={adc!r} needs adc_bits (from the netlist's subarray ADC or given)")
+        if adc == "approx" and adc_bits is None:
+            raise TrainingError("adc='approx' needs adc_bits (from the netlist's subarray ADC or given)")
         self.module, self.name, self.rule, self.config, self.cells = module, name, rule, config, cells
         self.wl_weight, self.wl_activate, self.wl_error = wl_weight, wl_activate, wl_error
         self.adc, self.adc_bits, self.columns = adc, adc_bits, columns
@@ -246,16 +246,17 @@ class TrainLayer(nn.Module):
         return quantize_error_on_backward(y, self.wl_error)
 
     # -- exact read-out through CimArray --------------------------------------------------------
-    def _array(self, codes: torch.Tensor, config: Any, key: str, inputs: torch.Tensor, signed: bool) -> Any:
+    def _array(self, codes: torch.Tensor, config: Any, key: str, inputs: list[torch.Tensor], signed: bool) -> Any:
         """A CimArray of integer ``codes`` (outputs, rows); its ADC calibrated on ``inputs`` when unset."""
         from ..accuracy.cim_layer import CimArray
 
-        array = CimArray(codes.double().cpu(), config, (), None, inputs.device)
+        array = CimArray(codes.double().cpu(), config, (), None, inputs[0].device)
         if key in self.exact_adcs:
             array.adc = self.exact_adcs[key]
         else:
             if config.adc_bits is not None:
-                array.matmul(inputs, observe=True, signed=signed)
+                for batch in inputs:
+                    array.matmul(batch, observe=True, signed=signed)
             array.calibrate_adc()
             self.exact_adcs[key] = array.adc
         return array
@@ -270,15 +271,20 @@ class TrainLayer(nn.Module):
             cols = F.unfold(x_codes, k, d, p, s)
             h = (x_codes.shape[2] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
             w = (x_codes.shape[3] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
-            array = self._array(flat, config, "forward", cols, self.input_signed)
+            array = self._array(flat, config, "forward", [cols], self.input_signed)
             acc = array.matmul(cols, fast=True, signed=self.input_signed)
             return acc.permute(0, 2, 1).reshape(x_codes.shape[0], -1, h, w)
         cols = x_codes.reshape(-1, x_codes.shape[-1], 1)
-        array = self._array(flat, config, "forward", cols, self.input_signed)
+        array = self._array(flat, config, "forward", [cols], self.input_signed)
         return array.matmul(cols, fast=True, signed=self.input_signed).reshape(*x_codes.shape[:-1], -1)
 
     def exact_backward(self, e: torch.Tensor, w_codes: torch.Tensor, input_shape: torch.Size) -> torch.Tensor:
-        """Error product through the transposed arrays, integer errors of ``wl_error`` bits."""
+        """Error product through the transposed arrays, ``wl_error``-bit errors in sign-magnitude.
+
+        The positive and the negative errors drive the columns in two passes (unsigned magnitudes of
+        wl_error - 1 bits) and the digital periphery subtracts them, so a small error is not buried
+        under an offset-binary input's common-mode sum in the ADC range.
+        """
         from .wage import shift
 
         top = float(e.abs().max())
@@ -288,20 +294,20 @@ class TrainLayer(nn.Module):
         e_step = shift(top) / steps
         e_codes = torch.round(e / e_step).clamp(-(steps - 1), steps - 1)
         config = attrs.evolve(self.config, rows=self.columns, row_groups=None, column_groups=None,
-                              weight_bits=self.wl_weight, input_bits=self.wl_error, bits_per_cell=self.wl_weight,
-                              cells_per_weight=1, adc_bits=self.adc_bits)
+                              weight_bits=self.wl_weight, input_bits=max(1, self.wl_error - 1),
+                              bits_per_cell=self.wl_weight, cells_per_weight=1, adc_bits=self.adc_bits)
         flat = w_codes.reshape(w_codes.shape[0], -1).t()  # (rows, outputs): outputs drive the columns
         m = self.module
-        if isinstance(m, nn.Conv2d):
-            cols = e_codes.reshape(e.shape[0], e.shape[1], -1)
-            array = self._array(flat, config, "backward", cols, True)
-            grad_cols = array.matmul(cols, fast=True, signed=True).permute(0, 2, 1)
+        conv = isinstance(m, nn.Conv2d)
+        cols = e_codes.reshape(e.shape[0], e.shape[1], -1) if conv else e_codes.reshape(-1, e.shape[-1], 1)
+        passes = [cols.clamp(min=0), (-cols).clamp(min=0)]
+        array = self._array(flat, config, "backward", passes, False)
+        acc = array.matmul(passes[0], fast=True, signed=False) - array.matmul(passes[1], fast=True, signed=False)
+        if conv:
             k, s, p, d = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding), _pair(m.dilation)
-            out = F.fold(grad_cols, input_shape[-2:], k, d, p, s)
+            out = F.fold(acc.permute(0, 2, 1), input_shape[-2:], k, d, p, s)
         else:
-            cols = e_codes.reshape(-1, e.shape[-1], 1)
-            array = self._array(flat, config, "backward", cols, True)
-            out = array.matmul(cols, fast=True, signed=True).reshape(input_shape)
+            out = acc.reshape(input_shape)
         return out.to(e.dtype) * e_step
 
     def new_epoch(self) -> None:

@@ -108,6 +108,7 @@ class TrainingResult:
     rule: str
     settings: str = ""
     traces: tuple[str, ...] = ()
+    trained: Any = attrs.field(default=None, eq=False, repr=False)  # the trained module (TrainLayers inside)
 
     @property
     def final_accuracy(self) -> float:
@@ -333,7 +334,8 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
                    f"{the_scheme.mode}" if scheme == "popu" else ""))
     return TrainingResult(model=model_name, data=name_data, scheme=scheme, adc=adc, device=str(target),
                           epochs=tuple(records), layers=tuple(layer.name for layer in layers),
-                          rule=_describe(the_rule), settings=settings, traces=tuple(paths))
+                          rule=_describe(the_rule), settings=settings, traces=tuple(paths),
+                          trained=trainee)
 
 
 def _default_update_levels(chip: Any, update_max: float, input_bits: int) -> int:
@@ -420,3 +422,40 @@ class _Stepper:
                         min(1.0, sum(s.delta_abs for s in steps) / n), sum(s.pulsed for s in steps) / cells,
                         sum(s.pulses_ltp for s in steps) / cells, sum(s.pulses_ltd for s in steps) / cells,
                         len(steps))
+
+
+# device-model fields settable by name on the command line; ``nonlinearity`` / ``levels`` set both directions
+OPTION_ALIASES = {"nonlinearity": ("nonlinearity_ltp", "nonlinearity_ltd"), "levels": ("levels_ltp", "levels_ltd")}
+
+
+def device_options(options: dict[str, Any]) -> dict[str, Any]:
+    """CLI ``--option NAME=VALUE`` pairs -> update-rule fields. ``nonlinearity=N`` gives LTP +N and LTD -N
+    (NeuroSim's symmetric +-N device), ``levels=P`` both P_max."""
+    fields: dict[str, Any] = {}
+    for key, value in options.items():
+        if key == "nonlinearity":
+            fields.update(nonlinearity_ltp=float(value), nonlinearity_ltd=-float(value))
+        elif key == "levels":
+            fields.update(levels_ltp=float(value), levels_ltd=float(value))
+        else:
+            fields[key] = value
+    return fields
+
+
+def train_command(netlist: str | None, *, model: str | None = None, data: str = "digits", epochs: int = 5,
+                  options: dict[str, Any] | None = None, **settings: Any) -> str:
+    """What ``cimgraph train NETLIST --model ... --epochs N`` runs; returns the table to print."""
+    spec = model or "digits-cnn"
+    if spec in BUNDLED_MODELS:
+        net: Any = spec
+    else:
+        from ..accuracy.data import load_dataset
+        from ..accuracy.run import load_model
+
+        net, spec = load_model(spec, load_dataset(data, settings.get("seed", 0)), settings.get("seed", 0))
+    rule_fields = device_options(options or {})
+    try:
+        result = train_on_chip(net, data, netlist=netlist, epochs=epochs, model_name=spec, **settings, **rule_fields)
+    except TypeError as exc:
+        raise TrainingError(f"train: {exc}") from exc
+    return result.table()
