@@ -97,7 +97,7 @@ class TrainLayer(nn.Module):
     def __init__(self, module: nn.Module, name: str, rule: UpdateRule, *, config: Any = None, cells: str = "single",
                  headroom: float = 2.0, wl_weight: int = -1, wl_activate: int = -1, wl_error: int = -1,
                  adc: str = "none", adc_bits: int | None = None, on_off_ratio: float = math.inf,
-                 columns: int = 128, generator: torch.Generator | None = None):
+                 columns: int = 128, pair_start: str = "low", generator: torch.Generator | None = None):
         super().__init__()
         if isinstance(module, nn.Conv2d):
             if module.groups != 1 or module.padding_mode != "zeros" or isinstance(module.padding, str):
@@ -115,7 +115,7 @@ class TrainLayer(nn.Module):
             raise TrainingError("adc='approx' needs adc_bits (from the netlist's subarray ADC or given)")
         self.module, self.name, self.rule, self.config, self.cells = module, name, rule, config, cells
         self.wl_weight, self.wl_activate, self.wl_error = wl_weight, wl_activate, wl_error
-        self.adc, self.adc_bits, self.columns = adc, adc_bits, columns
+        self.adc, self.adc_bits, self.columns, self.pair_start = adc, adc_bits, columns, pair_start
         weight = module.weight.detach()
         top = float(weight.abs().max()) * headroom
         self.range = 2.0 ** math.ceil(math.log2(top)) if top > 0 else 1.0  # power of two: exact rescaling
@@ -137,8 +137,13 @@ class TrainLayer(nn.Module):
         w = w.double().clamp(-1, 1)
         if self.cells == "single":
             return {"single": self.rule.program((w + 1) / 2, generator)}
-        return {"plus": self.rule.program(w.clamp(min=0), generator),
-                "minus": self.rule.program((-w).clamp(min=0), generator)}
+        # a pair starts where its update direction has room: low (LTP only), high (LTD only), middle (both)
+        plus, minus = w.clamp(min=0), (-w).clamp(min=0)
+        if self.pair_start == "high":
+            plus, minus = 1 - minus, 1 - plus
+        elif self.pair_start == "middle":
+            plus, minus = (1 + w) / 2, (1 - w) / 2
+        return {"plus": self.rule.program(plus, generator), "minus": self.rule.program(minus, generator)}
 
     def normalised_weight(self) -> torch.Tensor:
         """Weights in [-1, 1] as the cells hold them."""

@@ -36,6 +36,7 @@ from .wage import check_width, quantize_gradient
 
 SCHEMES = ("v2", "popu")
 BUNDLED_MODELS = ("digits-cnn", "digits-mlp")
+PAIR_START = {"LTP_only": "low", "LTD_only": "high", "both": "middle"}  # G+/G- pair's initial conductances
 DEFAULT_ALPHA = 0.1  # NeuroSim V2 train.py momentum: alpha = 0.1 with gamma = 0.9 (seed 001 Fig. 2)
 
 
@@ -283,7 +284,7 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
         bits = adc_bits if adc_bits is not None else config.adc_bits
         layer = TrainLayer(module, name, the_rule, config=config, cells=cells, headroom=headroom,
                            wl_weight=wl_weight, wl_activate=wl_activate, wl_error=wl_error, adc=adc, adc_bits=bits,
-                           on_off_ratio=on_off, columns=columns,
+                           on_off_ratio=on_off, columns=columns, pair_start=PAIR_START[the_scheme.mode],
                            generator=torch.Generator().manual_seed(seed * 1_000_003 + index))
         parent_name, _, attr = name.rpartition(".")
         setattr(trainee.get_submodule(parent_name) if parent_name else trainee, attr, layer)
