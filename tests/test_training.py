@@ -236,3 +236,15 @@ def test_cli_train_writes_traces(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0" in out and (tmp_path / "Delta_dist.csv").exists()
     assert main(["train", NETLIST, "--option", "levels"]) == 2
+
+
+def test_seed_claims_nonlinearity_degrades_and_momentum_recovers():
+    # seed 002: accuracy holds to about +-3 and degrades beyond; momentum recovers much of it at +-5.
+    # docs/training.md's setting (digits MLP, 128 levels, WAGE Q_G 8 bit, lr 0.05), 4 epochs, seed 0.
+    def accuracy(nl, momentum=None):
+        return train_on_chip("digits-mlp", epochs=4, lr=0.05, wl_grad=8, wl_activate=8, levels_ltp=128.0,
+                             levels_ltd=128.0, nonlinearity_ltp=float(nl), nonlinearity_ltd=-float(nl),
+                             momentum=momentum, seed=0, progress=False).final_accuracy
+    linear, strong, recovered = accuracy(1), accuracy(5), accuracy(5, 0.9)
+    assert linear - strong > 0.08
+    assert recovered - strong > 0.5 * (linear - strong)
