@@ -224,11 +224,11 @@ class TrainLayer(nn.Module):
         codes, step = activation_grid(x.detach(), self.wl_activate, self.input_peak, self.input_signed)
         return through(x, codes * step), codes, step
 
-    def _product(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def _product(self, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         m = self.module
         if isinstance(m, nn.Conv2d):
-            return F.conv2d(x, w, None, m.stride, m.padding, m.dilation)
-        return F.linear(x, w)
+            return F.conv2d(x, w, bias, m.stride, m.padding, m.dilation)
+        return F.linear(x, w, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         xq, x_codes, x_step = self._input(x)
@@ -237,10 +237,8 @@ class TrainLayer(nn.Module):
             xq = _BackwardQuant.apply(xq, self.backward_adc)
         if self.adc == "exact":
             y = _ExactProduct.apply(xq, wq, self, x_codes, x_step, w_codes, w_step)
-        elif self.adc == "none" and self.wl_error == -1:
-            m = self.module
-            return (F.conv2d(xq, wq, m.bias, m.stride, m.padding, m.dilation) if isinstance(m, nn.Conv2d)
-                    else F.linear(xq, wq, m.bias))
+        elif self.adc == "none" and self.wl_error == -1:  # torch's own layer arithmetic (bit-exact SGD)
+            return self._product(xq, wq, self.module.bias)
         else:
             y = self._product(xq, wq)
             if self.forward_adc is not None:
