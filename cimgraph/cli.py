@@ -170,20 +170,12 @@ def cmd_accuracy(args: argparse.Namespace) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> str:
-    import yaml
-
     from .training.loop import train_command
 
-    options = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise CimgraphError(f"--option {item!r}: expected NAME=VALUE, e.g. nonlinearity=3 or sigma_c2c=0.01")
-        options[key.strip()] = yaml.safe_load(value)
     settings = {k: getattr(args, k) for k in ("lr", "batch_size", "scheme", "momentum", "adc", "adc_bits", "wl_weight",
                                               "wl_activate", "wl_error", "wl_grad", "popu_mode", "update_max",
                                               "update_levels", "seed", "device", "traces")}
-    return train_command(args.netlist, model=args.model, data=args.data, epochs=args.epochs, options=options,
+    return train_command(args.netlist, model=args.model, data=args.data, epochs=args.epochs, options=args.option,
                          **settings)
 
 

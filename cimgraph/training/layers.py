@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .device import TrainingError, UpdateRule
-from .wage import activation_grid, quantize_error_on_backward, symmetric_top, through
+from .wage import activation_grid, on_backward, quantize_error_on_backward, symmetric_top, through
 
 ADC_MODES = ("none", "approx", "exact")
 CELL_SCHEMES = ("single", "pair")
@@ -76,19 +76,6 @@ class ApproxAdc:
             top = math.ceil(self.peak / step)
             quantised = torch.round(y.detach() / step).clamp_(-top, top) * step
         return through(y, quantised)
-
-
-class _BackwardQuant(torch.autograd.Function):
-    """Identity forward; the backward gradient goes through ``quantise`` (an ApproxAdc)."""
-
-    @staticmethod
-    def forward(ctx, x, quantise):
-        ctx.quantise = quantise
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return ctx.quantise(grad).detach(), None
 
 
 class TrainLayer(nn.Module):
@@ -234,7 +221,8 @@ class TrainLayer(nn.Module):
         xq, x_codes, x_step = self._input(x)
         wq, w_codes, w_step = self._weight()
         if self.backward_adc is not None:
-            xq = _BackwardQuant.apply(xq, self.backward_adc)
+            adc = self.backward_adc
+            xq = on_backward(xq, lambda grad: adc(grad).detach())
         if self.adc == "exact":
             y = _ExactProduct.apply(xq, wq, self, x_codes, x_step, w_codes, w_step)
         elif self.adc == "none" and self.wl_error == -1:  # torch's own layer arithmetic (bit-exact SGD)

@@ -425,15 +425,20 @@ class _Stepper:
                         len(steps))
 
 
-# device-model fields settable by name on the command line; ``nonlinearity`` / ``levels`` set both directions
-OPTION_ALIASES = {"nonlinearity": ("nonlinearity_ltp", "nonlinearity_ltd"), "levels": ("levels_ltp", "levels_ltd")}
+def device_options(items: Iterable[str]) -> dict[str, Any]:
+    """CLI ``--option NAME=VALUE`` strings (YAML values) -> update-rule fields. ``nonlinearity=N`` gives
+    LTP +N and LTD -N (NeuroSim's symmetric +-N device), ``levels=P`` both P_max."""
+    import yaml
 
-
-def device_options(options: dict[str, Any]) -> dict[str, Any]:
-    """CLI ``--option NAME=VALUE`` pairs -> update-rule fields. ``nonlinearity=N`` gives LTP +N and LTD -N
-    (NeuroSim's symmetric +-N device), ``levels=P`` both P_max."""
     fields: dict[str, Any] = {}
-    for key, value in options.items():
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise TrainingError(f"--option {item!r}: expected NAME=VALUE, e.g. nonlinearity=3 or sigma_c2c=0.01")
+        value = yaml.safe_load(text)
+        if key in ("nonlinearity", "levels") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise TrainingError(f"--option {item!r}: expected a number")
         if key == "nonlinearity":
             fields.update(nonlinearity_ltp=float(value), nonlinearity_ltd=-float(value))
         elif key == "levels":
@@ -444,7 +449,7 @@ def device_options(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def train_command(netlist: str | None, *, model: str | None = None, data: str = "digits", epochs: int = 5,
-                  options: dict[str, Any] | None = None, **settings: Any) -> str:
+                  options: Iterable[str] = (), **settings: Any) -> str:
     """What ``cimgraph train NETLIST --model ... --epochs N`` runs; returns the table to print."""
     spec = model or "digits-cnn"
     if spec in BUNDLED_MODELS:
@@ -454,7 +459,7 @@ def train_command(netlist: str | None, *, model: str | None = None, data: str = 
         from ..accuracy.run import load_model
 
         net, spec = load_model(spec, load_dataset(data, settings.get("seed", 0)), settings.get("seed", 0))
-    rule_fields = device_options(options or {})
+    rule_fields = device_options(options)
     try:
         result = train_on_chip(net, data, netlist=netlist, epochs=epochs, model_name=spec, **settings, **rule_fields)
     except TypeError as exc:

@@ -53,19 +53,19 @@ def _ste():
         def backward(ctx, grad):
             return grad, None
 
-    class ErrorQuant(torch.autograd.Function):
-        """Forward: identity; backward: WAGE Q_E of the incoming error."""
+    class BackwardMap(torch.autograd.Function):
+        """Forward: identity; backward: ``function`` of the incoming gradient (a quantiser)."""
 
         @staticmethod
-        def forward(ctx, x, bits):
-            ctx.bits = bits
+        def forward(ctx, x, function):
+            ctx.function = function
             return x.view_as(x)
 
         @staticmethod
         def backward(ctx, grad):
-            return quantize_error(grad, ctx.bits), None
+            return ctx.function(grad), None
 
-    return RoundThrough, ErrorQuant
+    return RoundThrough, BackwardMap
 
 
 _FUNCTIONS: tuple | None = None
@@ -83,9 +83,14 @@ def through(x, quantised):
     return _functions()[0].apply(x, quantised)
 
 
+def on_backward(x, function):
+    """Identity whose backward pass replaces the gradient g by ``function(g)``."""
+    return _functions()[1].apply(x, function)
+
+
 def quantize_error_on_backward(x, bits: int):
     """Identity whose backward pass applies Q_E with ``bits`` (no-op for -1)."""
-    return x if bits == -1 else _functions()[1].apply(x, bits)
+    return x if bits == -1 else on_backward(x, lambda grad: quantize_error(grad, bits))
 
 
 def quantize_error(e, bits: int):
