@@ -248,3 +248,51 @@ def test_seed_claims_nonlinearity_degrades_and_momentum_recovers():
     linear, strong, recovered = accuracy(1), accuracy(5), accuracy(5, 0.9)
     assert linear - strong > 0.08
     assert recovered - strong > 0.5 * (linear - strong)
+
+
+@attrs.frozen
+class _HalfStepDevice(NonlinearDevice):
+    """A test device model: every pulse moves half the nominal linear step."""
+
+    name = "halfstep"
+    source = "test plugin"
+
+    def pulse(self, state, pulses, generator):
+        state["g"] = (state["g"] + 0.5 * pulses.double() / self.levels[0]).clamp(0, 1)
+
+
+class _RulePlugin:
+    __name__ = "test-update-rule"
+
+    @staticmethod
+    @__import__("cimgraph").hookimpl
+    def cimgraph_register_update_rules(registry):
+        registry.add_update_rule("halfstep", _HalfStepDevice)
+
+
+def test_plugin_update_rule_is_registered_and_drives_training(small_digits):
+    from cimgraph.testing import registry_with
+
+    with registry_with(_RulePlugin()) as registry:
+        assert registry.update_rules["halfstep"].plugin == "test-update-rule"
+        rule = make_rule("halfstep", registry=registry, levels_ltp=64.0, levels_ltd=64.0)
+    state = rule.program(torch.tensor([0.5], dtype=torch.float64), None)
+    rule.pulse(state, torch.tensor([2.0]), None)
+    assert float(state["g"]) == pytest.approx(0.5 + 0.5 * 2 / 64)
+    result = train_on_chip("digits-mlp", small_digits, epochs=1, rule=rule, wl_grad=8, lr=0.1, progress=False)
+    assert result.rule.startswith("halfstep(") and result.final_accuracy > 0.2
+
+
+def test_any_model_and_dataloaders(small_digits):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    train = DataLoader(TensorDataset(small_digits.train_x, small_digits.train_y), batch_size=16, shuffle=False)
+    test = DataLoader(TensorDataset(small_digits.test_x, small_digits.test_y), batch_size=100)
+    before = model[1].weight.detach().clone()
+    result = train_on_chip(model, (train, test), epochs=3, lr=0.1, wl_grad=8, progress=False, levels_ltp=256.0,
+                           levels_ltd=256.0, nonlinearity_ltp=1.0, nonlinearity_ltd=-1.0)
+    assert result.layers == ("1", "3") and "loader batches" in result.settings
+    assert result.final_accuracy > 0.5  # chance is 0.1
+    assert torch.equal(model[1].weight, before)  # the caller's model is not trained in place

@@ -243,6 +243,10 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
         raise TrainingError(f"epochs: expected a whole number >= 1, got {epochs!r}")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise TrainingError(f"lr: expected a positive number, got {lr!r}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise TrainingError(f"batch_size: expected a whole number >= 1, got {batch_size!r}")
+    if not (isinstance(headroom, (int, float)) and headroom >= 1 and math.isfinite(headroom)):
+        raise TrainingError(f"headroom: expected a number >= 1 (weight range / largest initial |w|), got {headroom!r}")
     if momentum is not None and not 0 <= momentum < 1:
         raise TrainingError(f"momentum: expected gamma in [0, 1), got {momentum!r}")
     target = resolve_device(device)
@@ -328,7 +332,8 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
         delta_rows += [step.delta_row(epoch, layer) for layer in layers]
     bar.close()
     paths = write_traces(traces, weight_rows, delta_rows) if traces else ()
-    settings = (f"lr {lr:g}, batch {batch_size}, momentum {gamma:g}"
+    batching = f"batch {batch_size}" if orders else "loader batches"
+    settings = (f"lr {lr:g}, {batching}, momentum {gamma:g}"
                 f"{f' (alpha {alpha:g})' if gamma else ''}, wl_weight {wl_weight}, wl_activate {wl_activate}, "
                 f"wl_error {wl_error}, wl_grad {wl_grad}, cells {cells}, adc bits {layers[0].adc_bits}"
                 + (f", UpdateMax {the_scheme.update_max:g}, UpdateLEVELs {the_scheme.update_levels}, "
