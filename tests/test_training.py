@@ -296,3 +296,14 @@ def test_any_model_and_dataloaders(small_digits):
     assert result.layers == ("1", "3") and "loader batches" in result.settings
     assert result.final_accuracy > 0.5  # chance is 0.1
     assert torch.equal(model[1].weight, before)  # the caller's model is not trained in place
+
+
+def test_approximated_adc_step_is_one_subarray_adc_widened_by_the_off_state():
+    from cimgraph.training.layers import ApproxAdc
+
+    adc = ApproxAdc(bits=2, arrays=2, on_off_ratio=10.0)
+    y = torch.tensor([0.0, 0.1, 0.5, -0.7, 1.2])
+    out = adc(y)
+    step = 1.2 / (2 * 3) * 10 / 9  # peak / (arrays x (2^bits - 1)) x G_on / (G_on - G_off)
+    assert out.tolist() == pytest.approx([round(v / step) * step for v in y.tolist()])
+    assert adc(torch.tensor([5.0]), observe=False).item() == pytest.approx(math.ceil(1.2 / step) * step)  # clips

@@ -297,7 +297,8 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
         raise TrainingError("train_on_chip: the model has no nn.Conv2d or nn.Linear layer to put on the chip")
     trainee.to(target)
     for layer in layers:
-        layer.state = {k: {kk: vv.to(target) for kk, vv in s.items()} for k, s in layer.state.items()}
+        layer.state = {k: {kk: vv.to(target) if isinstance(vv, torch.Tensor) else vv for kk, vv in s.items()}
+                       for k, s in layer.state.items()}
     gamma = momentum or 0.0
     alpha = DEFAULT_ALPHA if alpha is None and gamma else (alpha or 1.0)
     step = _Stepper(trainee, layers, the_scheme, lr, gamma, alpha, wl_grad, seed)
