@@ -209,7 +209,7 @@ def test_trace_reader_names_row_and_column(tmp_path):
     assert read_trace(str(tmp_path / "Weight_dist.csv"))[0].conductance_mean == 0.5
     path = tmp_path / "Delta_dist.csv"
     path.write_text(path.read_text().replace(",0.5,", ",1.5,"))
-    with pytest.raises(TraceError, match=r"row 2, column 'nonzero_fraction'"):
+    with pytest.raises(TraceError, match=r"row 2, column nonzero_fraction"):
         read_trace(str(path))
 
 

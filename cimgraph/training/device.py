@@ -14,11 +14,12 @@ Non-linearity labels (the -6..+6 of seed 001 Fig. 28) map to the normalised A (P
 table in NeuroSim's ``getParamA`` (MLP_NeuroSim_V3.0 formula.cpp; DNN_NeuroSim_V2.1
 Training_pytorch/utee/wage_quantizer.py ``GetParamA``, labels 0.01..9 in 0.01 steps). Every entry
 of that table satisfies  max_x [g(x) - x] = 0.07 sqrt(2) |NL|  for the normalised curve
-g(x) = (1 - exp(-x/a)) / (1 - exp(-1/a)) (checked to 8 digits over the table, tests/test_training.py):
+g(x) = (1 - exp(-x/a)) / (1 - exp(-1/a)) (checked to 7-8 digits on entries from 0.01 to 9; tests/test_training.py checks five):
 the label is the curve's largest excess over the linear ramp in units of 0.07 sqrt(2) of the range.
-We solve that relation for a (vectorised bisection) instead of looking it up, so labels between
-table steps and d2d-perturbed labels get their own A; the sign of NL is the sign of A; NL = 0 is
-the linear device. Valid for |NL| <= 9 (the table's range; larger labels are clamped to 9).
+That relation is solved once, in ``cimgraph.schedule.training_update.curve_a`` (shared with the
+training PPA's pulse counts); d2d-perturbed labels interpolate between the table's 0.01 steps. The
+sign of NL is the sign of A; NL = 0 is the linear device. Valid for |NL| <= 9 (the table's range;
+larger labels are clamped to 9).
 
 Variation (seed 001 sec. 8(3)-(4), seed 002): device-to-device = each cell's LTP and LTD labels
 drawn once as NL + sigma_d2d N(0, 1) (sigma in label steps); cycle-to-cycle = Gaussian noise of
@@ -31,49 +32,55 @@ normalised pulse position x = P / P_max in [0, 1]. Torch is imported inside func
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
 import attrs
 
 from ..errors import CimgraphError
+from ..schedule.training_update import LABEL_LIMIT, curve_a
 
-LABEL_SCALE = 0.07 * math.sqrt(2.0)  # max excess over the linear ramp per unit of NL label (getParamA table)
-LABEL_LIMIT = 9.0  # the largest label NeuroSim's table covers
 
 
 class TrainingError(CimgraphError):
     """Bad on-chip training input (device parameters, schemes, widths, data)."""
 
 
-def _excess(c):
-    """max_x [g(x) - x] of the normalised curve with c = 1/a > 0 (closed form, float64 tensor)."""
-    import torch
+TABLE_STEP = 0.01  # NeuroSim's getParamA table resolution
 
-    one_minus = -torch.expm1(-c)  # 1 - exp(-c)
-    peak = torch.log(c / one_minus) / c  # where g'(x) = 1
-    return 1.0 / one_minus - 1.0 / c - peak
+
+@functools.lru_cache(maxsize=1)
+def _label_table() -> tuple[float, ...]:
+    """1/A (normalised) at labels 0, 0.01, ..., 9: the grid of NeuroSim's getParamA table (pure, computed once)."""
+    count = round(LABEL_LIMIT / TABLE_STEP)
+    return (0.0, *(1.0 / curve_a(i * TABLE_STEP) for i in range(1, count + 1)))
 
 
 def label_to_a(nl):
     """Normalised A (P_max = 1) of non-linearity labels ``nl`` (tensor or number; 0 -> inf = linear).
 
-    Solves max_x [g(x) - x] = 0.07 sqrt(2) |NL| for a by bisection on log(1/a) (80 halvings,
-    float64; exact to rounding), sign(A) = sign(NL). Reproduces NeuroSim's getParamA table.
+    One label (or any label on the table's 0.01 grid) is solved exactly by ``curve_a``
+    (cimgraph.schedule.training_update: max_x [g(x) - x] = 0.07 sqrt(2) |NL|, bisection), the
+    relation NeuroSim's getParamA table satisfies; per-device (d2d) labels interpolate 1/A linearly
+    between the grid's 0.01 steps (NeuroSim floors the label to the step instead). sign(A) = sign(NL);
+    |NL| is clamped to 9.
     """
     import torch
 
     nl = torch.as_tensor(nl, dtype=torch.float64)
-    target = (nl.abs().clamp(max=LABEL_LIMIT) * LABEL_SCALE)
-    low = torch.full_like(target, math.log(1e-9))
-    high = torch.full_like(target, math.log(1e4))
-    for _ in range(80):
-        mid = (low + high) / 2
-        above = _excess(mid.exp()) > target
-        high = torch.where(above, mid, high)
-        low = torch.where(above, low, mid)
-    a = 1.0 / ((low + high) / 2).exp()
-    return torch.where(nl == 0, torch.full_like(a, math.inf), torch.sign(nl) * a)
+    magnitude = nl.abs().clamp(max=LABEL_LIMIT)
+    values = torch.unique(magnitude)
+    if values.numel() <= 16:  # a few distinct labels: exact solves
+        inverse = torch.zeros_like(magnitude)
+        for value in values.tolist():
+            inverse = torch.where(magnitude == value, 0.0 if value == 0 else 1.0 / abs(curve_a(value)), inverse)
+    else:
+        table = torch.tensor(_label_table(), dtype=torch.float64, device=nl.device)
+        position = magnitude / TABLE_STEP
+        low = position.floor().long().clamp(max=table.numel() - 2)
+        inverse = torch.lerp(table[low], table[low + 1], position - low)
+    return torch.where(inverse == 0, torch.full_like(inverse, math.inf), torch.sign(nl) / inverse)
 
 
 def curve(x, a):

@@ -116,7 +116,7 @@ def read_trace(path: str) -> list[Any]:
             try:
                 values[column] = _parse(column, text)
             except ValueError as exc:
-                problems.append(f"{path}: row {number}, column {column!r}: {exc}")
+                problems.append(f"{path}: row {number}, column {column}: {exc}")
         if len(values) == len(columns):
             out.append(cls(**values))
     if problems:
