@@ -89,7 +89,7 @@ def popu() -> list[str]:
              "| --- | --- | --- | --- |"]
     for label, settings in {"V2, batch 32": {}, "POPU LTP_only": POPU,
                             "POPU LTD_only": dict(POPU, popu_mode="LTD_only"),
-                            "POPU both": dict(POPU, popu_mode="both")}.items():
+                            "POPU LTPLTD_both": dict(POPU, popu_mode="LTPLTD_both")}.items():
         runs, start = [], time.perf_counter()
         for seed in SEEDS:
             runs.append(train_on_chip(**{**BASE, "epochs": 4, **settings, "seed": seed}))

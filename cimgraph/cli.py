@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--wl-{width}", type=int, default=None if width in ("weight", "activate") else -1,
                        help="bits, -1 = float" + (" (default: netlist precision)" if width in ("weight", "activate")
                                                   else " (default)"))
-    p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "both"), default="LTP_only")
+    p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
     p.add_argument("--update-max", type=float, default=0.01, help="POPU: largest change per step, fraction of range")
     p.add_argument("--update-levels", type=int, default=None, help="POPU: default from cell pulse time and clock")
     p.add_argument("--seed", type=int, default=0)

@@ -36,7 +36,7 @@ from .wage import activation_grid, on_backward, quantize_error_on_backward, symm
 
 ADC_MODES = ("none", "approx", "exact")
 CELL_SCHEMES = ("single", "pair")
-POPU_MODES = ("LTP_only", "LTD_only", "both")
+POPU_MODES = ("LTP_only", "LTD_only", "LTPLTD_both")  # NeuroTorch Onchip_ParMode
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -124,7 +124,7 @@ class TrainLayer(nn.Module):
         w = w.double().clamp(-1, 1)
         if self.cells == "single":
             return {"single": self.rule.program((w + 1) / 2, generator)}
-        # a pair starts where its update direction has room: low (LTP only), high (LTD only), middle (both)
+        # a pair starts where its update direction has room: low (LTP only), high (LTD only), middle (LTPLTD_both)
         plus, minus = w.clamp(min=0), (-w).clamp(min=0)
         if self.pair_start == "high":
             plus, minus = 1 - minus, 1 - plus
@@ -182,7 +182,7 @@ class TrainLayer(nn.Module):
         if self.cells == "single":
             return {"single": wanted / 2}
         mode = scheme.mode
-        if mode == "both":
+        if mode == "LTPLTD_both":
             return {"plus": wanted / 2, "minus": -wanted / 2}
         if mode == "LTP_only":
             return {"plus": wanted.clamp(min=0), "minus": (-wanted).clamp(min=0)}

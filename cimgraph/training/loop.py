@@ -36,7 +36,7 @@ from .wage import check_width, quantize_gradient
 
 SCHEMES = ("v2", "popu")
 BUNDLED_MODELS = ("digits-cnn", "digits-mlp")
-PAIR_START = {"LTP_only": "low", "LTD_only": "high", "both": "middle"}  # G+/G- pair's initial conductances
+PAIR_START = {"LTP_only": "low", "LTD_only": "high", "LTPLTD_both": "middle"}  # G+/G- pair's initial conductances
 DEFAULT_ALPHA = 0.1  # NeuroSim V2 train.py momentum: alpha = 0.1 with gamma = 0.9 (seed 001 Fig. 2)
 
 
@@ -44,7 +44,7 @@ DEFAULT_ALPHA = 0.1  # NeuroSim V2 train.py momentum: alpha = 0.1 with gamma = 0
 class V2Scheme:
     """NeuroSim V2: batch gradients accumulated digitally, then whole pulses per cell."""
 
-    mode: str = "both"
+    mode: str = "LTPLTD_both"
 
     def pulses(self, dg: torch.Tensor, rule: UpdateRule) -> torch.Tensor:
         levels = rule.levels
@@ -234,7 +234,7 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
     the device is ideal and the widths float. ``rule`` is an UpdateRule or a registered name;
     ``device_fields`` override its fields (``levels_ltp=64``, ``nonlinearity_ltp=3``, ...).
     ``scheme`` ``v2`` (batch ``batch_size``) or ``popu`` (batch 1, ``update_max``, ``update_levels``,
-    ``popu_mode`` LTP_only | LTD_only | both on a G+/G- pair). ``adc``: none | approx | exact.
+    ``popu_mode`` LTP_only | LTD_only | LTPLTD_both on a G+/G- pair). ``adc``: none | approx | exact.
     ``traces``: directory for Weight_dist.csv / Delta_dist.csv.
     """
     if scheme not in SCHEMES:
@@ -274,7 +274,7 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
     else:
         the_scheme = V2Scheme()
     cells = cells or ("pair" if scheme == "popu" else "single")
-    if cells == "single" and scheme == "popu" and popu_mode != "both":
+    if cells == "single" and scheme == "popu" and popu_mode != "LTPLTD_both":
         raise TrainingError(f"popu mode {popu_mode!r} needs a G+/G- pair per weight (cells='pair')")
     on_off = float(cell.on_off_ratio) if cell is not None and getattr(cell, "r_on", None) else math.inf
     columns = int(chip.subarray.columns) if chip is not None else 128
