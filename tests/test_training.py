@@ -307,3 +307,15 @@ def test_approximated_adc_step_is_one_subarray_adc_widened_by_the_off_state():
     step = 1.2 / (2 * 3) * 10 / 9  # peak / (arrays x (2^bits - 1)) x G_on / (G_on - G_off)
     assert out.tolist() == pytest.approx([round(v / step) * step for v in y.tolist()])
     assert adc(torch.tensor([5.0]), observe=False).item() == pytest.approx(math.ceil(1.2 / step) * step)  # clips
+
+
+def test_training_ppa_reads_the_traces_this_loop_writes(small_digits, tmp_path):
+    from cimgraph.workload.training_traces import read_traces as ppa_traces
+
+    result = train_on_chip("digits-mlp", small_digits, netlist=NETLIST, epochs=2, lr=0.05, wl_grad=8,
+                           progress=False, traces=str(tmp_path))
+    deltas = [r for r in read_trace(result.traces[1]) if r.epoch == 2]
+    traces = ppa_traces(str(tmp_path))
+    assert sorted(traces) == ["fc1", "fc2"]
+    for row in deltas:
+        assert traces[row.layer].pulses_ltp == row.pulses_ltp and traces[row.layer].updates == row.updates == 8
