@@ -80,7 +80,7 @@ def adc() -> list[str]:
         f"No ADC (ideal read-out), same widths: {accuracy(**common):.1f} %", ""]
 
 
-POPU = dict(scheme="popu", wl_grad=-1, lr=0.005, update_max=0.002)  # per-sample float gradient, sub-pulse widths
+POPU = dict(scheme="popu", lr=0.005, update_max=0.01)  # batch 1: 32x the steps of V2, so a smaller lr
 
 
 def popu() -> list[str]:
