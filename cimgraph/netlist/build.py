@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from ..errors import ComponentNotFound, Problem, did_you_mean
+from ..errors import ComponentNotFound, Problem, brief, did_you_mean
 from ..registry import Registry
 from .schema import LEVELS, ComponentSpec, NetlistSpec
 
@@ -41,15 +41,21 @@ class BuiltLevel:
 
 
 def _field_problem(cls: type, field: attrs.Attribute, value: Any) -> str | None:
-    """Check one user value against a field's converter and validator; return a message or None."""
+    """Check one user value against a field's converter and validator; return a message or None.
+
+    Validators name the field (``bits: expected ...``) for Python callers; the netlist names it by
+    its key path, so that prefix is dropped here.
+    """
     try:
         converted = field.converter(value) if field.converter else value
         if field.validator is not None:
             field.validator(None, field, converted)
         if field.type in (int, "int") and not (isinstance(converted, int) and not isinstance(converted, bool)):
-            return f"expected an integer, got {value!r}"
+            return f"expected an integer, got {brief(value)}"
+        if field.type in (bool, "bool") and not isinstance(converted, bool):
+            return f"expected true or false, got {brief(value)}"
     except Exception as exc:  # validators raise ValueError/TypeError/UnitError with a message
-        return str(exc) or f"invalid value {value!r}"
+        return str(exc).removeprefix(f"{field.name}: ") or f"invalid value {brief(value)}"
     return None
 
 
@@ -81,8 +87,8 @@ def instantiate(registry: Registry, spec: ComponentSpec, context: dict[str, Any]
     entry = registry.components[spec.kind]
     try:
         model = cls(**kwargs)
-    except Exception as exc:
-        problems.append(Problem(spec.path, f"{spec.kind}: {exc}"))
+    except Exception as exc:  # a model's own consistency checks, or a broken plugin model
+        problems.append(Problem(spec.path, f"{spec.kind} (plugin {entry.plugin}): {exc}"))
         return None
     try:
         area = float(model.area())
@@ -112,6 +118,22 @@ def _adc_context(comps: list[BuiltComponent], rows: int, context: dict[str, Any]
     if adc is not None:
         context["adc_bits"] = adc.bits
         context["share"] = adc.share
+
+
+READOUT_ROLES = ("adc", "sense")
+
+
+def _check_readout(lspec: Any, array: BuiltComponent, problems: list[Problem]) -> None:
+    """A subarray whose array needs a read-out circuit (``needs_readout``, True unless the array
+    kind says otherwise, e.g. a digital CIM array) must have an ADC or sense amplifier: without one
+    the read-out would silently cost nothing (a netlist cut off before its `adc:` line)."""
+    if not getattr(type(array.model), "needs_readout", True):
+        return
+    roles = {c.kind.split(".")[0] for c in lspec.components.values()}
+    if not roles & set(READOUT_ROLES):
+        problems.append(Problem(array.spec.path, f"the {array.spec.kind} subarray has no read-out circuit: add an "
+                                                 "ADC (e.g. adc: {kind: adc.flash, bits: 5, share: 8}) or a sense "
+                                                 "amplifier (sense.*); `cimgraph components` lists the kinds"))
 
 
 def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
@@ -152,6 +174,8 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
                 comps.append(BuiltComponent(name, level, cspec, *made))
         if level == "subarray" and "psum_bits" not in level_ctx:
             _adc_context(comps, array.model.rows, level_ctx)
+        if level == "subarray":
+            _check_readout(lspec, array, problems)
         order = list(lspec.components)
         comps.sort(key=lambda c: order.index(c.name))
         context["psum_bits"] = level_ctx["psum_bits"]
