@@ -154,17 +154,11 @@ def cmd_report(args: argparse.Namespace) -> str:
 
 
 def cmd_accuracy(args: argparse.Namespace) -> str:
-    import yaml
-
+    from .accuracy.options import check_options, parse_options
     from .accuracy.run import accuracy_command
 
-    options = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise CimgraphError(f"--option {item!r}: expected NAME=VALUE, e.g. variation=0.1 or adc_bits=4")
-        parsed = yaml.safe_load(value)
-        options[key.strip()] = parsed if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) else value
+    options = parse_options(args.option)
+    check_options(options, args.batches, args.device)  # every option error before any training
     return accuracy_command(args.netlist, model=args.model, data=args.data, batches=args.batches, seed=args.seed,
                             fast=args.fast, device=args.device, **options)
 
@@ -238,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     except CimgraphError as exc:
         message = str(exc).replace("\n", "\n  ")
         print(f"cimgraph {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an OS error no layer anticipated: still one clean line, exit 2
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"cimgraph {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -44,6 +44,10 @@ class InputError(CimgraphError):
         super().__init__(f"{where}: {message}")
 
 
+class FieldError(CimgraphError, ValueError):
+    """A model, cell or technology field outside its valid (physical) range; names the field."""
+
+
 class UnitError(CimgraphError):
     """A value with units could not be parsed."""
 

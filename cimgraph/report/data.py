@@ -303,6 +303,7 @@ def build_report(result: Any, pm: Any = None) -> ReportData:
     chip_tiles = _chip_tiles(r)
     floorplan, floorplan_note = _floorplan(r, chip_tiles)
     sections, warnings = collect_sections(r, pm)
+    warnings = tuple(getattr(r, "warnings", ())) + warnings
     return ReportData(
         title=f"{r.chip}: {r.network}", chip=r.chip, network=r.network, technology=r.technology, cell=r.cell,
         schedule=r.schedule, method=r.method, groups=groups, summary=_summary(r), parameters=_parameters(r),

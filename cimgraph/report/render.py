@@ -103,14 +103,9 @@ def render_html(data: ReportData) -> str:
 
 def _write(text: str, path: str | os.PathLike | None) -> str:
     if path is not None:
-        folder = os.path.dirname(os.fspath(path))
-        try:
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-            with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise CimgraphError(f"{os.fspath(path)}: cannot write the report ({exc.strerror or exc})") from None
+        from ..output import write_text
+
+        write_text(path, text)
     return text
 
 
@@ -203,6 +198,9 @@ def report_command(args: Any) -> str:
     paths = list(args.results)
     if len(paths) not in (1, 2):
         raise CimgraphError(f"cimgraph report takes one result JSON (a report) or two (a comparison), got {len(paths)}")
+    from ..output import check_outputs
+
+    check_outputs([args.output], paths)
     results = [Result.from_json(p) for p in paths]
     if len(results) == 1:
         write_report(results[0], args.output)

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from typing import Any
+
+import attrs
 
 from ..components.base import GROUPS
 from ..units import format_si
@@ -49,24 +52,27 @@ def format_summary(r: Result) -> str:
     return "\n".join(lines)
 
 
+CSV_FILES = ("layers.csv", "components.csv")
+
+
 def write_csv(r: Result, directory: str) -> list[str]:
-    """Write layers.csv (per layer x component energy) and components.csv; return the paths."""
-    os.makedirs(directory, exist_ok=True)
-    paths = [os.path.join(directory, "layers.csv"), os.path.join(directory, "components.csv")]
-    with open(paths[0], "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        comps = [c.path for c in r.components]
-        writer.writerow(["layer", "latency_s", "energy_J"] + [f"latency_{g}_s" for g in GROUPS]
-                        + [f"energy_{g}_J" for g in GROUPS] + [f"energy_J:{p}" for p in comps])
-        for layer in r.layers:
-            writer.writerow([layer.name, layer.latency, layer.energy] + [layer.latency_by_group[g] for g in GROUPS]
-                            + [layer.energy_by_group[g] for g in GROUPS]
-                            + [layer.energy_by_component.get(p, 0.0) for p in comps])
-    with open(paths[1], "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", "kind", "group", "plugin", "version", "instances", "area_m2", "leakage_W", "source"])
-        for c in r.components:
-            writer.writerow([c.path, c.kind, c.group, c.plugin, c.version, c.instances, c.area, c.leakage, c.source])
+    """Write layers.csv (per layer x component energy) and components.csv atomically; return the paths."""
+    from ..output import write_text
+
+    comps = [c.path for c in r.components]
+    layers = [["layer", "latency_s", "energy_J"] + [f"latency_{g}_s" for g in GROUPS]
+              + [f"energy_{g}_J" for g in GROUPS] + [f"energy_J:{p}" for p in comps]]
+    layers += [[layer.name, layer.latency, layer.energy] + [layer.latency_by_group[g] for g in GROUPS]
+               + [layer.energy_by_group[g] for g in GROUPS]
+               + [layer.energy_by_component.get(p, 0.0) for p in comps] for layer in r.layers]
+    components = [["path", "kind", "group", "plugin", "version", "instances", "area_m2", "leakage_W", "source"]]
+    components += [[c.path, c.kind, c.group, c.plugin, c.version, c.instances, c.area, c.leakage, c.source]
+                   for c in r.components]
+    paths = []
+    for name, rows in zip(CSV_FILES, (layers, components)):
+        table = io.StringIO(newline="")
+        csv.writer(table).writerows(rows)
+        paths.append(write_text(os.path.join(directory, name), table.getvalue()))
     return paths
 
 
@@ -81,19 +87,35 @@ def load_network(name_or_file: str) -> Any:
     return read_network(name_or_file)
 
 
+def shadowing_warnings(chip: Any, method: str = "") -> list[str]:
+    """One line per built-in kind, cell, technology or mapping this chip uses that a plugin replaced."""
+    used = {chip.node(path)["kind"] for path in chip.components()} | {chip.cell.name, chip.tech.name, method}
+    return [f"{e.name} is modelled by plugin {e.plugin} {e.version}, which overrides the built-in one of {e.overrides}"
+            for e in chip.registry.shadowed_builtins() if e.name in used]
+
+
 def run_command(args: Any) -> str:
     from ..mapping import map_network
     from ..netlist import load_netlist
     from .evaluate import evaluate
 
+    from ..output import check_outputs
+
+    csv_paths = [os.path.join(args.csv, name) for name in CSV_FILES] if args.csv else []
+    network_file = args.network if os.path.isfile(args.network) else None
+    check_outputs([args.json, args.report, *csv_paths], [args.netlist, network_file])
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
     result = evaluate(mapping, schedule=args.schedule)
+    warnings = shadowing_warnings(mapping.chip, mapping.method)
+    if warnings:
+        import sys
+
+        result = attrs.evolve(result, warnings=tuple(warnings))
+        for line in warnings:
+            print(f"cimgraph run: warning: {line}", file=sys.stderr)
     text = format_summary(result)
     notes = []
-    for path in (args.json, args.report):
-        if path and os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
     if args.json:
         result.to_json(args.json)
         notes.append(f"wrote {args.json}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import attrs
 
+from ..errors import FieldError
 from ..units import finite, int_range, non_negative, optional_quantity, positive, quantity
 
 
@@ -45,14 +46,14 @@ class MemoryCell:
 
     def __attrs_post_init__(self) -> None:
         if (self.r_on is None) != (self.r_off is None):
-            raise ValueError(f"cell {self.name}: give both r_on and r_off (a resistive cell) or neither")
+            raise FieldError(f"cell {self.name}: give both r_on and r_off (a resistive cell) or neither")
         if self.r_on is not None and not self.r_on < self.r_off:
-            raise ValueError(f"cell {self.name}: expected r_on < r_off (on = low resistance), "
+            raise FieldError(f"cell {self.name}: expected r_on < r_off (on = low resistance), "
                              f"got r_on {self.r_on:g} Ohm, r_off {self.r_off:g} Ohm")
         if (self.c_on is None) != (self.c_off is None):
-            raise ValueError(f"cell {self.name}: give both c_on and c_off (a capacitive cell) or neither")
+            raise FieldError(f"cell {self.name}: give both c_on and c_off (a capacitive cell) or neither")
         if self.c_on is not None and not self.c_off < self.c_on:
-            raise ValueError(f"cell {self.name}: expected c_off < c_on, got c_on {self.c_on:g} F, "
+            raise FieldError(f"cell {self.name}: expected c_off < c_on, got c_on {self.c_on:g} F, "
                              f"c_off {self.c_off:g} F")
 
     @property
