@@ -15,7 +15,8 @@ import yaml
 
 from .errors import InputError
 
-MAX_BYTES = 4 * 1024 * 1024   # a netlist or network file is kilobytes; 4 MiB leaves room for big CSVs
+MAX_BYTES = 4 * 1024 * 1024   # any text input (CSV files); a NetWork.csv of 100,000 layers is ~3 MiB
+MAX_YAML_BYTES = 1024 * 1024  # a netlist or network YAML is kilobytes (PyYAML scans ~1 MiB/s)
 MAX_DEPTH = 64                # nesting of mappings / sequences
 MAX_ALIASES = 256             # `*alias` references in one document
 MAX_NODES = 200_000           # nodes after alias expansion (what a consumer would walk)
@@ -55,6 +56,12 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
         self._aliases = 0
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # The scanner looks ahead over every open `[`/`{` (quadratic in their number): stop it early.
+        if self.flow_level >= MAX_DEPTH:
+            raise InputError(_where(self.get_mark()), f"nested deeper than {MAX_DEPTH} levels")
+        super().fetch_flow_collection_start(token_class)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -136,8 +143,9 @@ def load(text: str) -> Any:
     Raises InputError (``where`` = line/column) for invalid YAML, duplicate keys, too many aliases,
     too deep nesting, a document that expands beyond the limit or an oversized integer.
     """
-    if len(text) > MAX_BYTES:
-        raise InputError("$", f"the text is larger than {MAX_BYTES // 1024} KiB")
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError("$", f"the YAML text is larger than {MAX_YAML_BYTES // 1024} KiB; expected a description "
+                              "of kilobytes")
     loader = _BoundedLoader(text)
     try:
         return loader.get_single_data()
@@ -154,7 +162,7 @@ def load(text: str) -> Any:
         loader.dispose()
 
 
-def load_file(path: str | os.PathLike, limit: int = MAX_BYTES) -> Any:
+def load_file(path: str | os.PathLike, limit: int = MAX_YAML_BYTES) -> Any:
     """``load(read_text(path))``."""
     return load(read_text(path, limit))
 

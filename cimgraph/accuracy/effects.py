@@ -131,6 +131,11 @@ def read_memory_states(path: str, unit: str = "S") -> MemoryStates:
     except InputError as exc:
         raise AccuracyError(f"memory-state file {path}: {exc.where}: {exc.message}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        table = list(reader)
+    except csv.Error as exc:
+        raise AccuracyError(f"memory-state file {path}: row {reader.line_num}: not a CSV row ({str(exc)[:80]})") from None
+    reader = iter(table)
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in ("level", "mean", "sigma") if c not in header]
     if missing:

@@ -17,7 +17,7 @@ import attrs
 import yaml
 
 from .. import safe_yaml
-from ..errors import InputError, WorkloadError, brief, did_you_mean
+from ..errors import InputError, WorkloadError, brief, clip, did_you_mean
 from .layers import Layer, Network
 
 CSV_COLUMNS = ("IFM length", "IFM width", "IFM channel depth", "kernel length", "kernel width",
@@ -50,7 +50,11 @@ def read_network_csv(path: str | os.PathLike, name: str | None = None) -> Networ
     row and column of the first malformed cell.
     """
     path = os.fspath(path)
-    rows = list(csv.reader(io.StringIO(_read_text(path), newline="")))
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise WorkloadError(f"{path}: row {reader.line_num}: not a CSV row ({clip(str(exc), 80)})") from None
     layers: list[Layer] = []
     counts = {"conv": 0, "fc": 0}
     for number, cells in enumerate(rows, start=1):
