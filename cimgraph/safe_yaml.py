@@ -146,20 +146,25 @@ def load(text: str) -> Any:
     if len(text) > MAX_YAML_BYTES:
         raise InputError("$", f"the YAML text is larger than {MAX_YAML_BYTES // 1024} KiB; expected a description "
                               "of kilobytes")
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)
         return loader.get_single_data()
     except InputError:
         raise
     except yaml.MarkedYAMLError as exc:
         problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise InputError(_where(exc.problem_mark or exc.context_mark), f"not valid YAML: {_clip(problem)}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(f"line {line}", f"not valid YAML: character #x{exc.character:04x} is not allowed") from None
     except yaml.YAMLError as exc:
         raise InputError("$", f"not valid YAML: {_clip(str(exc))}") from None
     except (ValueError, TypeError, RecursionError, OverflowError) as exc:
         raise InputError("$", f"not valid YAML: {type(exc).__name__}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_file(path: str | os.PathLike, limit: int = MAX_YAML_BYTES) -> Any:

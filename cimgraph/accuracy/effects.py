@@ -166,12 +166,18 @@ def read_memory_states(path: str, unit: str = "S") -> MemoryStates:
             raise AccuracyError(f"memory-state file {path}: row {number}: level {level} is given again "
                                 f"(first on row {rows[level]})")
         states[level], rows[level] = (values[1], values[2]), number
+    if len(states) < 2:
+        raise AccuracyError(f"memory-state file {path}: expected at least two level rows after the header row, "
+                            f"found {len(states)}")
     absent = [level for level in range(len(states)) if level not in states]
     if absent:
         raise AccuracyError(f"memory-state file {path}: levels must be 0..{len(states) - 1}, each once; "
                             f"missing level {absent[0]}")
     ordered = [states[level] for level in range(len(states))]
-    return MemoryStates([m for m, _ in ordered], [s for _, s in ordered], unit)
+    try:
+        return MemoryStates([m for m, _ in ordered], [s for _, s in ordered], unit)
+    except AccuracyError as exc:
+        raise AccuracyError(f"memory-state file {path}: rows 2-{max(rows.values())}: {exc}") from None
 
 
 @attrs.frozen

@@ -123,8 +123,10 @@ class Result:
             data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
         except InputError as exc:
             raise CimgraphError(f"{file}: {exc.where}: {exc.message}") from None
-        except ValueError as exc:
-            raise CimgraphError(f"{file}: not a cimgraph result JSON ({clip(str(exc), 200)})") from None
+        except json.JSONDecodeError as exc:
+            raise CimgraphError(f"{file}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+        except ValueError as exc:  # NaN / Infinity constants, duplicate keys
+            raise CimgraphError(f"{file}: $: not a cimgraph result JSON ({clip(str(exc), 200)})") from None
         if not isinstance(data, dict):
             raise CimgraphError(f"{file}: $: expected a JSON object (a cimgraph result), got {type(data).__name__}")
         problems = _figure_problems({k: v for k, v in data.items() if k not in ("netlist", "warnings")}, "$")
@@ -134,9 +136,9 @@ class Result:
             return cls.from_dict(data)
         except cattrs.BaseValidationError as exc:
             details = "; ".join(cattrs.transform_error(exc)[:10])
-            raise CimgraphError(f"{file}: not a cimgraph result JSON: {clip(details, 400)}") from None
+            raise CimgraphError(f"{file}: $: not a cimgraph result JSON: {clip(details, 400)}") from None
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise CimgraphError(f"{file}: not a cimgraph result JSON ({type(exc).__name__})") from None
+            raise CimgraphError(f"{file}: $: not a cimgraph result JSON ({type(exc).__name__})") from None
 
 
 RESULT_BYTES = 64 * 1024 * 1024
