@@ -333,14 +333,18 @@ def collect_sections(result: Any, pm: Any = None) -> tuple[tuple[Section, ...], 
     A plugin that raises or returns something malformed becomes a warning section naming it.
     """
     warnings: list[str] = []
+    broken: set[str] = set()
     if pm is None:
-        from ..plugins import get_plugin_manager
+        from ..plugins import default_registry, get_plugin_manager
 
         pm = get_plugin_manager()
-        warnings.extend(f"plugin {name} failed to load: {message}" for name, message in
-                        getattr(pm, "cimgraph_failures", []))
+        failures = default_registry().failures  # incl. plugins broken while registering (withdrawn)
+        warnings.extend(f"plugin {name} failed to load: {message}" for name, message in failures)
+        broken = {name for name, _ in failures}
     sections: list[Section] = []
     for impl in pm.hook.cimgraph_report_sections.get_hookimpls():
+        if impl.plugin_name in broken:
+            continue
         kwargs = {"result": result}
         try:
             answer = impl.function(*[kwargs[name] for name in impl.argnames])
