@@ -157,6 +157,20 @@ def test_subarray_without_read_out_is_an_error():
     assert "$.chip.tile.pe.subarray: the array.rram subarray has no read-out circuit" in str(info.value)
 
 
+def test_missing_interconnect_or_adder_is_a_reported_assumption(tmp_path, capsys):
+    raw = tiny_netlist()
+    del raw["chip"]["tile"]["pe"]["accumulation"], raw["chip"]["tile"]["htree"]
+    netlist = write(tmp_path, "chip.yaml", yaml.safe_dump(raw))
+    network = write(tmp_path, "net.csv", "8,8,8,3,3,8,0,1\n")
+    out = tmp_path / "r.json"
+    assert main(["run", netlist, "--network", network, "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    expected = ["$.chip.tile has no link.* component: moving data to and from its 2 pes is assumed free",
+                "$.chip.tile.pe has no adder.* component: adding the partial sums of its 4 subarrays is assumed free"]
+    assert all(f"warning: {line}" in err for line in expected)
+    assert json.loads(out.read_text())["warnings"] == expected
+
+
 def test_file_cut_off_mid_way_is_an_error(tmp_path):
     text = tiny_yaml()
     for cut in (text.index("adc:"), text.index("subarray:"), text.index("pe:"), len(text) // 3):

@@ -94,6 +94,24 @@ def shadowing_warnings(chip: Any, method: str = "") -> list[str]:
             for e in chip.registry.shadowed_builtins() if e.name in used]
 
 
+def assumption_warnings(chip: Any) -> list[str]:
+    """One line per level with several children but no interconnect or no adder: what moves or adds
+    data between them is then costed as free, an assumption the user should see."""
+    from ..netlist.schema import CHILD_KEYS
+
+    lines = []
+    for level, child in CHILD_KEYS.items():
+        children = chip.levels[child].count
+        if children < 2:
+            continue
+        roles = {c.spec.kind.split(".")[0] for c in chip.levels[level].components}
+        where = "$." + ".".join(("chip", "tile", "pe")[: ("chip", "tile", "pe").index(level) + 1])
+        for role, what in (("link", "moving data to and from"), ("adder", "adding the partial sums of")):
+            if role not in roles:
+                lines.append(f"{where} has no {role}.* component: {what} its {children} {child}s is assumed free")
+    return lines
+
+
 def run_command(args: Any) -> str:
     from ..mapping import map_network
     from ..netlist import load_netlist
@@ -107,7 +125,7 @@ def run_command(args: Any) -> str:
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
     result = evaluate(mapping, schedule=args.schedule)
-    warnings = shadowing_warnings(mapping.chip, mapping.method)
+    warnings = shadowing_warnings(mapping.chip, mapping.method) + assumption_warnings(mapping.chip)
     if warnings:
         import sys
 
