@@ -85,12 +85,22 @@ class Registry:
         self._add(self.components, kind, cls)
 
     def add_memory_cell(self, cell: Any) -> None:
+        from .tech.cells import MemoryCell
+
+        if not isinstance(cell, MemoryCell):
+            raise PluginError(f"add_memory_cell expects a cimgraph.tech.MemoryCell, got {type(cell).__name__}")
         self._add(self.memory_cells, cell.name, cell)
 
     def add_technology(self, tech: Any) -> None:
+        from .tech.technology import Technology
+
+        if not isinstance(tech, Technology):
+            raise PluginError(f"add_technology expects a cimgraph.tech.Technology, got {type(tech).__name__}")
         self._add(self.technologies, tech.name, tech)
 
     def add_mapping_strategy(self, name: str, function: Callable[..., Any]) -> None:
+        if not isinstance(name, str) or not name or not callable(function):
+            raise PluginError(f"add_mapping_strategy expects a name and a function, got {name!r}, {function!r}")
         self._add(self.mapping_strategies, name, function)
 
     def add_accuracy_effect(self, name: str, cls: Any) -> None:

@@ -174,3 +174,22 @@ def load_file(path: str | os.PathLike, limit: int = MAX_YAML_BYTES) -> Any:
 
 def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def assignments(items: list[str], flag: str, example: str, error: type) -> list[tuple[str, str]]:
+    """Split command-line ``NAME=VALUE`` items (``--set``, ``--option``) into (name, value text) pairs.
+
+    Raises ``error`` for an item without a name or value, or a name given twice.
+    """
+    from .errors import brief
+
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise error(f"{flag} {brief(item)}: expected {example}")
+        if key in pairs:
+            raise error(f"{flag} {brief(key)} is given twice; give all its values once")
+        pairs[key] = value
+    return list(pairs.items())

@@ -416,39 +416,25 @@ def assert_loads_or_located(load, path):
         assert len(message) < 20000
 
 
+SEEDS = {  # input format: (reader, file name, a valid text to mutate)
+    "netlist": (load_netlist, "chip.yaml", lambda result: tiny_yaml()),
+    "NetWork.csv": (read_network_csv, "net.csv",
+                    lambda result: "32,32,3,3,3,64,0,1\n16,16,64,3,3,128,1,1\n1,1,8192,1,1,10,0,1\n"),
+    "network YAML": (read_network_yaml, "net.yaml", lambda result: (
+        "name: n\nlayers:\n  - {name: c1, kind: conv, in_channels: 3, out_channels: 8, kernel: 3, padding: 1, "
+        "input_size: [8, 8], pool: 2}\n  - {name: f1, kind: fc, in_channels: 128, out_channels: 10}\n")),
+    "memory-state CSV": (read_memory_states, "states.csv",
+                         lambda result: "level,mean,sigma\n0,1e-7,1e-9\n1,1e-6,2e-8\n"),
+    "result JSON": (Result.from_json, "r.json", lambda result: result),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SEEDS))
 @FUZZ
 @given(data=st.data())
-def test_property_netlists(tmp_path, data):
-    assert_loads_or_located(load_netlist, write(tmp_path, "chip.yaml", mutate(tiny_yaml(), data)))
-
-
-@FUZZ
-@given(data=st.data())
-def test_property_network_csv(tmp_path, data):
-    text = mutate("32,32,3,3,3,64,0,1\n16,16,64,3,3,128,1,1\n1,1,8192,1,1,10,0,1\n", data)
-    assert_loads_or_located(read_network_csv, write(tmp_path, "net.csv", text))
-
-
-@FUZZ
-@given(data=st.data())
-def test_property_network_yaml(tmp_path, data):
-    text = mutate("name: n\nlayers:\n  - {name: c1, kind: conv, in_channels: 3, out_channels: 8, kernel: 3, "
-                  "padding: 1, input_size: [8, 8], pool: 2}\n  - {name: f1, kind: fc, in_channels: 128, "
-                  "out_channels: 10}\n", data)
-    assert_loads_or_located(read_network_yaml, write(tmp_path, "net.yaml", text))
-
-
-@FUZZ
-@given(data=st.data())
-def test_property_memory_state_csv(tmp_path, data):
-    text = mutate("level,mean,sigma\n0,1e-7,1e-9\n1,1e-6,2e-8\n", data)
-    assert_loads_or_located(read_memory_states, write(tmp_path, "states.csv", text))
-
-
-@FUZZ
-@given(data=st.data())
-def test_property_result_json(tmp_path, result_json, data):
-    assert_loads_or_located(Result.from_json, write(tmp_path, "r.json", mutate(result_json, data)))
+def test_property_every_input_loads_or_raises_with_a_location(tmp_path, result_json, kind, data):
+    reader, name, seed = SEEDS[kind]
+    assert_loads_or_located(reader, write(tmp_path, name, mutate(seed(result_json), data)))
 
 
 @settings(max_examples=60, deadline=None)

@@ -27,16 +27,10 @@ def option_value(key: str, text: str) -> Any:
 
 def parse_options(items: list[str]) -> dict[str, Any]:
     """``["variation=0.1", "adc_bits=4"]`` -> ``{"variation": 0.1, "adc_bits": 4}``; a repeated name is an error."""
-    options: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not value.strip():
-            raise AccuracyError(f"--option {brief(item)}: expected NAME=VALUE, e.g. variation=0.1 or adc_bits=4")
-        if key in options:
-            raise AccuracyError(f"--option {brief(key)} is given twice")
-        options[key] = option_value(key, value)
-    return options
+    from ..safe_yaml import assignments
+
+    pairs = assignments(items, "--option", "NAME=VALUE, e.g. variation=0.1 or adc_bits=4", AccuracyError)
+    return {key: option_value(key, value) for key, value in pairs}
 
 
 def check_device(device: str) -> str:

@@ -32,17 +32,8 @@ def parse_sets(sets: Iterable[str]) -> dict[str, list[Any]]:
     Raises CimgraphError for a malformed item, a key given twice, or a value that is not one
     scalar (``[1,2]``, ``{a: 1}``, broken YAML): each axis value is one number, word or quantity.
     """
-    out: dict[str, list[Any]] = {}
-    for item in sets:
-        key, sep, values = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not values.strip():
-            raise CimgraphError(f"--set {brief(item)}: expected KEY.PATH=v1,v2,...")
-        if key in out:
-            raise CimgraphError(f"--set {brief(key)} is given twice; give all its values once: "
-                                f"--set {brief(key)}=v1,v2,...")
-        out[key] = [_scalar(key, text) for text in values.split(",")]
-    return out
+    pairs = safe_yaml.assignments(list(sets), "--set", "KEY.PATH=v1,v2,...", CimgraphError)
+    return {key: [_scalar(key, text) for text in values.split(",")] for key, values in pairs}
 
 
 def _scalar(key: str, text: str) -> Any:
