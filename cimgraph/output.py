@@ -60,6 +60,10 @@ def write_text(path: str | os.PathLike, text: str) -> str:
             raise OutputError(f"{path}: cannot write: {folder} (or a folder above it) is a file, not a folder") from None
         if os.path.isdir(path):
             raise IsADirectoryError(21, "Is a directory")
+        if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a FIFO: write through, never replace
+            with open(path, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+            return path
         handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=folder, delete=False,
                                              prefix=f".{os.path.basename(path)}.", suffix=".tmp")
         temp = handle.name

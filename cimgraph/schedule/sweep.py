@@ -86,7 +86,10 @@ def _settable(node: dict[str, Any], parts: list[str], registry: Any, cell_class:
     kind = node.get("kind")
     if isinstance(kind, str) and kind in registry.components:
         extra = [] if parts[-2] == "subarray" else ["count"]
-        return [f.name for f in attrs.fields(registry.components[kind].value) if f.init] + extra
+        from ..netlist.build import CONTEXT_FIELDS, USER_OR_CONTEXT
+
+        return [f.name for f in attrs.fields(registry.components[kind].value)
+                if f.init and (f.name not in CONTEXT_FIELDS or f.name in USER_OR_CONTEXT)] + extra
     return []
 
 
@@ -135,6 +138,8 @@ def sweep_command(args: Any) -> str:
     raw = read_netlist_file(args.netlist)
     if not isinstance(raw, dict):
         raise NetlistError([Problem("$", "expected a mapping at the top of the netlist")], args.netlist)
+    if isinstance(raw.get("cell"), str) and any(key.startswith("cell.") for key in axes):
+        raw["cell"] = {"name": raw["cell"]}  # `cell: rram.1t1r` -> a mapping whose fields can be swept
     try:
         check_keys(raw, axes)
     except NetlistError as exc:
