@@ -115,16 +115,20 @@ def assumption_warnings(chip: Any) -> list[str]:
 def run_command(args: Any) -> str:
     from ..mapping import map_network
     from ..netlist import load_netlist
+    from ..output import check_outputs
+    from .activity import activity_for
     from .evaluate import evaluate
 
-    from ..output import check_outputs
-
     csv_paths = [os.path.join(args.csv, name) for name in CSV_FILES] if args.csv else []
-    network_file = args.network if os.path.isfile(args.network) else None
-    check_outputs([args.json, args.report, *csv_paths], [args.netlist, network_file])
+    inputs = [args.netlist, args.network if os.path.isfile(args.network) else None]
+    traces = getattr(args, "traces", None)
+    if traces and os.path.isdir(traces):
+        inputs += [os.path.join(traces, name) for name in sorted(os.listdir(traces))]
+    check_outputs([args.json, args.report, *csv_paths], inputs)
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
-    result = evaluate(mapping, schedule=args.schedule)
+    activity = activity_for(mapping, args.activity, args.traces, args.activity_model, args.activity_data)
+    result = evaluate(mapping, schedule=args.schedule, activity=activity)
     warnings = shadowing_warnings(mapping.chip, mapping.method) + assumption_warnings(mapping.chip)
     if warnings:
         import sys
