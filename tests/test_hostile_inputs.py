@@ -140,6 +140,21 @@ def test_model_fields_have_ranges(field, value, fragment):
     assert f"$.chip.tile.pe.subarray.adc.{field}: " in str(info.value) and fragment in str(info.value)
 
 
+def test_adc_cannot_share_more_columns_than_the_subarray_has():
+    raw = tiny_netlist()
+    raw["chip"]["tile"]["pe"]["subarray"]["adc"]["share"] = 1000
+    with pytest.raises(NetlistError) as info:
+        load_netlist(raw)
+    assert "$.chip.tile.pe.subarray.adc.share: adc.flash shares one unit among 1000 columns, but the subarray " \
+           "has 64 columns" in str(info.value)
+
+
+@pytest.mark.parametrize("clock", ["0Hz", "-1GHz", 1e30, "1THz", ".inf"])
+def test_clock_has_a_physical_range(tmp_path, clock):
+    text = tiny_yaml(clock=clock).replace("'.inf'", ".inf")
+    assert "chip.yaml: $.clock: " in netlist_problems(tmp_path, text)
+
+
 def test_python_built_models_name_the_field():
     from cimgraph.plugins import default_registry
 

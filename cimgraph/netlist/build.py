@@ -136,6 +136,16 @@ def _check_readout(lspec: Any, array: BuiltComponent, problems: list[Problem]) -
                                                  "amplifier (sense.*); `cimgraph components` lists the kinds"))
 
 
+def _check_sharing(comps: list[BuiltComponent], columns: int, problems: list[Problem]) -> None:
+    """Columns per ADC / mux (``share``) cannot exceed the subarray's columns."""
+    for comp in comps:
+        share = getattr(comp.model, "share", None)
+        if isinstance(share, int) and share > columns:
+            where = f"{comp.spec.path}.share" if "share" in comp.spec.params else comp.spec.path
+            problems.append(Problem(where, f"{comp.spec.kind} shares one unit among {share} columns, but the "
+                                           f"subarray has {columns} columns; expected share <= {columns}"))
+
+
 def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
                  problems: list[Problem]) -> dict[str, BuiltLevel]:
     """Build every level's models, subarray first, injecting context; return levels by name."""
@@ -176,6 +186,7 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
             _adc_context(comps, array.model.rows, level_ctx)
         if level == "subarray":
             _check_readout(lspec, array, problems)
+            _check_sharing(comps, array.model.columns, problems)
         order = list(lspec.components)
         comps.sort(key=lambda c: order.index(c.name))
         context["psum_bits"] = level_ctx["psum_bits"]

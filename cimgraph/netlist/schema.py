@@ -18,6 +18,7 @@ COUNT_KEYS = {"chip": "tiles", "tile": "pes", "pe": "subarrays"}
 CHILD_KEYS = {"chip": "tile", "tile": "pe", "pe": "subarray"}
 TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "mapping", "chip")
 MAPPING_METHODS = ("conventional", "novel")
+MAX_CLOCK = 100e9  # Hz: beyond any CMOS digital clock (the fastest processors run near 10 GHz)
 MAX_COUNT = 1 << 20  # instances of one level or component per parent: beyond any chip that can be built
 
 
@@ -235,8 +236,8 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
     if "clock" in raw:
         try:
             clock = parse(raw["clock"], "Hz")
-            if clock <= 0:
-                raise UnitError("expected a positive frequency")
+            if not 0 < clock <= MAX_CLOCK:
+                raise UnitError(f"expected a frequency above 0 and at most 100 GHz, got {brief(raw['clock'])}")
         except UnitError as exc:
             c.add("$.clock", str(exc))
 
