@@ -226,6 +226,21 @@ def test_adder_tree_sizes_itself_beyond_4096_children():
     assert tree.children == 11067 and tree.stages() == math.ceil(math.log2(11067))
 
 
+def test_floorplan_of_a_huge_chip_stays_bounded():
+    from types import SimpleNamespace
+
+    from cimgraph.report.data import FLOORPLAN_SQUARES, _floorplan
+
+    layers = [SimpleNamespace(name=f"l{i}", tiles=n, duplication=1, utilization=0.5)
+              for i, n in enumerate((500_000, 3, 41_999))]
+    squares, note = _floorplan(SimpleNamespace(layers=layers), 600_000)
+    assert len(squares) <= FLOORPLAN_SQUARES + 4 and "Each square stands for up to 147 tiles" in note
+    for layer in layers:  # every tile accounted for, squares never mix layers
+        assert sum(t.count for t in squares if t.layer == layer.name) == layer.tiles
+    assert sum(t.count for t in squares) == 600_000
+    assert [t.index for t in squares] == sorted(t.index for t in squares)
+
+
 @pytest.mark.parametrize("layer, fragment", [
     ("{name: a, kind: fc, in_channels: x, out_channels: 3}", "$.layers[0].in_channels: expected an integer from 1"),
     ("{name: a, kind: fc, in_channels: 3, out_channels: 3, input_size: [1]}", "$.layers[0].input_size: expected"),
