@@ -50,6 +50,12 @@ def contract_problems(cls: type) -> list[str]:
         message = _signature_problem(method, arguments)
         if message:
             problems.append(f"{action}() {message}")
+    try:
+        from .components.base import field_info
+
+        field_info(cls)  # what `cimgraph components` lists must be listable
+    except Exception as exc:
+        problems.append(f"its fields cannot be listed ({type(exc).__name__}: {exc})")
     fields = {f.name for f in attrs.fields(cls) if f.init}
     missing = [name for name in ROLE_FIELDS.get(role, ()) if name not in fields]
     if missing:

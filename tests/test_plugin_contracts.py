@@ -211,3 +211,58 @@ def test_missing_plugin_is_named_by_its_package():
     with pytest.raises(NetlistError) as info:
         load_netlist(raw, registry=reg)
     assert "provided by the plugin package cimgraph-sar-adc, which is not installed" in str(info.value)
+
+
+ARRAY = '''
+from typing import Any, ClassVar
+
+import attrs
+
+from cimgraph import Component, Cost, hookimpl
+
+
+@attrs.frozen
+class BadArray(Component):
+    """Toy array whose geometry fails (source: this test)."""
+
+    kind: ClassVar[str] = "array.bad"
+    group: ClassVar[str] = "array"
+    source: ClassVar[str] = "tests/test_plugin_contracts.py"
+    cell: Any = None
+    rows: int = 64
+    columns: int = 64
+    readout: str = "parallel"
+
+    def area(self):
+        return 1e-10
+
+    def leakage(self):
+        return 0.0
+
+    def width(self):
+        raise ArithmeticError("no geometry")
+
+    def height(self):
+        return 1e-5
+
+    def read(self, input_activity=0.5, weight_density=0.5):
+        return Cost(1e-9, 1e-12)
+
+    def write(self):
+        return Cost(1e-8, 1e-11)
+
+
+@hookimpl
+def cimgraph_register_components(registry):
+    registry.add_component(BadArray)
+'''
+
+
+def test_array_whose_geometry_raises_is_blamed_on_its_plugin(plugin):
+    with plugin(ARRAY, provides=("array.bad",)):
+        assert not broken(default_registry())  # it fulfils the contract; it only fails when built
+        raw = tiny_netlist()
+        raw["chip"]["tile"]["pe"]["subarray"]["kind"] = "array.bad"
+        with pytest.raises(NetlistError) as info:
+            load_netlist(raw)
+        assert f"$.chip.tile.pe.subarray: array.bad (plugin {DIST}): ArithmeticError: no geometry" in str(info.value)

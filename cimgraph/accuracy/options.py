@@ -63,7 +63,18 @@ def check_options(options: dict[str, Any], batches: int | None, device: str) -> 
         raise AccuracyError(f"--batches {batches!r}: expected a positive number of test batches")
     check_device(device)
     effects, overrides = effect_options(options)
-    make_effects(effects)
+    for name, value in effects.items():
+        try:
+            make_effects({name: value})
+        except AccuracyError:
+            raise
+        except Exception as exc:  # a plugin's effect class: name it instead of a traceback
+            from ..plugins import default_registry
+
+            entry = default_registry().accuracy_effects.get(name)
+            who = f" (plugin {entry.plugin})" if entry else ""
+            raise AccuracyError(f"--option {name}={brief(value)}: the effect{who} refused it: "
+                                f"{type(exc).__name__}: {brief(str(exc), 200)}") from None
     try:
         CimConfig(**overrides)
     except AccuracyError:

@@ -167,8 +167,15 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
                 return {}
             array = BuiltComponent("array", level, lspec.array, *made)
             model = array.model
-            level_ctx.update(rows=model.rows, columns=model.columns, array_width=model.width(),
-                             array_height=model.height())
+            try:
+                size = (float(model.width()), float(model.height()))
+                if not all(math.isfinite(v) and v > 0 for v in size):
+                    raise ValueError(f"width() and height() returned {size}, expected positive lengths (m)")
+            except Exception as exc:  # a broken array plugin is blamed, never a traceback
+                problems.append(Problem(lspec.array.path, f"{lspec.array.kind} (plugin {array.plugin}): "
+                                                          f"{type(exc).__name__}: {exc}"))
+                return {}
+            level_ctx.update(rows=model.rows, columns=model.columns, array_width=size[0], array_height=size[1])
         else:
             side = math.sqrt(child_area) if child_area > 0 else 0.0
             level_ctx.update(children=child_count, child_width=side, child_height=side,
