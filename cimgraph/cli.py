@@ -23,11 +23,12 @@ def _registry():
 def cmd_plugins(args: argparse.Namespace) -> str:
     reg = _registry()
     lines = [f"{'plugin':40} {'version':10} hooks"]
-    for name in sorted(reg.plugin_hooks):
+    broken = {name for name, _ in reg.failures}
+    for name in sorted(set(reg.plugin_hooks) - broken):
         hooks = ", ".join(h.removeprefix("cimgraph_") for h in reg.plugin_hooks[name])
         lines.append(f"{name:40} {reg.plugin_versions.get(name, ''):10} {hooks}")
     for name, message in reg.failures:
-        lines.append(f"{name:40} {'BROKEN':10} {message}")
+        lines.append(f"{name:40} {'BROKEN':10} {message} (nothing it registered is used)")
     return "\n".join(lines)
 
 

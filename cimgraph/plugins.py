@@ -48,7 +48,7 @@ def _is_plugin(module: ModuleType) -> bool:
     return any(name.startswith("cimgraph_") for name in vars(module))
 
 
-def _register(pm: pluggy.PluginManager, plugin: object, name: str, failures: list[tuple[str, str]]) -> bool:
+def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str, failures: list[tuple[str, str]]) -> bool:
     """Register one plugin and validate its hooks; on any problem unregister it and record why.
 
     pluggy raises PluginValidationError for an implementation whose arguments the spec lacks (at
@@ -93,7 +93,7 @@ def get_plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
             failures.append((name, f"failed to import: {type(exc).__name__}: {exc}"))
             continue
         if _is_plugin(module):
-            _register(pm, module, name, failures)
+            register_plugin(pm, module, name, failures)
     if entry_points:
         for ep in importlib.metadata.entry_points(group="cimgraph"):
             # plugins are named by the distribution that provides them (e.g. cimgraph-sar-adc)
@@ -109,7 +109,7 @@ def get_plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
                 failures.append((name, f"failed to import {ep.value}: {type(exc).__name__}: {exc}"))
                 continue
             versions[name] = dist.version if dist is not None else getattr(plugin, "__version__", "unknown")
-            _register(pm, plugin, name, failures)
+            register_plugin(pm, plugin, name, failures)
     pm.cimgraph_failures = failures  # type: ignore[attr-defined]
     pm.cimgraph_versions = versions  # type: ignore[attr-defined]
     return pm
@@ -134,7 +134,7 @@ def plugin_version(pm: pluggy.PluginManager, plugin_name: str) -> str:
 PROVIDES_GROUP = "cimgraph.kinds"  # entry-point group: name = a component kind or cell the plugin provides
 
 
-def providers(pm: pluggy.PluginManager | None = None) -> dict[str, tuple[str, str | None]]:
+def providers() -> dict[str, tuple[str, str | None]]:
     """Which distribution declares each component kind / memory cell, without importing it.
 
     Installed distributions declare them as entry points of the group ``cimgraph.kinds``; the plugin
@@ -173,7 +173,7 @@ def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     registering the same name later overrides the built-in; the registry records that.
     """
     pm = pm or get_plugin_manager()
-    registry = Registry(providers=providers(pm))
+    registry = Registry(providers=providers())
     registry.failures.extend(getattr(pm, "cimgraph_failures", []))
     broken = {name for name, _ in registry.failures}
     for plugin in pm.get_plugins():

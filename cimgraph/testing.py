@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .plugins import get_plugin_manager, load_registry, reset_default_registry
+from .plugins import get_plugin_manager, load_registry, register_plugin, reset_default_registry
 from .registry import Registry
 
 TINY_NETLIST: dict[str, Any] = {
@@ -66,8 +66,8 @@ def registry_with(*plugins: Any) -> Iterator[Registry]:
     The process-wide default registry is reset on entry and exit, so nothing leaks between tests.
     """
     pm = get_plugin_manager()
-    for i, plugin in enumerate(plugins):
-        pm.register(plugin, name=getattr(plugin, "__name__", f"test-plugin-{i}"))
+    for i, plugin in enumerate(plugins):  # validated like an installed plugin (a bad hook is a failure)
+        register_plugin(pm, plugin, getattr(plugin, "__name__", f"test-plugin-{i}"), pm.cimgraph_failures)
     reset_default_registry()
     try:
         yield load_registry(pm)
