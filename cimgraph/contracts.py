@@ -29,6 +29,13 @@ ROLE_FIELDS: dict[str, tuple[str, ...]] = {
     "pool": ("copies",),
     "activation": ("copies",),
 }
+# Where the scheduler counts a role (its action counts follow the subarray's bit-cycles, or the data
+# moved between a level's children). Roles not listed here may sit at any level.
+ROLE_LEVELS: dict[str, tuple[str, ...]] = {
+    "array": (),  # only as the subarray's own kind
+    **{role: ("subarray",) for role in ("adc", "sense", "precharge", "mux", "decoder", "switch", "shiftadd")},
+    "link": ("chip", "tile", "pe"),  # a link connects a level to its children
+}
 # Methods besides the actions a role's kinds must implement.
 ROLE_METHODS: dict[str, tuple[str, ...]] = {"array": ("width", "height")}
 
@@ -75,3 +82,15 @@ def _signature_problem(method: Any, arguments: tuple[str, ...]) -> str | None:
         wanted = ", ".join(f"{name}=..." for name in arguments)
         return f"must be callable as {method.__name__}({wanted}) on an instance, has {method.__name__}{signature}"
     return None
+
+
+def placement_problem(kind: str, level: str) -> str | None:
+    """Why a component of ``kind`` cannot sit at ``level`` (chip, tile, pe, subarray), or None."""
+    role = kind.split(".")[0]
+    allowed = ROLE_LEVELS.get(role)
+    if allowed is None or level in allowed:
+        return None
+    if not allowed:
+        return f"{kind} is an array: it can only be the subarray's own kind (subarray: {{kind: {kind}, ...}})"
+    return (f"{kind} (role {role!r}) is counted by the scheduler only at the {' / '.join(allowed)} level, "
+            f"not at the {level} level")

@@ -57,7 +57,8 @@ def write_text(path: str | os.PathLike, text: str) -> str:
         try:
             os.makedirs(folder, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
-            raise OutputError(f"{path}: cannot write: {folder} (or a folder above it) is a file, not a folder") from None
+            raise OutputError(f"{path}: cannot write: {folder} (or a folder above it) is a file, "
+                              "not a folder") from None
         if os.path.isdir(path):
             raise IsADirectoryError(21, "Is a directory")
         if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a FIFO: write through, never replace

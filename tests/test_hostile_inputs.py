@@ -186,6 +186,24 @@ def test_missing_interconnect_or_adder_is_a_reported_assumption(tmp_path, capsys
     assert json.loads(out.read_text())["warnings"] == expected
 
 
+@pytest.mark.parametrize("level, kind, fragment", [
+    (SUBARRAY, "array.rram", "array.rram is an array: it can only be the subarray's own kind"),
+    (SUBARRAY, "link.bus", "link.bus (role 'link') is counted by the scheduler only at the chip / tile / pe level"),
+    (("chip",), "adc.flash", "adc.flash (role 'adc') is counted by the scheduler only at the subarray level"),
+    (("chip", "tile"), "shiftadd.bank",
+     "shiftadd.bank (role 'shiftadd') is counted by the scheduler only at the subarray level, not at the tile level"),
+])
+def test_components_sit_where_the_scheduler_counts_them(level, kind, fragment):
+    raw = tiny_netlist()
+    node = raw
+    for key in level:
+        node = node[key]
+    node["extra"] = {"kind": kind}
+    with pytest.raises(NetlistError) as info:
+        load_netlist(raw)
+    assert f"$.{'.'.join(level)}.extra: {fragment}" in str(info.value)
+
+
 def test_file_cut_off_mid_way_is_an_error(tmp_path):
     text = tiny_yaml()
     for cut in (text.index("adc:"), text.index("subarray:"), text.index("pe:"), len(text) // 3):

@@ -99,7 +99,8 @@ CASES = {
     "missing field": (lambda s: s.replace("    share: int = 8\n", ""), ["adc.ramp", "has no field share"]),
     "missing area": (lambda s: s.replace("def area(self)", "def footprint(self)"), ["does not implement area()"]),
     "import error": (lambda s: "import cimgraph_does_not_exist\n" + s, ["failed to import", "cimgraph_does_not_exist"]),
-    "raises at import": (lambda s: s + "\nraise RuntimeError('boom at import')\n", ["failed to import", "boom at import"]),
+    "raises at import": (lambda s: s + "\nraise RuntimeError('boom at import')\n",
+                         ["failed to import", "boom at import"]),
     "raises in its hook": (lambda s: s.replace("    registry.add_component(RampADC)",
                                                "    raise KeyError('kaput')"), ["register_components raised", "kaput"]),
     "no source": (lambda s: s.replace('source: ClassVar[str] = "tests/test_plugin_contracts.py"', ""),
@@ -143,8 +144,8 @@ def cimgraph_register_memory_cells(registry):
 
 
 def test_override_of_a_builtin_is_withdrawn_with_the_plugin(plugin):
-    source = RAMP.replace('"adc.ramp"', '"adc.flash"') + "\n\n@hookimpl\ndef cimgraph_register_memory_cells(registry):\n" \
-                                                        "    raise OSError('disk')\n"
+    source = RAMP.replace('"adc.ramp"', '"adc.flash"') + (
+        "\n\n@hookimpl\ndef cimgraph_register_memory_cells(registry):\n    raise OSError('disk')\n")
     with plugin(source, provides=()):
         reg = default_registry()
         assert "disk" in broken(reg)[DIST]

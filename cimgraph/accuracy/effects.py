@@ -134,7 +134,8 @@ def read_memory_states(path: str, unit: str = "S") -> MemoryStates:
     try:
         table = list(reader)
     except csv.Error as exc:
-        raise AccuracyError(f"memory-state file {path}: row {reader.line_num}: not a CSV row ({str(exc)[:80]})") from None
+        raise AccuracyError(f"memory-state file {path}: row {reader.line_num}: not a CSV row "
+                            f"({str(exc)[:80]})") from None
     reader = iter(table)
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in ("level", "mean", "sigma") if c not in header]

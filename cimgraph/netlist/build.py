@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from ..contracts import placement_problem
 from ..errors import ComponentNotFound, Problem, brief, did_you_mean
 from ..registry import Registry
 from .schema import LEVELS, ComponentSpec, NetlistSpec
@@ -186,6 +187,10 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
         for name, cspec in ordered:
             if level == "subarray" and "psum_bits" not in level_ctx and not cspec.kind.startswith("adc."):
                 _adc_context(comps, array.model.rows, level_ctx)
+            misplaced = placement_problem(cspec.kind, level)
+            if misplaced:
+                problems.append(Problem(cspec.path, misplaced))
+                continue
             made = instantiate(registry, cspec, level_ctx, problems)
             if made is not None:
                 comps.append(BuiltComponent(name, level, cspec, *made))
