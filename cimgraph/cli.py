@@ -159,7 +159,7 @@ def cmd_accuracy(args: argparse.Namespace) -> str:
     from .accuracy.run import accuracy_command
 
     options = parse_options(args.option)
-    check_options(options, args.batches, args.device)  # every option error before any training
+    check_options(options, args.batches, args.device, args.seed, args.netlist)  # every error before training
     return accuracy_command(args.netlist, model=args.model, data=args.data, batches=args.batches, seed=args.seed,
                             fast=args.fast, device=args.device, **options)
 

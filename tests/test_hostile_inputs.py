@@ -400,6 +400,14 @@ def test_accuracy_options_fail_before_any_training(options, batches, device, fra
     assert fragment in str(info.value)
 
 
+def test_accuracy_netlist_and_seed_fail_before_any_training(tmp_path):
+    with pytest.raises(AccuracyError, match="--seed"):
+        check_options({}, None, "cpu", seed=-1)
+    bad = write(tmp_path, "chip.yaml", tiny_yaml(clock="fast"))
+    with pytest.raises(NetlistError, match=r"chip.yaml: \$.clock"):
+        check_options({}, None, "cpu", netlist=bad)
+
+
 def test_cuda_on_a_cpu_build_is_a_clean_error():
     import torch
 

@@ -267,3 +267,27 @@ def test_array_whose_geometry_raises_is_blamed_on_its_plugin(plugin):
         with pytest.raises(NetlistError) as info:
             load_netlist(raw)
         assert f"$.chip.tile.pe.subarray: array.bad (plugin {DIST}): ArithmeticError: no geometry" in str(info.value)
+
+
+def test_raising_mapping_strategy_is_blamed_on_its_plugin(plugin):
+    source = '''
+from cimgraph import hookimpl
+
+
+def broken_strategy(chip, network):
+    return 1 / 0
+
+
+@hookimpl
+def cimgraph_register_mapping_strategies(registry):
+    registry.add_mapping_strategy("conventional", broken_strategy)
+    registry.add_mapping_strategy("weird", lambda chip, network: "not a mapping")
+'''
+    with plugin(source, provides=()):
+        chip = load_netlist(tiny_netlist())
+        with pytest.raises(CimgraphError, match=f"mapping strategy 'conventional' \\(plugin {DIST}\\) raised "
+                                                "ZeroDivisionError"):
+            map_network(chip, NET)
+        with pytest.raises(CimgraphError, match="returned str, expected a cimgraph.mapping.Mapping"):
+            map_network(chip, NET, method="weird")
+        assert map_network(chip, NET, method="novel").tiles_used >= 1  # the built-in others still work

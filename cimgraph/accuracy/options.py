@@ -52,16 +52,23 @@ def check_device(device: str) -> str:
     return device
 
 
-def check_options(options: dict[str, Any], batches: int | None, device: str) -> None:
-    """Validate everything `cimgraph accuracy` was given, building each effect and the config
-    overrides once, so that a bad value fails before the model is trained."""
+def check_options(options: dict[str, Any], batches: int | None, device: str, seed: int = 0,
+                  netlist: str | None = None) -> None:
+    """Validate everything `cimgraph accuracy` was given (the netlist loaded, each effect and the
+    config overrides built once), so that a bad value fails before the model is trained."""
     from .config import CimConfig
     from .effects import make_effects
     from .run import effect_options
 
     if batches is not None and (isinstance(batches, bool) or not isinstance(batches, int) or batches < 1):
         raise AccuracyError(f"--batches {batches!r}: expected a positive number of test batches")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise AccuracyError(f"--seed {brief(seed)}: expected an integer from 0 to 2^63 - 1")
     check_device(device)
+    if netlist is not None:
+        from ..netlist import load_netlist
+
+        load_netlist(netlist)
     effects, overrides = effect_options(options)
     for name, value in effects.items():
         try:

@@ -57,8 +57,23 @@ def map_network(chip: Any, network: Network, method: str | None = None) -> Mappi
     """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``)."""
     from ..plugins import default_registry
 
-    strategy = default_registry().mapping_strategy(method or chip.spec.mapping.method)
-    return strategy(chip, network)
+    from ..errors import CimgraphError, PluginError
+
+    name = method or chip.spec.mapping.method
+    registry = default_registry()
+    strategy = registry.mapping_strategy(name)
+    try:
+        mapping = strategy(chip, network)
+    except CimgraphError:
+        raise
+    except Exception as exc:  # a plugin's strategy is blamed by name, never a traceback
+        plugin = registry.mapping_strategies[name].plugin
+        raise PluginError(f"mapping strategy {name!r} (plugin {plugin}) raised {type(exc).__name__}: {exc}") from exc
+    if not isinstance(mapping, Mapping):
+        plugin = registry.mapping_strategies[name].plugin
+        raise PluginError(f"mapping strategy {name!r} (plugin {plugin}) returned {type(mapping).__name__}, "
+                          "expected a cimgraph.mapping.Mapping")
+    return mapping
 
 
 __all__ = ["Floorplan", "Geometry", "LayerPlacement", "Mapping", "MatrixView", "floorplan", "format_mapping",
