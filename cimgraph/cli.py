@@ -182,6 +182,17 @@ def add_activity_arguments(p: argparse.ArgumentParser) -> None:
                    "or package.module:function returning a tensor, Dataset or DataLoader")
 
 
+def _bounded(message: str, lines: int = 60) -> str:
+    """An error message of bounded size: each line clipped, at most ``lines`` lines."""
+    from .errors import clip
+
+    parts = message.splitlines() or [""]
+    shown = [clip(line, 1000) for line in parts[:lines]]
+    if len(parts) > lines:
+        shown.append(f"... and {len(parts) - lines} more problems")
+    return "\n".join(shown)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cimgraph", description="Compute-in-memory accelerator modeling")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         output = args.func(args)
     except CimgraphError as exc:
-        message = str(exc).replace("\n", "\n  ")
+        message = _bounded(str(exc)).replace("\n", "\n  ")
         print(f"cimgraph {args.command}: error: {message}", file=sys.stderr)
         return 2
     except OSError as exc:  # an OS error no layer anticipated: still one clean line, exit 2

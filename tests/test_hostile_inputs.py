@@ -110,6 +110,13 @@ def test_long_user_strings_are_never_embedded_in_full(tmp_path):
     assert "$.precision.weight" in message and len(message) < 400
 
 
+def test_cli_error_output_is_bounded(tmp_path, capsys):
+    network = write(tmp_path, "net.yaml", "name: n\nlayers:\n" + "".join(
+        f"  - {{name: {'x' * 20000}{i}, kind: conv2, in_channels: 3, out_channels: 3}}\n" for i in range(40)))
+    assert main(["run", write(tmp_path, "chip.yaml", tiny_yaml()), "--network", network]) == 2
+    assert len(capsys.readouterr().err) < 20000
+
+
 # -- class 4: physically invalid values ------------------------------------------------------------
 
 @pytest.mark.parametrize("override, where, fragment", [
