@@ -187,7 +187,7 @@ def _bounded(message: str, lines: int = 60) -> str:
     from .errors import clip
 
     parts = message.splitlines() or [""]
-    shown = [clip(line, 300) for line in parts[:lines]]
+    shown = [clip(line, 600) for line in parts[:lines]]
     if len(parts) > lines:
         shown.append(f"... and {len(parts) - lines} more problems")
     return "\n".join(shown)
