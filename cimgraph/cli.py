@@ -111,6 +111,7 @@ def cmd_show(args: argparse.Namespace) -> str:
         count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
+        kind += " (transposed read-out)" if data.get("transposed") else ""
         area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
         lines.append(f"{indent}{label}{count}{kind}{area}")
         for child in chip.children(node):
@@ -168,6 +169,12 @@ def cmd_sweep(args: argparse.Namespace) -> str:
     from .schedule.sweep import sweep_command
 
     return sweep_command(args)
+
+
+def cmd_train_ppa(args: argparse.Namespace) -> str:
+    from .schedule.training_run import training_command
+
+    return training_command(args)
 
 
 def add_activity_arguments(p: argparse.ArgumentParser) -> None:
@@ -246,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", required=True)
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=v1,v2,...")
     p.add_argument("--csv", metavar="FILE")
+    from .schedule.training_run import add_parser
+
+    add_parser(lambda name, help_text: add(name, cmd_train_ppa, help_text))
     return parser
 
 
