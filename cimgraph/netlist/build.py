@@ -125,13 +125,13 @@ def _adc_context(comps: list[BuiltComponent], rows: int, context: dict[str, Any]
 READOUT_ROLES = ("adc", "sense")
 
 
-def _check_readout(lspec: Any, array: BuiltComponent, problems: list[Problem]) -> None:
+def _check_readout(components: dict[str, ComponentSpec], array: BuiltComponent, problems: list[Problem]) -> None:
     """A subarray whose array needs a read-out circuit (``needs_readout``, True unless the array
     kind says otherwise, e.g. a digital CIM array) must have an ADC or sense amplifier: without one
     the read-out would silently cost nothing (a netlist cut off before its `adc:` line)."""
     if not getattr(type(array.model), "needs_readout", True):
         return
-    roles = {c.kind.split(".")[0] for c in lspec.components.values()}
+    roles = {c.kind.split(".")[0] for c in components.values()}  # the forward read-out
     if not roles & set(READOUT_ROLES):
         problems.append(Problem(array.spec.path, f"the {array.spec.kind} subarray has no read-out circuit: add an "
                                                  "ADC (e.g. adc: {kind: adc.flash, bits: 5, share: 8}) or a sense "
@@ -199,7 +199,7 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
         if level == "subarray" and "psum_bits" not in level_ctx:
             _adc_context(comps, array.model.rows, level_ctx)
         if level == "subarray":
-            _check_readout(lspec, array, problems)
+            _check_readout(forward, array, problems)
             _check_sharing(comps, array.model.columns, problems)
         order = list(lspec.components)
         comps.sort(key=lambda c: order.index(c.name))
