@@ -347,7 +347,8 @@ def test_report_validates_the_result_json(tmp_path, result_json, edit, fragment)
 
 
 def test_report_refuses_invalid_and_duplicate_json(tmp_path, result_json):
-    for text in ("{", "[1, 2]", result_json.replace("{", '{"area": 1, ', 1), b"\xff\xfe{}"):
+    for text in ("{", "[1, 2]", result_json.replace("{", '{"area": 1, ', 1), b"\xff\xfe{}",
+                 "[" * 100000 + "]" * 100000, '{"area": ' + "9" * 5000 + "}", '{"layers": ' + "[" * 900 + "]" * 900 + "}"):
         with pytest.raises(CimgraphError):
             Result.from_json(write(tmp_path, "r.json", text))
 

@@ -195,18 +195,17 @@ def report_command(args: Any) -> str:
     """``cimgraph report RESULT.json [OTHER.json] -o OUT.html``: one result -> report, two -> comparison."""
     from ..schedule.result import Result
 
-    paths = list(args.results)
+    from ..output import check_outputs
     from ..schedule.training_result import is_training_json
 
+    paths = list(args.results)
+    check_outputs([args.output], paths)
     if any(is_training_json(p) for p in paths):
         from .training import training_report_command
 
         return training_report_command(paths, args.output)
     if len(paths) not in (1, 2):
         raise CimgraphError(f"cimgraph report takes one result JSON (a report) or two (a comparison), got {len(paths)}")
-    from ..output import check_outputs
-
-    check_outputs([args.output], paths)
     results = [Result.from_json(p) for p in paths]
     if len(results) == 1:
         write_report(results[0], args.output)

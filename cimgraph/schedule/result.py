@@ -109,29 +109,9 @@ class Result:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "Result":
-        """Load and validate a result JSON (what `cimgraph run --json` wrote).
-
-        Refused, with the file and the key path: invalid JSON (incl. NaN / Infinity, which JSON does
-        not have), duplicate keys, a figure that is not a finite number >= 0, a missing or mistyped field.
-        """
-        from .. import safe_yaml
-        from ..errors import InputError
-
+        """Load and validate a result JSON (what `cimgraph run --json` wrote); see ``read_result_json``."""
         file = os.fspath(path)
-        try:
-            text = safe_yaml.read_text(file, limit=RESULT_BYTES)
-            data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
-        except InputError as exc:
-            raise CimgraphError(f"{file}: {exc.where}: {exc.message}") from None
-        except json.JSONDecodeError as exc:
-            raise CimgraphError(f"{file}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
-        except ValueError as exc:  # NaN / Infinity constants, duplicate keys
-            raise CimgraphError(f"{file}: $: not a cimgraph result JSON ({clip(str(exc), 200)})") from None
-        if not isinstance(data, dict):
-            raise CimgraphError(f"{file}: $: expected a JSON object (a cimgraph result), got {type(data).__name__}")
-        problems = _figure_problems({k: v for k, v in data.items() if k not in ("netlist", "warnings")}, "$")
-        if problems:
-            raise CimgraphError("\n".join(f"{file}: {p}" for p in problems[:20]))
+        data = read_result_json(file)
         try:
             return cls.from_dict(data)
         except cattrs.BaseValidationError as exc:
@@ -139,6 +119,33 @@ class Result:
             raise CimgraphError(f"{file}: $: not a cimgraph result JSON: {clip(details, 400)}") from None
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise CimgraphError(f"{file}: $: not a cimgraph result JSON ({type(exc).__name__})") from None
+
+
+def read_result_json(file: str, figures: bool = True) -> dict[str, Any]:
+    """The JSON object in ``file``, refused with the file and where for: a file too large or not UTF-8,
+    invalid JSON (with its line and column), NaN / Infinity (not JSON), duplicate keys, nesting too deep,
+    and (``figures``) any number outside ``netlist`` / ``warnings`` that is not finite and >= 0."""
+    from .. import safe_yaml
+    from ..errors import InputError
+
+    try:
+        text = safe_yaml.read_text(file, limit=RESULT_BYTES)
+        data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        if not isinstance(data, dict):
+            raise CimgraphError(f"{file}: $: expected a JSON object (a cimgraph result), got {type(data).__name__}")
+        problems = _figure_problems({k: v for k, v in data.items() if k not in ("netlist", "warnings")}, "$") \
+            if figures else []
+    except InputError as exc:
+        raise CimgraphError(f"{file}: {exc.where}: {exc.message}") from None
+    except json.JSONDecodeError as exc:
+        raise CimgraphError(f"{file}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+    except ValueError as exc:  # NaN / Infinity constants, duplicate keys, huge integers
+        raise CimgraphError(f"{file}: $: not a cimgraph result JSON ({clip(str(exc), 200)})") from None
+    except RecursionError:
+        raise CimgraphError(f"{file}: $: not a cimgraph result JSON (nested too deeply)") from None
+    if problems:
+        raise CimgraphError("\n".join(f"{file}: {p}" for p in problems[:20]))
+    return data
 
 
 RESULT_BYTES = 64 * 1024 * 1024
