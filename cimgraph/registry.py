@@ -112,8 +112,11 @@ class Registry:
         if entry is None:
             if name in self.providers:
                 raise ComponentNotFound(self._provider_message(name, what, command))
+            broken = sorted({plugin for plugin, _ in self.failures})
+            hint = (f"; broken plugins that may provide it: {', '.join(broken)} (`cimgraph plugins` says why)"
+                    if broken else "")
             raise ComponentNotFound(
-                f"unknown {what} {name!r}{did_you_mean(name, table)}; `cimgraph {command}` lists them")
+                f"unknown {what} {name!r}{did_you_mean(name, table)}; `cimgraph {command}` lists them{hint}")
         return entry.value
 
     def _provider_message(self, name: str, what: str, command: str) -> str:

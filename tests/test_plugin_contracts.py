@@ -201,6 +201,14 @@ def test_shadowing_a_builtin_is_announced_on_run(plugin, tmp_path, capsys):
         assert "overrides the built-in" in html.read_text()
 
 
+def test_unknown_kind_mentions_broken_plugins_that_declare_nothing(plugin):
+    with plugin(CASES["missing field"][0](RAMP), provides=()):
+        with pytest.raises(NetlistError) as info:
+            load_netlist(ramp_netlist())
+        assert "unknown component kind 'adc.ramp'" in str(info.value)
+        assert f"broken plugins that may provide it: {DIST}" in str(info.value)
+
+
 def test_missing_plugin_is_named_by_its_package():
     raw = tiny_netlist()
     raw["chip"]["tile"]["pe"]["subarray"]["adc"]["kind"] = "adc.sar"
