@@ -211,6 +211,18 @@ def test_components_sit_where_the_scheduler_counts_them(level, kind, fragment):
     assert f"$.{'.'.join(level)}.extra: {fragment}" in str(info.value)
 
 
+def test_subarray_without_shift_adder_is_a_reported_assumption():
+    from cimgraph.schedule.run import assumption_warnings
+
+    raw = tiny_netlist()
+    del raw["chip"]["tile"]["pe"]["subarray"]["shift_add"]
+    assert assumption_warnings(load_netlist(raw)) == [
+        "$.chip.tile.pe.subarray has no shiftadd.* component: combining its 8 input-bit cycles x 8 cells per "
+        "weight is assumed free"]
+    raw["precision"] = {"weight": 1, "input": 1}  # one bit cycle, one cell: nothing to shift and add
+    assert assumption_warnings(load_netlist(raw)) == []
+
+
 def test_file_cut_off_mid_way_is_an_error(tmp_path):
     text = tiny_yaml()
     for cut in (text.index("adc:"), text.index("subarray:"), text.index("pe:"), len(text) // 3):

@@ -128,7 +128,8 @@ READOUT_ROLES = ("adc", "sense")
 def _check_readout(components: dict[str, ComponentSpec], array: BuiltComponent, problems: list[Problem]) -> None:
     """A subarray whose array needs a read-out circuit (``needs_readout``, True unless the array
     kind says otherwise, e.g. a digital CIM array) must have an ADC or sense amplifier: without one
-    the read-out would silently cost nothing (a netlist cut off before its `adc:` line)."""
+    the read-out would silently cost nothing (a netlist cut off before its `adc:` line). A missing
+    shift-adder is a reported assumption instead (`cimgraph run` warns)."""
     if not getattr(type(array.model), "needs_readout", True):
         return
     roles = {c.kind.split(".")[0] for c in components.values()}  # the forward read-out
@@ -136,6 +137,7 @@ def _check_readout(components: dict[str, ComponentSpec], array: BuiltComponent, 
         problems.append(Problem(array.spec.path, f"the {array.spec.kind} subarray has no read-out circuit: add an "
                                                  "ADC (e.g. adc: {kind: adc.flash, bits: 5, share: 8}) or a sense "
                                                  "amplifier (sense.*); `cimgraph components` lists the kinds"))
+
 
 
 def _check_sharing(comps: list[BuiltComponent], columns: int, problems: list[Problem]) -> None:

@@ -95,11 +95,18 @@ def shadowing_warnings(chip: Any, method: str = "") -> list[str]:
 
 
 def assumption_warnings(chip: Any) -> list[str]:
-    """One line per level with several children but no interconnect or no adder: what moves or adds
-    data between them is then costed as free, an assumption the user should see."""
+    """One line per level with several children but no interconnect or no adder, and for a subarray
+    without shift-adder: what moves, adds or combines that data is then costed as free, an
+    assumption the user should see."""
     from ..netlist.schema import CHILD_KEYS
 
     lines = []
+    slices = chip.spec.precision.input * chip.cells_per_weight
+    subarray_roles = {c.spec.kind.split(".")[0] for c in chip.levels["subarray"].components}
+    if slices > 1 and "shiftadd" not in subarray_roles and getattr(type(chip.subarray), "needs_readout", True):
+        lines.append(f"$.chip.tile.pe.subarray has no shiftadd.* component: combining its "
+                     f"{chip.spec.precision.input} input-bit cycles x {chip.cells_per_weight} cells per weight "
+                     "is assumed free")
     for level, child in CHILD_KEYS.items():
         children = chip.levels[child].count
         if children < 2:
