@@ -33,6 +33,7 @@ class Registry:
     technologies: dict[str, Entry] = attrs.Factory(dict)
     mapping_strategies: dict[str, Entry] = attrs.Factory(dict)
     accuracy_effects: dict[str, Entry] = attrs.Factory(dict)
+    update_rules: dict[str, Entry] = attrs.Factory(dict)
     failures: list[tuple[str, str]] = attrs.Factory(list)  # (plugin, message) of broken plugins
     plugin_hooks: dict[str, list[str]] = attrs.Factory(dict)
     plugin_versions: dict[str, str] = attrs.Factory(dict)
@@ -49,8 +50,7 @@ class Registry:
 
     def withdraw(self, plugin: str) -> None:
         """Remove everything ``plugin`` registered, restoring what it shadowed (a plugin that broke)."""
-        for table in (self.components, self.memory_cells, self.technologies, self.mapping_strategies,
-                      self.accuracy_effects):
+        for table in self._tables():
             for name in list(table):
                 entry: Entry | None = table[name]
                 while entry is not None and entry.plugin == plugin:
@@ -62,9 +62,12 @@ class Registry:
 
     def shadowed_builtins(self) -> list[Entry]:
         """Entries of a third-party plugin that replace a built-in one (announced on `run`)."""
-        return [e for table in (self.components, self.memory_cells, self.technologies, self.mapping_strategies,
-                                self.accuracy_effects)
+        return [e for table in self._tables()
                 for e in table.values() if e.overrides and _is_builtin(e.overrides) and not _is_builtin(e.plugin)]
+
+    def _tables(self) -> tuple[dict[str, Entry], ...]:
+        return (self.components, self.memory_cells, self.technologies, self.mapping_strategies,
+                self.accuracy_effects, self.update_rules)
 
     def add_component(self, cls: type) -> None:
         from .components.base import Component
@@ -106,6 +109,9 @@ class Registry:
     def add_accuracy_effect(self, name: str, cls: Any) -> None:
         self._add(self.accuracy_effects, name, cls)
 
+    def add_update_rule(self, name: str, cls: Any) -> None:
+        self._add(self.update_rules, name, cls)
+
     # -- lookups ---------------------------------------------------------------------------
     def _get(self, table: dict[str, Entry], name: str, what: str, command: str) -> Any:
         entry = table.get(name)
@@ -144,6 +150,9 @@ class Registry:
 
     def accuracy_effect(self, name: str) -> Any:
         return self._get(self.accuracy_effects, name, "accuracy effect", "plugins")
+
+    def update_rule(self, name: str) -> Any:
+        return self._get(self.update_rules, name, "update rule", "plugins")
 
 
 def _is_builtin(plugin: str) -> bool:

@@ -54,8 +54,15 @@ def _check_buildable(network: Network, plan: Floorplan) -> None:
 
 
 def map_network(chip: Any, network: Network, method: str | None = None) -> Mapping:
-    """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``)."""
+    """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``).
+
+    A chip with extra tile designs, or a network with transformer layer kinds, is mapped per design
+    (:func:`cimgraph.mapping.hybrid.map_hybrid`, returning a HybridMapping)."""
     from ..plugins import default_registry
+    from .hybrid import map_hybrid, needs_hybrid
+
+    if needs_hybrid(chip, network):
+        return map_hybrid(chip, network, method)
 
     from ..errors import CimgraphError, PluginError
 

@@ -126,11 +126,11 @@ READOUT_ROLES = ("adc", "sense")
 
 
 def _check_readout(components: dict[str, ComponentSpec], array: BuiltComponent, problems: list[Problem]) -> None:
-    """A subarray whose array needs a read-out circuit (``needs_readout``, True unless the array
-    kind says otherwise, e.g. a digital CIM array) must have an ADC or sense amplifier: without one
+    """A subarray whose array needs a read-out circuit (every analog array; a digital CIM array
+    class sets ``digital = True``) must have an ADC or sense amplifier: without one
     the read-out would silently cost nothing (a netlist cut off before its `adc:` line). A missing
     shift-adder is a reported assumption instead (`cimgraph run` warns)."""
-    if not getattr(type(array.model), "needs_readout", True):
+    if getattr(type(array.model), "digital", False):
         return
     roles = {c.kind.split(".")[0] for c in components.values()}  # the forward read-out
     if not roles & set(READOUT_ROLES):

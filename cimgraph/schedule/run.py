@@ -24,15 +24,18 @@ GROUP_TITLES = {
 
 def format_summary(r: Result) -> str:
     """The text summary `cimgraph run` prints (NeuroSim-style, per image)."""
-    lines = [f"----- {r.chip}: {r.network} on {r.technology} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
+    device = next((p["value"] for p in (r.netlist or {}).get("technology_parameters", []) if p["name"] == "device"), "")
+    node = f"{r.technology} ({device})" if device else r.technology
+    lines = [f"----- {r.chip}: {r.network} on {node} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
              f"Chip area: {format_si(r.area, 'm^2')}   memory utilization {r.utilization * 100:.2f} %"]
     for g in GROUPS:
         share = r.area_by_group[g] / r.area * 100 if r.area else 0.0
         lines.append(f"  {GROUP_TITLES[g]:72} {format_si(r.area_by_group[g], 'm^2'):>12} {share:5.1f} %")
     lines.append("")
-    lines.append(f"{'layer':12} {'tiles':>5} {'PEs':>4} {'SAs':>4} {'dup':>4} {'util':>6} {'latency':>11} {'energy':>11}")
+    name_width = max([12] + [len(layer.name) for layer in r.layers])
+    lines.append(f"{'layer':{name_width}} {'tiles':>5} {'PEs':>4} {'SAs':>4} {'dup':>4} {'util':>6} {'latency':>11} {'energy':>11}")
     for layer in r.layers:
-        lines.append(f"{layer.name[:12]:12} {layer.tiles:5d} {layer.pes:4d} {layer.subarrays:4d} {layer.duplication:4d} "
+        lines.append(f"{layer.name:{name_width}} {layer.tiles:5d} {layer.pes:4d} {layer.subarrays:4d} {layer.duplication:4d} "
                      f"{layer.utilization * 100:5.1f}% {format_si(layer.latency, 's'):>11} {format_si(layer.energy, 'J'):>11}")
     lines.append("")
     lines.append("Breakdown of latency (sum over layers) and dynamic energy per image:")
@@ -103,7 +106,7 @@ def assumption_warnings(chip: Any) -> list[str]:
     lines = []
     slices = chip.spec.precision.input * chip.cells_per_weight
     subarray_roles = {c.spec.kind.split(".")[0] for c in chip.levels["subarray"].components}
-    if slices > 1 and "shiftadd" not in subarray_roles and getattr(type(chip.subarray), "needs_readout", True):
+    if slices > 1 and "shiftadd" not in subarray_roles and not getattr(type(chip.subarray), "digital", False):
         lines.append(f"$.chip.tile.pe.subarray has no shiftadd.* component: combining its "
                      f"{chip.spec.precision.input} input-bit cycles x {chip.cells_per_weight} cells per weight "
                      "is assumed free")
@@ -144,6 +147,10 @@ def run_command(args: Any) -> str:
         for line in warnings:
             print(f"cimgraph run: warning: {line}", file=sys.stderr)
     text = format_summary(result)
+    if result.designs:
+        from .hybrid import format_designs
+
+        text += "\n" + format_designs(result)
     notes = []
     if args.json:
         result.to_json(args.json)
