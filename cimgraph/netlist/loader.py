@@ -28,7 +28,6 @@ def load_netlist(source: str | os.PathLike | dict, registry: Registry | None = N
 
     Raises NetlistError listing every problem as ``file: $.key.path: what was expected``.
     """
-    registry = registry or default_registry()
     if isinstance(source, dict):
         raw: Any = source
         file = file or "<netlist>"
@@ -38,4 +37,4 @@ def load_netlist(source: str | os.PathLike | dict, registry: Registry | None = N
     spec, problems = validate(raw, file)
     if problems or spec is None:
         raise NetlistError(problems, file)
-    return build_chip(spec, registry)
+    return build_chip(spec, registry or default_registry())  # plugins load only for a well-formed file
