@@ -466,7 +466,9 @@ def test_memory_state_rows_are_ordered_by_level(tmp_path):
 # -- properties: every input loads or raises the project's error with a location ---------------------
 
 LOCATION = ("$", "line ", "row")  # a key path, a line, or a row (a file without layer rows names its rows)
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=int(os.environ.get("CIMGRAPH_FUZZ_EXAMPLES", 40)), deadline=None,
+                derandomize=not os.environ.get("CIMGRAPH_FUZZ_RANDOM"),  # CI: the same examples every run
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def mutate(text: str, data) -> str:

@@ -172,8 +172,8 @@ def read_memory_states(path: str, unit: str = "S") -> MemoryStates:
                             f"found {len(states)}")
     absent = [level for level in range(len(states)) if level not in states]
     if absent:
-        raise AccuracyError(f"memory-state file {path}: levels must be 0..{len(states) - 1}, each once; "
-                            f"missing level {absent[0]}")
+        raise AccuracyError(f"memory-state file {path}: rows 2-{max(rows.values())}, column {index['level'] + 1} "
+                            f"(level): levels must be 0..{len(states) - 1}, each once; missing level {absent[0]}")
     ordered = [states[level] for level in range(len(states))]
     try:
         return MemoryStates([m for m, _ in ordered], [s for _, s in ordered], unit)
