@@ -47,7 +47,7 @@ class BlockDiagonalArrays:
     def __init__(self, dense: torch.Tensor, mask: torch.Tensor, config: CimConfig, effects: Sequence[Any] = (),
                  generator: torch.Generator | None = None, device: str | torch.device = "cpu", name: str = ""):
         outputs, rows = dense.shape
-        groups = config.groups_for(rows)
+        groups = attrs.evolve(config, parallel_read=None).groups_for(rows)  # the subarrays; reads split later
         columns = config.column_groups or [tuple(range(outputs))] * len(groups)
         sets: dict[tuple[int, ...], list[list[int]]] = {}
         for group, held in zip(groups, columns):
@@ -92,6 +92,8 @@ class BlockDiagonalArrays:
         """One ADC for the layer from the partial sums seen by every part (full range: the largest part's)."""
         lead = max(self.arrays, key=lambda a: a.cycle_peak())
         lead.observed_peak = max(a.observed_peak for a in self.arrays)
+        lead.observed_low = torch.stack([a.observed_low for a in self.arrays]).amin(0)
+        lead.observed_high = torch.stack([a.observed_high for a in self.arrays]).amax(0)
         lead.observed = [t for a in self.arrays for t in a.observed]
         lead.observed_weights = [t for a in self.arrays for t in a.observed_weights]
         lead.calibrate_adc()
