@@ -448,3 +448,13 @@ class CimArray:
         total = psum.sum(0) if g * top < 2.0**24 else psum.double().sum(0)
         total = total.view(m, self.slices, self.columns).double()
         return torch.einsum("msc,s->mc", total, (self.slice_weights.cpu() * steps).to(self.device))
+
+
+def build_array(weight: torch.Tensor, config: CimConfig, effects: Sequence[Any] = (),
+                generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> Any:
+    """The programmed arrays of one layer under ``config.profile`` (``cimgraph`` or ``neurosim``)."""
+    if config.profile == "neurosim":
+        from .neurosim import NeuroSimArray
+
+        return NeuroSimArray(weight, config, effects, generator, device)
+    return CimArray(weight, config, effects, generator, device)

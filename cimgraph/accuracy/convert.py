@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AccuracyError
-from .cim_layer import CimArray
+from .cim_layer import CimArray, build_array
 from .config import CimConfig
 from .quantize import RangeObserver, quantize_activation, quantize_weight, weight_scale
 
@@ -66,7 +66,7 @@ class BlockDiagonalArrays:
             part = attrs.evolve(config, row_groups=[local[torch.tensor(g)].tolist() for g in row_groups],
                                 column_groups=None)
             covered[column_index.view(-1, 1), row_index.view(1, -1)] = True
-            array = CimArray(dense[column_index][:, row_index], part, effects, generator, device)
+            array = build_array(dense[column_index][:, row_index], part, effects, generator, device)
             self.parts.append((row_index.to(self.device), column_index.to(self.device), array))
         missing = mask & ~covered
         if bool(missing.any()):
@@ -168,7 +168,7 @@ class CimLayer(nn.Module):
             dense, mask = block_diagonal(self.weight_int, groups)
             self.array = BlockDiagonalArrays(dense, mask, self.config, self.effects, generator, device, self.name)
         else:
-            self.array = CimArray(self.weight_int, self.config, self.effects, generator, device)
+            self.array = build_array(self.weight_int, self.config, self.effects, generator, device)
         self.noise_seed = seed + 7919
         self.reset_noise()
 
