@@ -61,13 +61,20 @@ def retention(x: torch.Tensor, drift: Any, generator: torch.Generator | None, fl
     if drift is None or drift.time <= drift.t0 or drift.coefficient == 0:
         return x
     if drift.scenario == "random":
-        sign = torch.randint(-1, 2, x.shape, generator=generator, dtype=torch.int64).to(x.dtype)
+        device = generator.device if generator is not None else x.device
+        sign = torch.randint(-1, 2, x.shape, generator=generator, device=device).to(x.device, x.dtype)
     else:
         target = {"max": 1.0, "min": 0.0}.get(drift.scenario, drift.target)
         sign = torch.sign(target - (x + 1) / 2)
     ratio = (drift.time / drift.t0) ** (drift.coefficient * sign)
     low = float(x.min()) if floor is None else min(floor, float(x.min()))
     return (x * ratio).clamp(low, max(float(x.max()), low))
+
+
+def _randn(shape: Any, generator: torch.Generator | None) -> torch.Tensor:
+    """Standard normal float64 draws on the generator's device (CPU without one)."""
+    device = generator.device if generator is not None else torch.device("cpu")
+    return torch.randn(shape, generator=generator, dtype=torch.float64, device=device)
 
 
 class NeuroSimArray:
@@ -171,7 +178,7 @@ class NeuroSimArray:
             digits = self.digits if self.static else self._digits(generator)
             cells = (digits + self.off).permute(1, 2, 0, 3)  # (G, R, S, O)
             if self.variation > 0:
-                noise = torch.randn(cells.shape, generator=generator, dtype=torch.float64).to(self.device)
+                noise = _randn(cells.shape, generator).to(self.device)
                 cells = cells * (1 + self.variation * noise)
             cells = (cells * present.unsqueeze(-1)).reshape(g, self.group_rows, s * o)
             data = self._perturb(torch.bmm(bit, cells), generator).view(g, -1, s, o)  # (G, M, S, O)
@@ -184,8 +191,7 @@ class NeuroSimArray:
 
     def _perturb(self, data: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         if self.output_sigma > 0:
-            data = data + self.output_sigma * torch.randn(data.shape, generator=generator, dtype=data.dtype,
-                                                          device=data.device)
+            data = data + self.output_sigma * _randn(data.shape, generator).to(data.device)
         for effect in self.output_effects:
             data = effect.perturb_output(data, generator)
         return data
