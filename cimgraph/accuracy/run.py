@@ -366,6 +366,7 @@ def accuracy_command(netlist_path: str | None, model: str | None = None, data: s
 
     ``options`` are effects and config overrides as accepted by :func:`effect_options`.
     """
+    check_device(device)
     dataset = load_data(data, seed)
     net, name = load_model(model, dataset, seed)
     effects, overrides = effect_options(options)
