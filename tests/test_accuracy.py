@@ -519,3 +519,33 @@ def test_from_mapping_reads_grouped_column_groups():
     assert config.column_groups[1] == tuple(range(14, 28))
     sequential = CimConfig.from_mapping(mapping("sequential"), "dw")
     assert len(sequential.row_groups) == 288 and sequential.column_groups[130] == tuple(range(14, 28))
+
+
+def _issue_layer(seed: int):
+    """Issue 15's layer: 128 -> 128 3x3 conv (8x8 input here, batch 2), uniform 8-bit weights and inputs."""
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randint(-127, 128, (128, 128 * 9), generator=g).double()
+    x = torch.randint(0, 256, (2, 128, 8, 8), generator=g).double()
+    return q, nn.functional.unfold(x, 3, padding=1)
+
+
+@pytest.mark.parametrize("bits_per_cell", [1, 2])
+def test_default_reference_has_no_systematic_rounding_bias_at_five_bits(bits_per_cell):
+    # 128-row subarrays, one kernel position each; on/off 10; 5-bit ADC calibrated on another batch.
+    # bias = mean error / rms of the integer output (the part of the error every output shares)
+    q, calibration = _issue_layer(0)
+    _, test = _issue_layer(1)
+    exact = torch.einsum("or,nrp->npo", q, test)
+    rows = [[c * 9 + p for c in range(128)] for p in range(9)]
+
+    def bias(**overrides):
+        config = CimConfig(rows=128, row_groups=rows, bits_per_cell=bits_per_cell, adc_bits=5, state_off=1e-5,
+                           state_on=1e-4, state_unit="S", **overrides)
+        array = CimArray(q, config)
+        array.matmul(calibration, observe=True)
+        array.calibrate_adc()
+        return float((array.matmul(test) - exact).mean() / exact.pow(2).mean().sqrt())
+
+    assert abs(bias()) < 0.05
+    if bits_per_cell == 1:  # the reference column's off-state sum, rounded the same way for every output
+        assert bias(subtraction="digital", adc_range="calibrated") > 0.1

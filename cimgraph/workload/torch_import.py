@@ -214,7 +214,7 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
             elif kind in _PASS_MODULES or kind in _CNN_MODULES:
                 source[node] = upstream(node)
             else:
-                raise WorkloadError(f"{where} at {source_line(node)}: unsupported module type; supported are "
+                raise WorkloadError(f"{where}: unsupported module type (at {source_line(node)}); supported are "
                                     f"Conv2d, Linear, {', '.join(_POOL_MODULES + _PASS_MODULES + _CNN_MODULES)}")
         elif node.op == "call_function":
             fname = _target_name(node.target)
