@@ -21,8 +21,10 @@ from cimgraph.accuracy.cim_layer import build_array
 from cimgraph.accuracy.config import CimConfig
 
 SCHEMES = {
-    "before: dummy, digital subtraction, one range per layer": {"subtraction": "digital", "adc_range": "calibrated"},
-    "default: dummy, analog subtraction, range per slice": {},
+    "before: dummy, digital subtraction, one range per layer":
+        {"subtraction": "digital", "adc_range": "calibrated", "dither": False},
+    "analog subtraction, range per slice, no dither": {"dither": False},
+    "default: analog subtraction, range per slice, column dither": {},
     "neurosim profile (V1.4 wrapper: mid-range dummy, per-conversion min/max floor ADC)": {"profile": "neurosim"},
 }
 

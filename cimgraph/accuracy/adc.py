@@ -109,21 +109,41 @@ class SlicedAdc:
 LLOYD_ITERATIONS = 100  # Lloyd-Max passes at most; it stops earlier at a fixed point
 
 
+TRIM_BITS = 8  # reference-ladder trim resolution: steps are multiples of 2^-8 level
+
+
+def ladder_step(step: float) -> float:
+    """The smallest step >= ``step`` whose decision thresholds (k + 1/2) step never sit on a whole level.
+
+    Partial sums of ideal cells are whole levels; a threshold exactly on one would make the code
+    depend on how a tie is broken (a comparator's metastable case), and a tie that recurs biases the
+    layer. A trimmed ladder has steps N / 2^TRIM_BITS of a level; (k + 1/2) N / 2^TRIM_BITS is never
+    an integer unless N / 2^TRIM_BITS is an even integer, which is then widened by one trim step.
+    """
+    if step <= 1.0:
+        return 1.0
+    trims = math.ceil(step * 2**TRIM_BITS - 1e-9)
+    if trims % 2**TRIM_BITS == 0 and (trims // 2**TRIM_BITS) % 2 == 0:
+        trims += 1
+    return trims / 2**TRIM_BITS
+
+
 def linear_adc(bits: int, full_scale: float, lowest: float = 0.0) -> LinearAdc:
     """Linear ADC of ``bits`` covering lowest..full_scale (step >= 1 level, zero on a code).
 
     A range that straddles zero spends one spare code so that zero is a code exactly: step =
-    span / (2^bits - 2), low = -ceil(-lowest / step) step.
+    span / (2^bits - 2), low = -ceil(-lowest / step) step. Steps are trimmed (``ladder_step``) so
+    that no decision threshold sits on a whole level.
     """
     top = 2**bits - 1
     lowest, full_scale = min(0.0, lowest), max(0.0, full_scale)
     if lowest == 0.0:
-        return LinearAdc(bits, max(1.0, full_scale / top)) if full_scale > 0 else LinearAdc(bits, 1.0)
+        return LinearAdc(bits, ladder_step(full_scale / top)) if full_scale > 0 else LinearAdc(bits, 1.0)
     if full_scale == 0.0:
-        step = max(1.0, -lowest / top)
+        step = ladder_step(-lowest / top)
         return LinearAdc(bits, step, -top * step)
     fits = math.ceil(-lowest - 1e-9) + full_scale <= top
-    step = 1.0 if fits else max(1.0, (full_scale - lowest) / max(1, top - 1))
+    step = 1.0 if fits else ladder_step((full_scale - lowest) / max(1, top - 1))
     below = math.ceil(-lowest / step - 1e-9)
     return LinearAdc(bits, step, -below * step)
 

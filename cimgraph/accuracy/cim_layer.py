@@ -198,35 +198,54 @@ class CimArray:
     def _convert_(self, values: torch.Tensor, adc, whole: bool = False, bounded: bool = False) -> torch.Tensor:
         """In place: (..., slices*columns) partial sums -> codes 0 .. 2^bits - 1 (linear) or levels (non-linear).
 
-        Linear: code = clamp(round(p / step) - low, 0, 2^bits - 1), low = the ADC's lowest code value in
-        steps (an integer), so the code's value is (code + low) x step (``_code_offsets`` adds the low
-        part back). ``whole`` skips the rounding when the step is one level and the values are integers;
-        ``bounded`` skips the clip when they provably fit.
+        Linear: code = clamp(round(p / step + u) - low, 0, 2^bits - 1), low = the ADC's lowest code value
+        in steps (an integer), u the column's dither (``_shifts``), so the code's value is
+        (code + low - u) x step (``_code_offsets`` adds low - u back). ``whole`` skips the rounding when
+        the step is one level and the values are integers; ``bounded`` skips the clip when they fit.
         """
         if isinstance(adc, NonlinearAdc):
             return adc.convert(values)
-        step, low, _ = self._adc_grid(adc)
+        step = self._adc_grid(adc)[0]
         shaped = values.view(*values.shape[:-1], self.slices, self.columns)
         device, dtype = values.device, values.dtype
         if bool((step != 1.0).any()):  # a multiply by the reciprocal is several times faster than a divide
             shaped.mul_((1.0 / step).to(device, dtype).view(-1, 1))
             whole = False
-        if bool((low != low[0]).any()):
-            shaped.sub_(low.to(device, dtype).view(-1, 1))
-        elif float(low[0]) != 0.0:
-            values.sub_(float(low[0]))
+        shift = self._shifts(adc)
+        if bool((shift != shift.flatten()[0]).any()):
+            shaped.sub_(shift.to(device, dtype))
+        elif float(shift.flatten()[0]) != 0.0:
+            values.sub_(float(shift.flatten()[0]))
         if not whole:
             values.round_()
         if not bounded:
             values.clamp_(0, 2**adc.bits - 1)
         return values
 
-    def _code_offsets(self, adc, conversions: float) -> torch.Tensor:
-        """(slices,) value the codes' offset adds back: low x step per conversion, times ``conversions``."""
-        if adc is None or isinstance(adc, NonlinearAdc):
-            return torch.zeros(self.slices, dtype=torch.float64)
+    def _shifts(self, adc) -> torch.Tensor:
+        """(slices, columns) low - u: the lowest code in steps minus the column's subtractive dither u.
+
+        Dither (``config.dither``, slices whose step exceeds one level): each column's conversion is
+        offset by a fixed, known fraction u in [-1/2, 1/2) of a step, evenly spread over the columns
+        (golden-ratio sequence), and the digital periphery subtracts it again. A partial sum that many
+        outputs share (the same input bits on every column) then rounds differently on each column, so
+        the rounding error no longer has a part common to all outputs (subtractive dither: Schuchman,
+        IEEE Trans. Commun. 1964; a per-column offset is an ADC reference trim the periphery undoes).
+        Where the step is one level, ideal sums are exact and no dither is applied.
+        """
         step, low, _ = self._adc_grid(adc)
-        return step * low * conversions
+        shift = low.view(-1, 1).expand(self.slices, self.columns).clone()
+        if self.config.dither:
+            phase = (torch.arange(self.columns, dtype=torch.float64).view(1, -1) * 0.6180339887498949
+                     + torch.arange(self.slices, dtype=torch.float64).view(-1, 1) * 0.7548776662466927) % 1.0
+            shift -= (phase - 0.5) * (step.view(-1, 1) > 1.0)
+        return shift
+
+    def _code_offsets(self, adc, conversions: float) -> torch.Tensor:
+        """(slices, columns) value the codes' offsets add back: (low - u) x step per conversion, x ``conversions``."""
+        if adc is None or isinstance(adc, NonlinearAdc):
+            return torch.zeros(self.slices, self.columns, dtype=torch.float64)
+        return self._shifts(adc) * self._adc_grid(adc)[0].view(-1, 1) * conversions
 
     def _code_values(self, adc) -> tuple[torch.Tensor, float]:
         """Per-slice value of one code step (1 for none / non-linear) and the largest |code| or level."""
@@ -356,8 +375,8 @@ class CimArray:
             adc is None or (linear and self.can_fold())))
         slice_weights = (self.slice_weights.cpu() * steps).to(self.device)
         # the codes' offsets (low x step per conversion) over subarrays, cycles and slices: one constant
-        offset = float((self._code_offsets(adc, groups * float(cycle_weights.double().sum()))
-                        * self.slice_weights.cpu()).sum()) if convert and adc is not None else 0.0
+        offset = torch.mv(self._code_offsets(adc, groups * float(cycle_weights.double().sum())).t(),
+                          self.slice_weights.cpu()).to(self.device) if convert and adc is not None else None
         acc = torch.empty(count, self.columns, dtype=torch.float64, device=self.device)
         for start in range(0, count, block):
             k = min(block, count - start)
@@ -376,7 +395,7 @@ class CimArray:
                 total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
             total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
-        if offset:
+        if offset is not None:
             acc += offset
         return acc
 
@@ -462,7 +481,7 @@ class CimArray:
         top = self._code_values(adc)[1] if adc is not None else self.column_peak * float(digits.max())
         total = psum.sum(0) if g * top < 2.0**24 else psum.double().sum(0)
         total = total.view(m, self.slices, self.columns).double()
-        offset = float((self._code_offsets(adc, g) * self.slice_weights.cpu()).sum())
+        offset = torch.mv(self._code_offsets(adc, g).t(), self.slice_weights.cpu()).to(self.device)
         return torch.einsum("msc,s->mc", total, (self.slice_weights.cpu() * steps).to(self.device)) + offset
 
 

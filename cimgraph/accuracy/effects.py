@@ -7,7 +7,9 @@ An effect may act at four points of a layer's life (every method is optional):
   programmed cell states (S, F or normalised) from the nominal ones;
 - ``read_variance(states, config)``: per-read variance of each cell's state (state units^2);
 - ``output_sigma(config)``: standard deviation of additive noise at the ADC input, in cell-level
-  units (one level = (state_on - state_off) / (2^bits_per_cell - 1) of input-weighted state).
+  units (one level = (state_on - state_off) / (2^bits_per_cell - 1) of input-weighted state);
+- ``perturb_output(psum, generator)`` (with ``perturbs_output = True``): any change of the ADC
+  input, every conversion (e.g. per-level measured output statistics).
 
 Effects run in ``order`` (lower first). All randomness comes from the generator the layer passes
 in, seeded from the run's seed, so the same seed gives the same numbers. Torch is imported only
@@ -42,6 +44,7 @@ class AccuracyEffect:
     name: ClassVar[str] = ""
     source: ClassVar[str] = ""
     order: ClassVar[int] = 50
+    perturbs_output: ClassVar[bool] = False
 
     def configure(self, config: Any) -> Any:
         return config
@@ -54,6 +57,9 @@ class AccuracyEffect:
 
     def output_sigma(self, config: Any) -> float:
         return 0.0
+
+    def perturb_output(self, psum: Any, generator: Any) -> Any:
+        return psum
 
 
 @attrs.frozen

@@ -254,8 +254,10 @@ def _adc_line(layer: Any, fast: bool) -> str:
     else:
         kind = f"{adc.bits}-bit non-linear ADC, {len(adc.levels)} levels"
     folded = " (folded)" if fast and array.can_fold() else ""
+    reference = ("mid-range dummy (digital)" if c.profile == "neurosim"
+                 else f"{c.reference} reference ({c.subtraction})")
     return (f"{layer.name}: {array.group_count} subarrays x {array.group_rows} rows, {c.cells_per_weight} x "
-            f"{c.bits_per_cell}-bit cells, {c.reference} reference ({c.subtraction}), on/off {c.on_off_ratio:.3g}, {kind}{folded}")
+            f"{c.bits_per_cell}-bit cells, {reference}, on/off {c.on_off_ratio:.3g}, {kind}{folded}")
 
 
 def _mapping_for(model: torch.nn.Module, netlist: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any]:
