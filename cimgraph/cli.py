@@ -110,6 +110,7 @@ def cmd_show(args: argparse.Namespace) -> str:
         count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
+        kind += " (transposed read-out)" if data.get("transposed") else ""
         area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
         lines.append(f"{indent}{label}{count}{kind}{area}")
         for child in chip.children(node):
@@ -175,6 +176,24 @@ def cmd_sweep(args: argparse.Namespace) -> str:
     return sweep_command(args)
 
 
+def cmd_train_ppa(args: argparse.Namespace) -> str:
+    from .schedule.training_run import training_command
+
+    return training_command(args)
+
+
+def add_activity_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("activity (default: the documented realistic value of cimgraph.schedule.activity)")
+    g.add_argument("--activity", metavar="input=F,weight=F",
+                   help="input bit density and mean cell level for every layer (overrides measured values)")
+    g.add_argument("--traces", metavar="DIR", help="DNN+NeuroSim layer traces (layer_record_<model>/): per-layer "
+                   "input bit density and cell density")
+    g.add_argument("--activity-model", metavar="MODEL", help="measure per-layer activity by running a torch model "
+                   "(vgg8, resnet18, mlp, or package.module:factory) whose module names are the layer names")
+    g.add_argument("--activity-data", metavar="DATA", help="data for --activity-model: random (default), digits, "
+                   "or package.module:function returning a tensor, Dataset or DataLoader")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cimgraph", description="Compute-in-memory accelerator modeling")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", required=True)
     p.add_argument("--method", choices=("conventional", "novel"), default=None)
     p.add_argument("--schedule", choices=("pipeline", "layer"), default="pipeline")
+    add_activity_arguments(p)
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--csv", metavar="DIR")
     p.add_argument("--report", metavar="HTML")
@@ -227,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", required=True)
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=v1,v2,...")
     p.add_argument("--csv", metavar="FILE")
+    from .schedule.training_run import add_parser
+
+    add_parser(lambda name, help_text: add(name, cmd_train_ppa, help_text))
     return parser
 
 
