@@ -22,9 +22,10 @@ from cimgraph.accuracy.config import CimConfig
 
 SCHEMES = {
     "before: dummy, digital subtraction, one range per layer":
-        {"subtraction": "digital", "adc_range": "calibrated", "dither": False},
-    "analog subtraction, range per slice, no dither": {"dither": False},
-    "default: analog subtraction, range per slice, column dither": {},
+        {"subtraction": "digital", "adc_range": "calibrated", "error_calibration": False},
+    "analog subtraction, range per slice": {"error_calibration": False},
+    "default: analog subtraction, range per slice, mean-error calibration": {},
+    "analog subtraction, range per slice, column dither": {"dither": True, "error_calibration": False},
     "neurosim profile (V1.4 wrapper: mid-range dummy, per-conversion min/max floor ADC)": {"profile": "neurosim"},
 }
 

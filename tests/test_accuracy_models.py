@@ -77,7 +77,7 @@ def test_resnet18_cim_logits_follow_the_quantized_model_with_ideal_devices():
     run = dict(netlist=NETLIST, progress=False, calibration_batches=1)
     assert simulate_accuracy(model, batches, adc_bits=8, adc_range="full", **run).cim_error == 0.0
     default = simulate_accuracy(model, batches, **run).cim_error  # the chip's 5-bit ADC, on/off ratio 10
-    separate = simulate_accuracy(model, batches, subtraction="digital", adc_range="calibrated", dither=False,
+    separate = simulate_accuracy(model, batches, subtraction="digital", adc_range="calibrated", error_calibration=False,
                                  **run).cim_error
     assert default < 0.5 and separate > 2 * default
 

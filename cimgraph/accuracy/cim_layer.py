@@ -108,6 +108,10 @@ class CimArray:
         self.observed_high = torch.zeros(self.slices, dtype=torch.float64)
         self.observed: list[torch.Tensor] = []
         self.observed_weights: list[torch.Tensor] = []  # squared shift-and-add weight of each sample
+        self.observed_cycles: list[torch.Tensor] = []  # input cycle of each sample
+        self.observed_slices: list[torch.Tensor] = []  # cell slice of each sample
+        self.cycles = -(-config.input_bits // config.dac_bits)
+        self.mean_error = torch.zeros(self.cycles, self.slices, dtype=torch.float64)  # (cycle, slice) correction
 
     # -- programming ---------------------------------------------------------------------------
     def _levels(self, placed: torch.Tensor) -> torch.Tensor:
@@ -186,7 +190,28 @@ class CimArray:
                                                             for lo, h in zip(low, high)))
             else:
                 self.adc = linear_adc(config.adc_bits, max(high), min(low))
-        self.observed, self.observed_weights = [], []
+            if config.error_calibration and self.observed:
+                self.mean_error = self._mean_error(self.adc)
+        self.observed, self.observed_weights, self.observed_cycles, self.observed_slices = [], [], [], []
+
+    def _mean_error(self, adc) -> torch.Tensor:
+        """(cycle, slice) mean conversion error (converted - analog) of the calibration partial sums.
+
+        The digital periphery subtracts it from every conversion of that cycle and slice: a foreground
+        offset calibration (one register per slice and input bit), which removes the part of the
+        rounding error that does not average out, the mean of a narrow, discrete partial-sum
+        distribution on a coarse grid, without adding variance. Zero for a lossless ADC.
+        """
+        samples, slices = torch.cat(self.observed), torch.cat(self.observed_slices)
+        cycles = torch.cat(self.observed_cycles)
+        step, low, _ = self._adc_grid(adc)
+        step, low = step[slices], low[slices]
+        code = (samples / step).round() - low
+        converted = (code.clamp(0, 2**adc.bits - 1) + low) * step
+        cells = cycles * self.slices + slices
+        total = torch.bincount(cells, converted - samples, self.cycles * self.slices)
+        count = torch.bincount(cells, minlength=self.cycles * self.slices).clamp_min(1)
+        return (total / count).view(self.cycles, self.slices)
 
     def _adc_grid(self, adc) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per slice: step, lowest and highest signed code n (value n x step) of a linear ADC."""
@@ -310,7 +335,7 @@ class CimArray:
         for j in range(cycles):
             digits = ((codes >> (j * dac)) & (2**dac - 1)).to(operand_dtype)
             acc += 2.0 ** (j * dac) * self._cycle(digits, operand, None, 1, dac, adc, generator, observe,
-                                                  significance=2.0 ** (j * dac))
+                                                  significance=2.0 ** (j * dac), cycle=j)
         return acc
 
     def _operand_candidates(self, dac: int) -> list[torch.dtype]:
@@ -396,7 +421,8 @@ class CimArray:
             total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
         if offset is not None:
-            acc += offset
+            acc += offset - groups * float(torch.einsum("js,j,s->", self.mean_error, cycle_weights.double().cpu(),
+                                                        self.slice_weights.cpu()))
         return acc
 
     def _folded_product(self, codes: torch.Tensor) -> torch.Tensor:
@@ -444,7 +470,7 @@ class CimArray:
             total += 4.0 ** (j * dac) * self._digit(x, j, dac) ** 2
         return total
 
-    def _observe(self, psum: torch.Tensor, significance: float) -> None:
+    def _observe(self, psum: torch.Tensor, significance: float, cycle: int = 0) -> None:
         """Record one cycle's partial sums (G, M, slices*columns) for ADC calibration."""
         per_slice = psum.view(*psum.shape[:2], self.slices, self.columns)
         self.observed_peak = max(self.observed_peak, float(psum.max()))
@@ -456,9 +482,11 @@ class CimArray:
         # a sample's error reaches the output times its cycle's and its slice's shift-and-add weight
         slice_of = torch.arange(0, flat.numel(), stride) % (self.slices * self.columns) // self.columns
         self.observed_weights.append((significance * self.slice_weights.cpu()[slice_of]) ** 2)
+        self.observed_cycles.append(torch.full((len(slice_of),), cycle, dtype=torch.long))
+        self.observed_slices.append(slice_of)
 
     def _cycle(self, digits, operand, squares, span, dac, adc, generator, observe,
-               significance: float = 1.0) -> torch.Tensor:
+               significance: float = 1.0, cycle: int | None = None) -> torch.Tensor:
         """One input cycle (or the folded sum): column sums -> noise -> ADC -> shift-add over slices
         and subarrays. Returns (samples*positions, slices' columns incl. reference) in float64."""
         psum = torch.bmm(digits.to(operand.dtype), operand).float()
@@ -472,7 +500,7 @@ class CimArray:
         for effect in self.output_effects:
             psum = effect.perturb_output(psum, generator)
         if observe:
-            self._observe(psum, significance)
+            self._observe(psum, significance, cycle or 0)
         steps, _ = self._code_values(adc)
         if adc is not None:
             psum = self._convert_(psum, adc)
@@ -482,6 +510,8 @@ class CimArray:
         total = psum.sum(0) if g * top < 2.0**24 else psum.double().sum(0)
         total = total.view(m, self.slices, self.columns).double()
         offset = torch.mv(self._code_offsets(adc, g).t(), self.slice_weights.cpu()).to(self.device)
+        if adc is not None and cycle is not None:  # the calibrated mean error of this cycle's conversions
+            offset -= g * float(self.mean_error[cycle] @ self.slice_weights.cpu())
         return torch.einsum("msc,s->mc", total, (self.slice_weights.cpu() * steps).to(self.device)) + offset
 
 

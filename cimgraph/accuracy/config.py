@@ -72,7 +72,8 @@ class CimConfig:
     adc_range: str = attrs.field(default="slice", validator=_one_of(ADC_RANGES))
     reference: str = attrs.field(default="dummy", validator=_one_of(REFERENCES))
     subtraction: str = attrs.field(default="analog", validator=_one_of(SUBTRACTIONS))
-    dither: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    dither: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    error_calibration: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     state_off: float = quantity("1", default=0.0, doc="off state (S, F or normalised)")
     state_on: float = quantity("1", default=1.0, doc="on state (S, F or normalised)")
     state_unit: str = attrs.field(default="1", validator=_one_of(STATE_UNITS))
@@ -182,5 +183,5 @@ def chip_fields(chip: Any) -> dict[str, Any]:
 
 # CimConfig fields a user may override on the command line or in simulate_accuracy(**overrides).
 CONFIG_OVERRIDES = ("rows", "weight_bits", "input_bits", "bits_per_cell", "cells_per_weight", "dac_bits", "adc_bits",
-                    "adc", "adc_range", "reference", "subtraction", "dither", "weight_calibration", "input_calibration",
-                    "percentile", "profile", "parallel_read")
+                    "adc", "adc_range", "reference", "subtraction", "dither", "error_calibration",
+                    "weight_calibration", "input_calibration", "percentile", "profile", "parallel_read")

@@ -96,9 +96,12 @@ class BlockDiagonalArrays:
         lead.observed_high = torch.stack([a.observed_high for a in self.arrays]).amax(0)
         lead.observed = [t for a in self.arrays for t in a.observed]
         lead.observed_weights = [t for a in self.arrays for t in a.observed_weights]
+        lead.observed_cycles = [t for a in self.arrays for t in a.observed_cycles]
+        lead.observed_slices = [t for a in self.arrays for t in a.observed_slices]
         lead.calibrate_adc()
         for array in self.arrays:
-            array.adc, array.observed, array.observed_weights = lead.adc, [], []
+            array.adc, array.mean_error = lead.adc, lead.mean_error
+            array.observed, array.observed_weights, array.observed_cycles, array.observed_slices = [], [], [], []
 
     def matmul(self, x: torch.Tensor, generator: torch.Generator | None = None, fast: bool = False,
                observe: bool = False, signed: bool | None = None) -> torch.Tensor:

@@ -334,7 +334,9 @@ def effect_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     for key, value in options.items():
         if value is None:
             continue
-        if key in CONFIG_OVERRIDES:
+        if key in ("dither", "error_calibration") and isinstance(value, str) and value.lower() in ("true", "false", "on", "off"):
+            overrides[key] = value.lower() in ("true", "on")
+        elif key in CONFIG_OVERRIDES:
             overrides[key] = value
         elif key == "memory_states":
             effects[key] = read_memory_states(str(value))
