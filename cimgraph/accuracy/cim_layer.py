@@ -45,6 +45,34 @@ INT8_MATMUL = True  # exact int8 x int8 -> int32 matmuls (CPU torch._int_mm) whe
 BLOCK_PSUMS = 1 << 22  # partial sums per block of output positions (16 MiB in float32, within a CPU's L3)
 
 
+def row_index(config: CimConfig, in_rows: int) -> torch.Tensor:
+    """(groups, rows) weight-row index of every read; ``in_rows`` (a row holding no cell) pads short groups."""
+    groups = config.groups_for(in_rows)
+    index = torch.full((len(groups), max(len(g) for g in groups)), in_rows, dtype=torch.long)
+    for i, rows in enumerate(groups):
+        index[i, : len(rows)] = torch.tensor(rows, dtype=torch.long)
+    return index
+
+
+def unsigned_inputs(x: torch.Tensor, in_rows: int, input_bits: int, signed: bool | None, device: Any,
+                    dtype: torch.dtype) -> tuple[torch.Tensor, float]:
+    """Inputs on the device, offset by 2^(bits-1) if ``signed`` (detected when None); and that offset."""
+    if x.shape[1] != in_rows:
+        raise AccuracyError(f"CIM layer: expected {in_rows} input rows, got {x.shape[1]}")
+    x = x.to(device, dtype)
+    signed = bool(x.numel() and float(x.min()) < 0) if signed is None else signed
+    offset = 2.0 ** (input_bits - 1) if signed else 0.0
+    return (x + offset if signed else x), offset
+
+
+def gather_rows(x: torch.Tensor, index: torch.Tensor, groups: int, rows: int) -> torch.Tensor:
+    """Inputs (N, I, P) -> (groups, N*P, rows) per read, zero on padding rows."""
+    n, _, positions = x.shape
+    padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
+    gathered = padded.index_select(1, index).view(n, groups, rows, positions)
+    return gathered.permute(1, 0, 3, 2).reshape(groups, n * positions, rows)
+
+
 class CimArray:
     """Programmed subarrays of one layer; ``matmul`` computes the integer-domain product."""
 
@@ -55,11 +83,8 @@ class CimArray:
         self.config, self.effects, self.device = config, tuple(effects), torch.device(device)
         out_features, in_rows = weight.shape
         self.out_features, self.in_rows = out_features, in_rows
-        groups = config.groups_for(in_rows)
-        self.group_count, self.group_rows = len(groups), max(len(g) for g in groups)
-        index = torch.full((self.group_count, self.group_rows), in_rows, dtype=torch.long)
-        for i, rows in enumerate(groups):
-            index[i, : len(rows)] = torch.tensor(rows, dtype=torch.long)
+        index = row_index(config, in_rows)
+        self.group_count, self.group_rows = index.shape
         self.index = index.flatten().to(self.device)
         present = (index < in_rows).to(torch.float64)  # (G, R): 0 on padding rows
         q = weight.detach().to(torch.float64).cpu()
@@ -290,22 +315,15 @@ class CimArray:
         """
         config = self.config
         n, rows, positions = x.shape
-        if rows != self.in_rows:
-            raise AccuracyError(f"CIM layer: expected {self.in_rows} input rows, got {rows}")
-        x = x.to(self.device, torch.float32)
-        signed = bool(x.numel() and float(x.min()) < 0) if signed is None else signed
-        offset = 2.0 ** (config.input_bits - 1) if signed else 0.0
-        if signed:
-            x = x + offset
+        x, offset = unsigned_inputs(x, self.in_rows, config.input_bits, signed, self.device, torch.float32)
+        signed = offset > 0
         adc = None if observe else self.adc
         dac = config.dac_bits
         cycles = -(-config.input_bits // dac)
         noisy = self.read_variance is not None or self.output_sigma > 0 or bool(self.output_effects)
         folded = fast and not observe and self.can_fold()
         if observe or noisy:
-            padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
-            gathered = padded.index_select(1, self.index).view(n, self.group_count, self.group_rows, positions)
-            gathered = gathered.permute(1, 0, 3, 2).reshape(self.group_count, n * positions, self.group_rows)
+            gathered = gather_rows(x, self.index, self.group_count, self.group_rows)
         if folded and noisy:
             acc = self._cycle(gathered, self.conductance, self._folded_square(gathered, cycles, dac), cycles, dac,
                               None, generator, False)

@@ -35,6 +35,7 @@ from typing import Any, Sequence
 import torch
 
 from ..errors import AccuracyError
+from .cim_layer import gather_rows, row_index, unsigned_inputs
 from .config import CimConfig
 
 PROFILE_EFFECTS = ("variation", "drift", "output_noise", "output_noise_table")
@@ -97,11 +98,8 @@ class NeuroSimArray:
         self.output_effects = tuple(e for e in effects if getattr(e, "perturbs_output", False))
         out_features, in_rows = weight.shape
         self.out_features, self.in_rows = out_features, in_rows
-        groups = config.groups_for(in_rows)
-        self.group_count, self.group_rows = len(groups), max(len(g) for g in groups)
-        index = torch.full((self.group_count, self.group_rows), in_rows, dtype=torch.long)
-        for i, rows in enumerate(groups):
-            index[i, : len(rows)] = torch.tensor(rows, dtype=torch.long)
+        index = row_index(config, in_rows)
+        self.group_count, self.group_rows = index.shape
         self.index = index.flatten().to(self.device)
         self.present = (index < in_rows).to(torch.float64).to(self.device)  # (G, R)
         self.levels, self.slices = config.levels, config.cells_per_weight
@@ -147,22 +145,13 @@ class NeuroSimArray:
     def matmul(self, x: torch.Tensor, generator: torch.Generator | None = None, fast: bool = False,
                observe: bool = False, signed: bool | None = None) -> torch.Tensor:
         """x (N, I, P) integers -> (N, P, O) float64, read out as NeuroSim's wrapper does."""
-        config = self.config
-        n, rows, positions = x.shape
-        if rows != self.in_rows:
-            raise AccuracyError(f"CIM layer: expected {self.in_rows} input rows, got {rows}")
-        x = x.to(self.device, torch.float64)
-        signed = bool(x.numel() and float(x.min()) < 0) if signed is None else signed
-        offset = 2.0 ** (config.input_bits - 1) if signed else 0.0
-        x = x + offset
+        n, _, positions = x.shape
+        x, offset = unsigned_inputs(x, self.in_rows, self.config.input_bits, signed, self.device, torch.float64)
         if fast and self.can_fold():
             acc = torch.einsum("nip,oi->npo", x, self.effective).reshape(n * positions, self.out_features)
         else:
-            padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
-            gathered = padded.index_select(1, self.index).view(n, self.group_count, self.group_rows, positions)
-            gathered = gathered.permute(1, 0, 3, 2).reshape(self.group_count, n * positions, self.group_rows)
-            acc = self._bit_serial(gathered, generator)
-        if signed:
+            acc = self._bit_serial(gather_rows(x, self.index, self.group_count, self.group_rows), generator)
+        if offset:
             acc = acc - offset * self.weight_sums.view(1, -1)
         return acc.view(n, positions, self.out_features)
 
