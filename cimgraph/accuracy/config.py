@@ -57,6 +57,12 @@ class CimConfig:
     a differential pair of arrays, or none (digital offset correction only). ``column_groups``
     (one per row group; None = every column) lists the weight-matrix columns (output channels) the
     subarrays of that row group hold: a grouped convolution's block-diagonal placement.
+    ``subtraction`` ``analog`` subtracts the reference current before the ADC, ``digital`` converts
+    data and reference separately; ``adc_range`` ``slice`` calibrates one range per cell slice;
+    ``error_calibration`` subtracts the calibrated mean conversion error per cycle and slice;
+    ``dither`` adds a fixed subtractive per-column dither (see docs/accuracy.md). ``profile``
+    ``neurosim`` reads out as NeuroSim V1.4's wrapper (:mod:`.neurosim`); ``parallel_read`` rows
+    are read (and converted) at a time (NeuroSim V1.5).
     """
 
     rows: int = attrs.field(default=128, validator=_int_in(1))
