@@ -246,56 +246,57 @@ class CimArray:
         return step, low, low + (2**adc.bits - 1)
 
     def _convert_(self, values: torch.Tensor, adc, whole: bool = False, bounded: bool = False) -> torch.Tensor:
-        """In place: (..., slices*columns) partial sums -> codes 0 .. 2^bits - 1 (linear) or levels (non-linear).
+        """In place: (..., slices*columns) partial sums -> signed codes n (linear) or levels (non-linear).
 
-        Linear: code = clamp(round(p / step + u) - low, 0, 2^bits - 1), low = the ADC's lowest code value
-        in steps (an integer), u the column's dither (``_shifts``), so the code's value is
-        (code + low - u) x step (``_code_offsets`` adds low - u back). ``whole`` skips the rounding when
-        the step is one level and the values are integers; ``bounded`` skips the clip when they fit.
+        Linear: n = clamp(round(p / step + u), low, high) per slice, u the column's dither (``_dither``,
+        0 unless enabled), so the code's value is (n - u) x step (``_code_offsets`` adds the -u part).
+        ``whole`` skips the rounding when the step is one level and the values are integers;
+        ``bounded`` skips the clip when they provably fit. Five in-place passes at most: multiply by
+        the reciprocal step (several times faster than a divide), dither, round, and one scalar clamp
+        per slice (a clamp with tensor bounds is ~30x slower).
         """
         if isinstance(adc, NonlinearAdc):
             return adc.convert(values)
-        step = self._adc_grid(adc)[0]
-        shaped = values.view(*values.shape[:-1], self.slices, self.columns)
-        device, dtype = values.device, values.dtype
-        if bool((step != 1.0).any()):  # a multiply by the reciprocal is several times faster than a divide
-            shaped.mul_((1.0 / step).to(device, dtype).view(-1, 1))
+        step, low, high = self._adc_grid(adc)
+        shaped = values.view(-1, self.slices, self.columns)
+        if bool((step != 1.0).any()):
+            shaped.mul_((1.0 / step).to(values.device, values.dtype).view(-1, 1))
             whole = False
-        shift = self._shifts(adc)
-        if bool((shift != shift.flatten()[0]).any()):
-            shaped.sub_(shift.to(device, dtype))
-        elif float(shift.flatten()[0]) != 0.0:
-            values.sub_(float(shift.flatten()[0]))
+        if self.config.dither and bool((step > 1.0).any()):
+            shaped.add_(self._dither(adc).to(values.device, values.dtype))
+            whole = False
         if not whole:
             values.round_()
-        if not bounded:
-            values.clamp_(0, 2**adc.bits - 1)
+        if bounded:
+            return values
+        if bool((low == low[0]).all()) and bool((high == high[0]).all()):
+            values.clamp_(float(low[0]), float(high[0]))
+        else:
+            for k in range(self.slices):
+                shaped[:, k].clamp_(float(low[k]), float(high[k]))
         return values
 
-    def _shifts(self, adc) -> torch.Tensor:
-        """(slices, columns) low - u: the lowest code in steps minus the column's subtractive dither u.
+    def _dither(self, adc) -> torch.Tensor:
+        """(slices, columns) subtractive dither u in [-1/2, 1/2) steps; zero where the step is one level.
 
-        Dither (``config.dither``, slices whose step exceeds one level): each column's conversion is
-        offset by a fixed, known fraction u in [-1/2, 1/2) of a step, evenly spread over the columns
-        (golden-ratio sequence), and the digital periphery subtracts it again. A partial sum that many
-        outputs share (the same input bits on every column) then rounds differently on each column, so
-        the rounding error no longer has a part common to all outputs (subtractive dither: Schuchman,
-        IEEE Trans. Commun. 1964; a per-column offset is an ADC reference trim the periphery undoes).
-        Where the step is one level, ideal sums are exact and no dither is applied.
+        ``config.dither``: each column's conversion is offset by a fixed, known fraction of a step,
+        evenly spread over the columns (golden-ratio sequence), and the digital periphery subtracts it
+        again. A partial sum that many outputs share then rounds differently on each column, so the
+        rounding error loses its part common to all outputs (subtractive dither: Schuchman, IEEE Trans.
+        Commun. 1964; a per-column offset is an ADC reference trim the periphery undoes).
         """
-        step, low, _ = self._adc_grid(adc)
-        shift = low.view(-1, 1).expand(self.slices, self.columns).clone()
-        if self.config.dither:
-            phase = (torch.arange(self.columns, dtype=torch.float64).view(1, -1) * 0.6180339887498949
-                     + torch.arange(self.slices, dtype=torch.float64).view(-1, 1) * 0.7548776662466927) % 1.0
-            shift -= (phase - 0.5) * (step.view(-1, 1) > 1.0)
-        return shift
+        step = self._adc_grid(adc)[0]
+        if not self.config.dither:
+            return torch.zeros(self.slices, self.columns, dtype=torch.float64)
+        phase = (torch.arange(self.columns, dtype=torch.float64).view(1, -1) * 0.6180339887498949
+                 + torch.arange(self.slices, dtype=torch.float64).view(-1, 1) * 0.7548776662466927) % 1.0
+        return (phase - 0.5) * (step.view(-1, 1) > 1.0)
 
     def _code_offsets(self, adc, conversions: float) -> torch.Tensor:
-        """(slices, columns) value the codes' offsets add back: (low - u) x step per conversion, x ``conversions``."""
-        if adc is None or isinstance(adc, NonlinearAdc):
+        """(slices, columns) value the dither adds back: -u x step per conversion, times ``conversions``."""
+        if adc is None or isinstance(adc, NonlinearAdc) or not self.config.dither:
             return torch.zeros(self.slices, self.columns, dtype=torch.float64)
-        return self._shifts(adc) * self._adc_grid(adc)[0].view(-1, 1) * conversions
+        return -self._dither(adc) * self._adc_grid(adc)[0].view(-1, 1) * conversions
 
     def _code_values(self, adc) -> tuple[torch.Tensor, float]:
         """Per-slice value of one code step (1 for none / non-linear) and the largest |code| or level."""
@@ -303,8 +304,8 @@ class CimArray:
             return torch.ones(self.slices, dtype=torch.float64), self.cycle_peak()
         if isinstance(adc, NonlinearAdc):
             return torch.ones(self.slices, dtype=torch.float64), max(abs(v) for v in adc.levels)
-        step, _, _ = self._adc_grid(adc)
-        return step, float(2**adc.bits - 1)
+        step, low, high = self._adc_grid(adc)
+        return step, float(torch.maximum(low.abs(), high.abs()).max())
 
     def matmul(self, x: torch.Tensor, generator: torch.Generator | None = None, fast: bool = False,
                observe: bool = False, signed: bool | None = None) -> torch.Tensor:
