@@ -84,8 +84,9 @@ def main() -> None:
             ratios[label].append(t / base)
             line.append(f"  CIM {label}: {t * 1e3:.1f} ms = {t / base:.1f}x conv2d = {t / floor:.1f}x GEMM ({exact})")
         print("\n".join(line))
-    paths = sorted({f"{dtype}".replace("torch.", "") + f" for {shape} on {dev}, {threads} thread(s)"
-                    for (dev, _, shape, threads), dtype in kernels.choices().items()})
+    paths = sorted({f"{dtype}".replace("torch.", "") + f" with {count} thread(s) for {shape} on {dev} "
+                    f"({threads} configured)"
+                    for (dev, _, shape, threads), (dtype, count) in kernels.choices().items()})
     print("operand chosen by measurement: " + ("; ".join(paths) if paths else "none (one exact candidate)"))
     for label, values in ratios.items():
         print(f"{label}: {min(values):.1f}x .. {max(values):.1f}x conv2d over {len(values)} runs "

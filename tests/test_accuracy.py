@@ -124,6 +124,7 @@ def test_operand_choice_is_measured_once_and_cached(monkeypatch):
 
     timed = []
     monkeypatch.setattr(kernels, "_CHOICES", {})
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)  # one thread count to try
     monkeypatch.setattr(kernels, "_time", lambda dtype, *shape: timed.append(dtype) or
                         {torch.int8: 3.0, torch.bfloat16: 1.0, torch.float32: 2.0}[dtype])
     options = [torch.int8, torch.bfloat16, torch.float32]
@@ -131,7 +132,7 @@ def test_operand_choice_is_measured_once_and_cached(monkeypatch):
     assert kernels.fastest(options, 9, 1020, 128, 1024, torch.device("cpu")) == torch.bfloat16  # same class
     assert timed == options  # measured once
     assert kernels.fastest([torch.float32], 9, 1, 1, 1, torch.device("cpu")) == torch.float32
-    assert list(kernels.choices().values()) == [torch.bfloat16]
+    assert list(kernels.choices().values()) == [(torch.bfloat16, 1)]
 
 
 @pytest.mark.parametrize("adc, adc_bits, adc_range", [("linear", 5, "full"), ("linear", 4, "calibrated"),

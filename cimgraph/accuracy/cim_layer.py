@@ -392,6 +392,15 @@ class CimArray:
         width = self.slices * self.columns
         block = max(1, min(count, BLOCK_PSUMS // (groups * cycles * width)))
         dtype = self._operand_dtype(dac, cycles * block)
+        with kernels.threads(kernels.threads_for(dtype, self._operand_candidates(dac), groups, cycles * block,
+                                                 rows, width, self.device)):
+            return self._blocks(codes, cycles, dac, adc, dtype, block)
+
+    def _blocks(self, codes: torch.Tensor, cycles: int, dac: int, adc, dtype: torch.dtype,
+                block: int) -> torch.Tensor:
+        """The block loop of ``_serial_blocked`` with the chosen operand type."""
+        count, groups, rows = codes.shape
+        width = self.slices * self.columns
         operand = self.conductance.to(dtype)
         psum_dtype = kernels.sums_dtype(dtype)
         store = torch.empty(groups * cycles * block * width, dtype=psum_dtype, device=self.device)

@@ -5,10 +5,14 @@ int32 sums, bfloat16 for whole-number sums <= 256, float32 below 2^24), so the c
 only, never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs 4x faster than
 bfloat16 on one AMD EPYC and 4x slower on one Xeon (issue 15), so a fixed order cannot hold on any
 CPU. The first product of a shape class (sizes rounded up to powers of two, device, thread count)
-times each candidate on operands of that shape and caches the winner for the process.
+times each candidate on operands of that shape and caches the winner for the process. The thread
+count is part of the choice: on a CPU whose cores are busy with other work, OpenMP threads that wait
+for each other made one bit-serial layer 10x slower with 2 threads than with 1 (26 s against 2.4 s on
+the shared 2-core machine of issue 15), so 1 thread and the configured count are both timed.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import torch
@@ -52,18 +56,49 @@ def _time(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch
     return best
 
 
-def fastest(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
-            device: torch.device) -> torch.dtype:
-    """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product."""
-    if len(candidates) == 1:
-        return candidates[0]
+@contextlib.contextmanager
+def threads(count: int):
+    """Run the block with ``count`` intra-op threads, restoring the caller's setting after."""
+    before = torch.get_num_threads()
+    if count != before:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if count != before:
+            torch.set_num_threads(before)
+
+
+def _plan(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
+          device: torch.device) -> tuple[torch.dtype, int]:
+    counts = sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [torch.get_num_threads()]
+    options = [(dtype, count) for dtype in candidates for count in counts]
+    if len(options) == 1:
+        return options[0]
     m = min(m, SAMPLE_ROWS)
     key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads())
     if key not in _CHOICES:
-        _CHOICES[key] = min(candidates, key=lambda d: _time(d, groups, m, k, n, device))
+        def timed(option: tuple[torch.dtype, int]) -> float:
+            with threads(option[1]):
+                return _time(option[0], groups, m, k, n, device)
+
+        _CHOICES[key] = min(options, key=timed)
     return _CHOICES[key]
 
 
-def choices() -> dict[tuple, torch.dtype]:
-    """The choices made so far in this process: (device, candidates, shape class, threads) -> operand."""
+def fastest(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
+            device: torch.device) -> torch.dtype:
+    """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product."""
+    return _plan(candidates, groups, m, k, n, device)[0]
+
+
+def threads_for(dtype: torch.dtype, candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
+                device: torch.device) -> int:
+    """Threads to run ``dtype``'s products with: the measured choice, else the configured count."""
+    chosen, count = _plan(candidates, groups, m, k, n, device)
+    return count if chosen == dtype else torch.get_num_threads()
+
+
+def choices() -> dict[tuple, tuple[torch.dtype, int]]:
+    """Choices so far in this process: (device, candidates, shape class, threads) -> (operand, threads)."""
     return dict(_CHOICES)
