@@ -17,7 +17,7 @@ import time
 
 import torch
 
-TRIALS = 3  # timed runs per candidate after one warm-up; the minimum counts
+TRIALS = 5  # timed runs per candidate after one warm-up; the minimum counts
 SAMPLE_ROWS = 4096  # matmul rows timed at most (the blocked read-out's rows are positions x cycles)
 
 _CHOICES: dict[tuple, torch.dtype] = {}
@@ -40,23 +40,33 @@ def sums_dtype(operand: torch.dtype) -> torch.dtype:
     return torch.int32 if operand == torch.int8 else operand
 
 
-def _time(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device) -> float:
-    """Seconds for one read-out block of this shape: the product, then a conversion's element-wise passes."""
+def _block(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device):
+    """A read-out block of this shape: the product, then a conversion's in-place element-wise passes."""
     left = torch.randint(0, 2, (groups, m, k), device=device).to(dtype)
     right = torch.randint(0, 2, (groups, k, n), device=device).to(dtype)
     out = torch.empty(groups, m, n, dtype=sums_dtype(dtype), device=device)
+    real = out.view(torch.float32) if dtype == torch.int8 else (
+        out if dtype == torch.float32 else torch.empty(out.shape, device=device))
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
-    def block() -> None:  # the product and the in-place passes an ADC conversion makes on it
-        values = batched_product(left, right, out).to(torch.float32)
-        values.mul_(0.5).round_().clamp_(0, 31).sum(0)
+    def run() -> None:
+        batched_product(left, right, out)
+        if real.data_ptr() != out.data_ptr() or real.dtype != out.dtype:
+            real.copy_(out)
+        real.mul_(0.5).round_().clamp_(0, 31).sum(0)
         sync()
 
-    block()
+    return run
+
+
+def _time(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device) -> float:
+    """Seconds for one read-out block of this shape (best of ``TRIALS`` after a warm-up)."""
+    run = _block(dtype, groups, m, k, n, device)
+    run()
     best = float("inf")
     for _ in range(TRIALS):
         start = time.perf_counter()
-        block()
+        run()
         best = min(best, time.perf_counter() - start)
     return best
 
