@@ -67,7 +67,7 @@ def cmd_components(args: argparse.Namespace) -> str:
         lines.append("Technology nodes:")
         for name, e in sorted(reg.technologies.items(), key=lambda kv: -kv[1].value.feature_size):
             t = e.value
-            lines.append(f"  {name:8} Vdd {t.vdd:.2f} V  Ion,n {t.i_on_n:.0f} A/m  Ioff,n {t.i_off_n:.3g} A/m  "
+            lines.append(f"  {name:8} {t.device:13} Vdd {t.vdd:.2f} V  Ion,n {t.i_on_n:.0f} A/m  Ioff,n {t.i_off_n:.3g} A/m  "
                          f"[{e.plugin}]  source: {t.source}")
     if args.cells or args.all:
         lines.append("Memory cells:")
@@ -105,18 +105,22 @@ def cmd_show(args: argparse.Namespace) -> str:
              f"({chip.cells_per_weight} cells/weight), inputs {spec.precision.input} bit, clock "
              f"{format_si(spec.clock, 'Hz')}, {spec.mapping.method} mapping"]
 
-    def walk(node: str, indent: str) -> None:
-        data = chip.node(node)
+    def walk(node: str, indent: str, graph: Any = chip) -> None:
+        data = graph.node(node)
         count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
         kind += " (transposed read-out)" if data.get("transposed") else ""
-        area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
+        area = "" if graph.auto else f"  {format_si(data['unit_area'], 'm^2')}"
         lines.append(f"{indent}{label}{count}{kind}{area}")
-        for child in chip.children(node):
-            walk(child, indent + "  ")
+        for child in graph.children(node):
+            walk(child, indent + "  ", graph)
 
     walk("chip", "")
+    for name, design in chip.designs.items():   # extra tile designs of a hybrid chip
+        lines.append(f"design {name} (runs {', '.join(chip.spec.designs[name].runs)}; cell {design.cell.name}):")
+        for tile in design.children("chip"):
+            walk(tile, "  ", design)
     for source, target, kind, link in chip.links():
         lines.append(f"link {source} -> {target}: {kind} ({link})")
     if chip.auto:
@@ -168,6 +172,16 @@ def cmd_accuracy(args: argparse.Namespace) -> str:
         options[key.strip()] = parsed if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) else value
     return accuracy_command(args.netlist, model=args.model, data=args.data, batches=args.batches, seed=args.seed,
                             fast=args.fast, device=args.device, **options)
+
+
+def cmd_train(args: argparse.Namespace) -> str:
+    from .training.loop import train_command
+
+    settings = {k: getattr(args, k) for k in ("lr", "batch_size", "scheme", "momentum", "adc", "adc_bits", "wl_weight",
+                                              "wl_activate", "wl_error", "wl_grad", "popu_mode", "update_max",
+                                              "update_levels", "seed", "device", "traces")}
+    return train_command(args.netlist, model=args.model, data=args.data, epochs=args.epochs, options=args.option,
+                         **settings)
 
 
 def cmd_sweep(args: argparse.Namespace) -> str:
@@ -244,6 +258,30 @@ def build_parser() -> argparse.ArgumentParser:
                         "drift=1e4,0.1,random, stuck_at=0.01,0.01, memory_states=levels.csv, adc_bits=4, "
                         "adc=nonlinear, profile=neurosim, parallel_read=64, input_calibration=entropy, "
                         "output_noise_file=noise.csv")
+    p = add("train", cmd_train, "simulate on-chip training accuracy (device update model, WAGE, V2 or POPU)")
+    p.add_argument("netlist")
+    p.add_argument("--model", default=None, help="digits-cnn (default), digits-mlp or package.module:factory")
+    p.add_argument("--data", default="digits")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--scheme", choices=("v2", "popu"), default="v2")
+    p.add_argument("--momentum", type=float, default=None, help="gamma (seed 002: 0.9); alpha = 0.1")
+    p.add_argument("--adc", choices=("none", "approx", "exact"), default="none")
+    p.add_argument("--adc-bits", type=int, default=None, help="default: the netlist's subarray ADC")
+    for width in ("weight", "activate", "error", "grad"):
+        p.add_argument(f"--wl-{width}", type=int, default=None if width in ("weight", "activate") else -1,
+                       help="bits, -1 = float" + (" (default: netlist precision)" if width in ("weight", "activate")
+                                                  else " (default)"))
+    p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
+    p.add_argument("--update-max", type=float, default=0.01, help="POPU: largest change per step, fraction of range")
+    p.add_argument("--update-levels", type=int, default=None, help="POPU: default from cell pulse time and clock")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda; falls back to CPU)")
+    p.add_argument("--traces", metavar="DIR", help="write Weight_dist.csv and Delta_dist.csv here")
+    p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="device model field, repeatable: nonlinearity=3 (LTP +3, LTD -3), nonlinearity_ltp=2, "
+                        "levels=64, sigma_d2d=0.5, sigma_c2c=0.01")
     p = add("sweep", cmd_sweep, "evaluate a netlist over a grid of parameter values")
     p.add_argument("netlist")
     p.add_argument("--network", required=True)

@@ -20,7 +20,8 @@ def geometry_of(chip: Any, method: str | None = None) -> Geometry:
     array = chip.subarray
     return Geometry(rows=int(array.rows), columns=int(array.columns), cells_per_weight=int(chip.cells_per_weight),
                     tiles=counts.get("tiles"), pes=counts.get("pes"), subarrays=counts.get("subarrays"),
-                    method=method or chip.spec.mapping.method, duplication=bool(chip.spec.mapping.duplication))
+                    method=method or chip.spec.mapping.method, duplication=bool(chip.spec.mapping.duplication),
+                    tile_copies=bool(getattr(chip.spec.mapping, "tile_copies", False)))
 
 
 def place(chip: Any, network: Network, method: str) -> Mapping:
@@ -39,8 +40,15 @@ def place(chip: Any, network: Network, method: str) -> Mapping:
 
 
 def map_network(chip: Any, network: Network, method: str | None = None) -> Mapping:
-    """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``)."""
+    """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``).
+
+    A chip with extra tile designs, or a network with transformer layer kinds, is mapped per design
+    (:func:`cimgraph.mapping.hybrid.map_hybrid`, returning a HybridMapping)."""
     from ..plugins import default_registry
+    from .hybrid import map_hybrid, needs_hybrid
+
+    if needs_hybrid(chip, network):
+        return map_hybrid(chip, network, method)
 
     strategy = default_registry().mapping_strategy(method or chip.spec.mapping.method)
     return strategy(chip, network)
