@@ -10,7 +10,9 @@ import pytest
 from cimgraph import evaluate, load_netlist, map_network
 from cimgraph.cli import main
 from cimgraph.errors import CimgraphError, NetlistError
+from cimgraph.schedule.counts import layer_work
 from cimgraph.schedule.training import evaluate_training, size_for_training
+from cimgraph.schedule.training_backward import backward_movement, reversed_work
 from cimgraph.schedule.training_result import TrainingResult
 from cimgraph.schedule.training_update import (PopuSettings, curve_a, pulse_position, pulses_for_change,
                                                update_levels)
@@ -441,3 +443,43 @@ def test_neurotorch_claim_popu_cheaper_than_wg_and_dram(tmp_path):
     assert popu.area < v2.area and v2.wg_area > 0
     assert popu.phase("weight_update").latency < sum(p.latency for p in wg_dram)
     assert popu.phase("weight_update").energy < sum(p.energy for p in wg_dram)
+
+
+# -- the activation gradient's reversed data flow (seed 001 sec. 5.2) --------------------------------------
+
+def test_mlp_backward_chip_traffic_is_the_hand_count(mlp):
+    # fc2 (64 -> 10): its 10 output errors x 8 bits come in from the chip buffer, its 64 input errors go back;
+    # fc1 is the first layer and sends nothing back
+    counts = {(ac.path, ac.action): ac.count for ac in backward_movement(mlp, 8, np.array([0.0, 1.0]))}
+    chip = mlp.chip
+    psum_tile = chip.levels["tile"].psum_bits
+    assert counts[("chip/buffer", "read")].tolist() == [0.0, 10 * 8 / 256]
+    assert counts[("chip/buffer", "write")].tolist() == [0.0, 64 * 8 / 256]
+    assert counts[("chip/htree", "transfer")].tolist() == pytest.approx([0.0, (10 * 8 + 64 * psum_tile) / 256])
+    # one row block, one column block: nothing to add anywhere
+    assert all(not np.any(v) for (p, a), v in counts.items() if a == "add")
+
+
+def test_vgg8_partial_errors_reduce_to_the_input_error_map():
+    mapping = map_network(load_netlist("netlists/vgg8_rram_32nm_train.yaml"), bundled("vgg8"))
+    back = np.ones(len(mapping.layers))
+    w, fwd = reversed_work(mapping, 5, back), layer_work(mapping)
+    for i, p in enumerate(mapping.layers):
+        k2 = p.layer.weight_rows / p.layer.in_channels
+        ifm = p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels
+        assert w.outputs[i] == ifm and w.ofm_bits[i] == ifm * 5          # the reduced map, at error bits
+        partial = p.layer.input_vectors * p.input_rows                       # one per row and position
+        # every subarray sends its rows' partial errors unreduced; the chip holds the fully reduced map
+        assert w.outputs[i] * w.groups["subarray"][i] == pytest.approx(partial * p.column_blocks)
+        assert w.groups["chip"][i] == 1.0
+        assert w.groups["pe"][i] <= w.groups["subarray"][i]
+        # errors delivered: every row block gets its slice of each of V x N error values
+        assert w.stream_bits[i] == fwd.outputs[i] * 5 * p.row_blocks
+        if p.layer.kind == "conv" and p.layer.input_size[0] == p.layer.output_size[0]:
+            assert partial / ifm == pytest.approx(k2)      # stride 1, same padding: col2im fan-in K^2
+
+
+def test_more_error_bits_move_more_backward_bits(mlp):
+    e = [evaluate_training(mlp, settings=TrainingSettings(batch=4, iterations=3, error_bits=b))
+         .phase("activation_gradient").energy_by_component["chip/buffer"] for b in (4, 8)]
+    assert e[1] > e[0] > 0

@@ -31,15 +31,15 @@ from ..errors import CimgraphError
 from ..netlist.graph import LEVEL_PATHS, build_chip
 from ..workload.training import TrainingSettings, TrainingWork, training_work
 from .activity import Activity
-from .counts import SENSING_ROLES, action_counts, per_conversion
+from .counts import SENSING_ROLES, per_conversion
 from .evaluate import _call, evaluate
+from .training_backward import backward_movement
 from .training_result import PhaseResult, TrainingResult
 from .training_update import (PopuSettings, UpdateStats, default_stats, inhibit_current, line_current,
                               trace_stats, update_levels)
 
 SCHEMES = ("neurosim-v2", "popu")
 PEAK_GROUPS = ("array", "adc", "accumulation", "weight_gradient")
-BACKWARD_ROLES = ("buffer", "link", "adder")     # data movement above the subarray, also in backprop
 SUBARRAY = LEVEL_PATHS["subarray"]
 
 
@@ -208,13 +208,9 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
         count = cycles * share if per_conversion(comp.spec.kind) else cycles
         kwargs = {"input_activity": 0.5} if role == "switch" else {}
         phase.call(_path("subarray", comp), action, count, active, **kwargs)
-    # the errors move through the buffers, links and adder trees as the forward's activations do (the same
-    # data flow, transposed), with error instead of activation bits: the forward's counts, scaled
-    scale = error_cycles / s.activation_bits * (work.transposed_vectors > 0)
-    for ac in action_counts(mapping):
-        level = next(l for l, p in LEVEL_PATHS.items() if ac.path.rsplit("/", 1)[0] == p)
-        if level != "subarray" and chip.model(ac.path).role() in BACKWARD_ROLES:
-            phase.call(ac.path, ac.action, ac.count * scale, ac.active)
+    # the errors enter where the outputs left and the partial errors are reduced back (seed 001 sec. 5.2)
+    for ac in backward_movement(mapping, s.error_bits, (work.transposed_vectors > 0).astype(float)):
+        phase.call(ac.path, ac.action, ac.count, ac.active)
     return phase
 
 
