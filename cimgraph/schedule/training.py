@@ -267,7 +267,7 @@ def _row_write_cost(chip: Any, stats: UpdateStats) -> Any:
 def _update_stats(mapping: Any, s: TrainingSettings, traces: dict[str, Any] | None) -> list[UpdateStats]:
     cell = mapping.chip.cell
     if traces is None:
-        return [default_stats(cell, s.delta_bits)] * len(mapping.layers)
+        return [default_stats(cell, s.delta_bits, p.layer.weights, s.learning_rate) for p in mapping.layers]
     missing = [p.layer.name for p in mapping.layers if p.layer.name not in traces]
     if missing:
         raise CimgraphError(f"Delta_dist.csv: no rows for layer(s) {', '.join(missing)} of the mapped network "
@@ -348,7 +348,7 @@ def _popu_update(mapping: Any, work: TrainingWork, activity: Activity, stats: li
     places = mapping.layers
     for i, p in enumerate(places):
         a = float(activity.input[i])
-        d = stats[i].nonzero_fraction if stats[i].source != "default" else 0.5
+        d = stats[i].nonzero_fraction if not stats[i].source.startswith("default") else 0.5
         t_on = window / 3          # mean coincidence of two pulses with uniform lengths in [0, window]
         cells = work.update_cells[i]
         row_lines = p.duplication * p.column_blocks * p.used_rows
@@ -425,6 +425,9 @@ def evaluate_training(mapping: Any, scheme: str = "neurosim-v2", settings: Train
         phases.append(_activation_gradient(mapping, work, activity, popu.delta_cycles, s).result(images, names))
         phases.append(_popu_update(mapping, work, activity, stats, popu, s, notes).result(images, names))
     notes.append(f"weight update pulses: {stats[0].source}")
+    if stats[0].source.startswith("default"):
+        notes.append("changing cells per update: " + ", ".join(
+            f"{p.layer.name} {st.nonzero_fraction:.3g}" for p, st in zip(mapping.layers, stats)))
     return _assemble(mapping, scheme, s, phases, inference, global_buffer, parallel, notes, wg_path)
 
 

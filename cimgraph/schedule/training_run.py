@@ -22,7 +22,8 @@ def training_command(args: Any) -> str:
     batch = args.batch if args.batch is not None else (1 if popu else 200)
     iterations = args.iterations if args.iterations is not None else (50000 if popu else 250)
     settings = TrainingSettings(batch=batch, iterations=iterations, epochs=args.epochs, error_bits=args.error_bits,
-                                gradient_bits=args.gradient_bits, delta_bits=args.delta_bits)
+                                gradient_bits=args.gradient_bits, delta_bits=args.delta_bits,
+                                learning_rate=args.learning_rate)
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
     traces = read_traces(args.traces) if args.traces else None
@@ -61,6 +62,8 @@ def add_parser(add: Any) -> None:
     p.add_argument("--epochs", type=int, default=1)
     for name in ("error", "gradient", "delta"):
         p.add_argument(f"--{name}-bits", type=int, default=8, help=f"{name} precision (default 8)")
+    p.add_argument("--learning-rate", type=float, default=1.0, metavar="LR",
+                   help="WAGE Q_G learning rate in (0, 1] for the update without --traces (default 1)")
     p.add_argument("--traces", metavar="DIR", help="folder with Delta_dist.csv (and Weight_dist.csv)")
     p.add_argument("--method", choices=("conventional", "novel"), default=None)
     p.add_argument("--activity", metavar="input=F,weight=F", help="input bit density and mean cell level per layer")
