@@ -319,3 +319,24 @@ def test_training_ppa_reads_the_traces_this_loop_writes(small_digits, tmp_path):
     assert sorted(traces) == ["fc1", "fc2"]
     for row in deltas:
         assert traces[row.layer].pulses_ltp == row.pulses_ltp and traces[row.layer].updates == row.updates == 8
+
+
+def test_cli_train_then_train_ppa_reads_the_traces(tmp_path, capsys):
+    # the documented recipe: the same netlist, --network = the --model that was traced
+    from cimgraph.cli import main
+
+    train_netlist = "netlists/vgg8_rram_32nm_train.yaml"
+    assert main(["train", train_netlist, "--model", "digits-mlp", "--epochs", "1", "--traces", str(tmp_path)]) == 0
+    capsys.readouterr()
+    out_json = tmp_path / "ppa.json"
+    assert main(["train-ppa", train_netlist, "--network", "digits-mlp", "--traces", str(tmp_path),
+                 "--batch", "32", "--iterations", "41", "--json", str(out_json)]) == 0
+    assert "trace: Delta_dist.csv epoch 1" in capsys.readouterr().out
+    from cimgraph.schedule.training_result import TrainingResult
+
+    r = TrainingResult.from_json(out_json)
+    assert r.network == "digits-mlp" and [layer for layer in r.phase("weight_update").energy_by_layer] == ["fc1", "fc2"]
+    # a network whose layer names the traces do not carry is refused with the recipe
+    assert main(["train-ppa", train_netlist, "--network", "vgg8", "--traces", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "no rows for layer(s) conv1" in err and "--network digits-mlp" in err

@@ -271,7 +271,8 @@ def _update_stats(mapping: Any, s: TrainingSettings, traces: dict[str, Any] | No
     missing = [p.layer.name for p in mapping.layers if p.layer.name not in traces]
     if missing:
         raise CimgraphError(f"Delta_dist.csv: no rows for layer(s) {', '.join(missing)} of the mapped network "
-                            f"(it has {', '.join(sorted(traces))})")
+                            f"{mapping.network.name!r} (the traces have {', '.join(sorted(traces))}): pass "
+                            "--network the model that `cimgraph train --model` traced (e.g. --network digits-mlp)")
     return [trace_stats(traces[p.layer.name]) for p in mapping.layers]
 
 

@@ -25,7 +25,7 @@ def training_command(args: Any) -> str:
                                 gradient_bits=args.gradient_bits, delta_bits=args.delta_bits,
                                 learning_rate=args.learning_rate)
     chip = load_netlist(args.netlist)
-    mapping = map_network(chip, load_network(args.network), method=args.method)
+    mapping = map_network(chip, _network(args.network), method=args.method)
     traces = read_traces(args.traces) if args.traces else None
     activity = activity_for(mapping, args.activity, None, args.activity_model, args.activity_data)
     result = evaluate_training(mapping, scheme=args.scheme, settings=settings, traces=traces, activity=activity,
@@ -77,3 +77,15 @@ def add_parser(add: Any) -> None:
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--csv", metavar="DIR")
     p.add_argument("--report", metavar="HTML")
+
+
+def _network(name: str):
+    """A bundled network or NetWork.csv, or a model `cimgraph train --model` trains (digits-mlp, digits-cnn,
+    package.module:factory): then the network it mapped, whose layer names its trace files carry."""
+    from ..training import BUNDLED_MODELS
+
+    if name in BUNDLED_MODELS or (":" in name and not os.path.exists(name)):
+        from ..training.loop import model_network
+
+        return model_network(name)
+    return load_network(name)

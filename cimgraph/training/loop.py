@@ -34,8 +34,9 @@ from .layers import POPU_MODES, TrainLayer, UpdateStats
 from .traces import DeltaRow, WeightRow, write_traces
 from .wage import check_width, quantize_gradient
 
+from . import BUNDLED_MODELS
+
 SCHEMES = ("v2", "popu")
-BUNDLED_MODELS = ("digits-cnn", "digits-mlp")
 PAIR_START = {"LTP_only": "low", "LTD_only": "high", "LTPLTD_both": "middle"}  # G+/G- pair's initial conductances
 DEFAULT_ALPHA = 0.1  # NeuroSim V2 train.py momentum: alpha = 0.1 with gamma = 0.9 (seed 001 Fig. 2)
 
@@ -156,6 +157,23 @@ def bundled_model(name: str) -> nn.Module:
 
     raise TrainingError(f"model {name!r}: unknown{did_you_mean(name, BUNDLED_MODELS)}; bundled: {BUNDLED_MODELS} "
                         f"or 'package.module:factory'")
+
+
+def model_network(name: str, data: str = "digits", seed: int = 0) -> Any:
+    """The Network that ``cimgraph train --model NAME`` maps (its layer names are those of the trace files),
+    for ``cimgraph train-ppa --network NAME --traces DIR``."""
+    from ..workload import from_torch
+
+    if name in BUNDLED_MODELS:
+        model = bundled_model(name)
+    else:
+        from ..accuracy.data import load_dataset
+        from ..accuracy.run import load_model
+
+        model, name = load_model(name, load_dataset(data, seed), seed)
+    _, train, _ = _data(data, seed)
+    network = from_torch(model, (1, *_sample_shape(train)))
+    return attrs.evolve(network, name=name)
 
 
 def _seeded_init(model: nn.Module, seed: int) -> nn.Module:
