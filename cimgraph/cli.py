@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--traces", metavar="DIR", help="write Weight_dist.csv and Delta_dist.csv here")
     p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                    help="device model field, repeatable: nonlinearity=3 (LTP +3, LTD -3), nonlinearity_ltp=2, "
-                        "levels=64, sigma_d2d=0.5, sigma_c2c=0.01")
+                        "levels=64, nonlinearity_d2d=0.5, sigma_c2c=0.01")
     p = add("sweep", cmd_sweep, "evaluate a netlist over a grid of parameter values")
     p.add_argument("netlist")
     p.add_argument("--network", required=True)

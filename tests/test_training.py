@@ -89,8 +89,23 @@ def test_c2c_variance_grows_with_sqrt_pulses_and_is_seeded():
     assert torch.equal(again["g"], state["g"])
 
 
+def test_d2d_of_the_nonlinearity_is_its_own_cell_field():
+    from cimgraph.tech.cells import MemoryCell
+    from cimgraph.training.device import make_rule
+
+    cell = MemoryCell(name="c", family="rram", access="1t1r", area_f2=4.0, width_f=2.0, height_f=2.0, r_on=1e4,
+                      r_off=1e5, levels_ltp=64, levels_ltd=64, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0,
+                      sigma_d2d=0.3, nonlinearity_d2d=1.5)
+    rule = make_rule(None, cell)
+    assert rule.nonlinearity_d2d == 1.5            # label steps, from the training field
+    assert not hasattr(rule, "sigma_d2d")          # the conductance spread stays with inference
+    with pytest.raises(TrainingError, match="nonlinearity_d2d"):
+        make_rule(None, cell, sigma_d2d=0.5)
+
+
 def test_d2d_spreads_the_labels_per_device():
-    device = NonlinearDevice(levels_ltp=32, levels_ltd=32, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0, sigma_d2d=1.0)
+    device = NonlinearDevice(levels_ltp=32, levels_ltd=32, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0,
+                             nonlinearity_d2d=1.0)
     state = device.program(torch.zeros(4000, dtype=torch.float64), torch.Generator().manual_seed(0))
     a = state["a_ltp"]
     assert a.unique().numel() > 3000  # one A per device

@@ -35,7 +35,10 @@ class MemoryCell:
     levels_ltd: int = attrs.field(default=2, validator=int_range(2), metadata={"doc": "LTD pulses over range"})
     nonlinearity_ltp: float = quantity("1", default=0.0, doc="LTP non-linearity")
     nonlinearity_ltd: float = quantity("1", default=0.0, doc="LTD non-linearity")
-    sigma_d2d: float = quantity("1", default=0.0, doc="device-to-device variation (relative sigma)")
+    sigma_d2d: float = quantity("1", default=0.0, doc="device-to-device conductance variation (relative sigma; "
+                                "the inference `variation` effect)")
+    nonlinearity_d2d: float = quantity("1", default=0.0, doc="device-to-device spread of the LTP/LTD non-linearity "
+                                       "(sigma in NL label steps, seed 001 sec. 8(3), NeuroSim d2dVari; training)")
     sigma_c2c: float = quantity("1", default=0.0, doc="cycle-to-cycle variation (relative sigma)")
     access_width: float | None = quantity("1", default=None, doc="access transistor width in F")
     source: str = ""

@@ -247,7 +247,7 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
     ``model``: an nn.Module (trained from its current weights), a bundled name (``digits-cnn``,
     ``digits-mlp``; seeded fresh initialisation) or None (digits-cnn). ``data``: ``"digits"``, a
     Dataset, or ``(train_loader, test_loader)``. ``netlist`` (path or ChipGraph) maps the model and
-    gives the defaults: cell device (levels, NL, sigma_d2d in NL steps, sigma_c2c), precisions
+    gives the defaults: cell device (levels, NL, nonlinearity_d2d in NL steps, sigma_c2c), precisions
     (wl_weight, wl_activate), subarray rows / row groups / ADC bits, on/off ratio. Without a netlist
     the device is ideal and the widths float. ``rule`` is an UpdateRule or a registered name;
     ``device_fields`` override its fields (``levels_ltp=64``, ``nonlinearity_ltp=3``, ...).
