@@ -355,3 +355,42 @@ def test_cli_train_then_train_ppa_reads_the_traces(tmp_path, capsys):
     assert main(["train-ppa", train_netlist, "--network", "vgg8", "--traces", str(tmp_path)]) != 0
     err = capsys.readouterr().err
     assert "no rows for layer(s) conv1" in err and "--network digits-mlp" in err
+
+
+def test_refresh_moves_a_saturating_ltp_pair_back_onto_one_device():
+    from cimgraph.training.layers import TrainLayer
+
+    linear = torch.nn.Linear(2, 1, bias=False)
+    rule = NonlinearDevice(levels_ltp=100, levels_ltd=100)       # linear, 100 pulses over the range
+    layer = TrainLayer(linear, "fc", rule, cells="pair", pair_start="low")
+    layer.state = {"plus": rule.program(torch.tensor([[0.8, 0.3]]), None),
+                   "minus": rule.program(torch.tensor([[0.6, 0.1]]), None)}
+    pulses, due = layer.refresh(0.75, None)
+    assert due.tolist() == [[True, False]]                       # only the pair past 0.75 is refreshed
+    g_plus, g_minus = rule.conductance(layer.state["plus"]), rule.conductance(layer.state["minus"])
+    assert g_plus.flatten().tolist() == pytest.approx([0.2, 0.3]) and g_minus.flatten().tolist() == pytest.approx([0.0, 0.1])
+    # one reset pulse on each device of the refreshed pair, then 20 LTP pulses for w = 0.2 on G+
+    assert [float(p.abs().sum()) for p in pulses] == [1.0, 20.0, 1.0, 0.0]
+    # LTD only mirrors it: the pair goes back near G_max
+    layer.pair_start = "high"
+    layer.state = {"plus": rule.program(torch.tensor([[0.2]]), None), "minus": rule.program(torch.tensor([[0.1]]), None)}
+    layer.refresh(0.75, None)
+    assert rule.conductance(layer.state["plus"]).item() == pytest.approx(1.0)
+    assert rule.conductance(layer.state["minus"]).item() == pytest.approx(0.9)
+
+
+def test_popu_one_direction_training_refreshes_its_pairs(small_digits, tmp_path):
+    from cimgraph.training.layers import TrainLayer
+
+    kw = dict(netlist=NETLIST, epochs=1, scheme="popu", lr=0.2, update_max=0.02, progress=False)
+    runs = {}
+    for every in (0, 16):
+        out = tmp_path / str(every)
+        r = train_on_chip("digits-mlp", small_digits, refresh_every=every, refresh_level=0.3, traces=str(out), **kw)
+        cells = torch.cat([m.conductances() for m in r.trained.modules() if isinstance(m, TrainLayer)])
+        runs[every] = (read_trace(r.traces[1]), float(cells.mean()))
+    # without a refresh LTP_only never depresses and the devices climb; the refresh's resets are LTD pulses
+    assert all(row.pulses_ltd == 0 for row in runs[0][0]) and all(row.pulses_ltd > 0 for row in runs[16][0])
+    assert runs[16][1] < runs[0][1]
+    with pytest.raises(TrainingError, match="refresh"):
+        train_on_chip("digits-mlp", small_digits, refresh_level=0.0, **kw)

@@ -14,7 +14,7 @@ from cimgraph.schedule.counts import layer_work
 from cimgraph.schedule.training import evaluate_training, size_for_training
 from cimgraph.schedule.training_backward import backward_movement, reversed_work
 from cimgraph.schedule.training_result import TrainingResult
-from cimgraph.schedule.training_update import (PopuSettings, changing_fraction, curve_a, default_stats, pulse_position, pulses_for_change,
+from cimgraph.schedule.training_update import (PopuSettings, changing_fraction, refresh_stats, curve_a, default_stats, pulse_position, pulses_for_change,
                                                update_levels)
 from cimgraph.workload import bundled
 from cimgraph.workload.training import TrainingSettings, training_work
@@ -234,7 +234,8 @@ def test_popu_scheme_has_no_dram_and_no_wg():
 
 def test_popu_ltp_ltd_both_doubles_the_update_window():
     mapping = map_network(load_netlist(NEUROTORCH), bundled("mlp"))
-    one = evaluate_training(mapping, scheme="popu", settings=TrainingSettings(batch=1, iterations=2))
+    one = evaluate_training(mapping, scheme="popu", settings=TrainingSettings(batch=1, iterations=2),
+                            popu=PopuSettings(refresh_every=0))
     both = evaluate_training(mapping, scheme="popu", settings=TrainingSettings(batch=1, iterations=2),
                              popu=PopuSettings(mode="LTPLTD_both"))
     assert both.phase("weight_update").peak_latency == pytest.approx(2 * one.phase("weight_update").peak_latency)
@@ -389,9 +390,10 @@ def test_popu_runs_every_neurotorch_device(tmp_path, cell, array):
     path = tmp_path / "device.yaml"
     path.write_text(text)
     mapping = map_network(load_netlist(path), bundled("mlp"))
-    r = evaluate_training(mapping, scheme="popu", settings=TrainingSettings(batch=1, iterations=3))
+    r = evaluate_training(mapping, scheme="popu", settings=TrainingSettings(batch=1, iterations=3),
+                          popu=PopuSettings(refresh_every=0))
     assert r.phase("weight_update").latency > 0 and r.energy > 0
-    # one update window per outer product: UpdateLEVELs x Cycle (x serialisation steps)
+    # one update window per outer product (no pair refresh): UpdateLEVELs x Cycle (x serialisation steps)
     from cimgraph.schedule.training_update import line_current
     popu = PopuSettings()
     levels = update_levels(mapping.chip.cell, popu, 8)
@@ -436,12 +438,19 @@ def test_neurotorch_claim_popu_cheaper_than_wg_and_dram(tmp_path):
     path.write_text(text)
     network = bundled("vgg8")
     v2 = evaluate_training(map_network(load_netlist(path), network))
-    popu = evaluate_training(map_network(load_netlist(NEUROTORCH), network), scheme="popu")
+    mapping = map_network(load_netlist(NEUROTORCH), network)
+    popu = evaluate_training(mapping, scheme="popu", popu=PopuSettings(refresh_every=0))
     assert v2.images == popu.images == 50000
     wg_dram = [v2.phase(p) for p in ("weight_gradient", "dram", "weight_update")]
     assert popu.area < v2.area and v2.wg_area > 0
     assert popu.phase("weight_update").latency < sum(p.latency for p in wg_dram)
     assert popu.phase("weight_update").energy < sum(p.energy for p in wg_dram)
+    # it holds for LTPLTD_both (no refresh); LTP_only's pair refresh every 100 updates, row by row with
+    # Flash's 1 ms pulses, costs more time than the WG unit + DRAM
+    both = evaluate_training(mapping, scheme="popu", popu=PopuSettings(mode="LTPLTD_both"))
+    assert both.phase("weight_update").latency < sum(p.latency for p in wg_dram)
+    refreshed = evaluate_training(mapping, scheme="popu")
+    assert refreshed.phase("weight_update").latency > sum(p.latency for p in wg_dram)
 
 
 # -- the activation gradient's reversed data flow (seed 001 sec. 5.2) --------------------------------------
@@ -508,3 +517,22 @@ def test_default_update_pulses_scale_with_the_changing_fraction(mlp):
     assert low.phase("weight_update").energy < r.phase("weight_update").energy
     with pytest.raises(CimgraphError, match="learning_rate"):
         TrainingSettings(learning_rate=2.0)
+
+
+def test_popu_pair_refresh_costs_one_row_by_row_rewrite_every_n_updates():
+    mapping = map_network(load_netlist(NEUROTORCH), bundled("mlp"))
+    run = lambda **kw: evaluate_training(mapping, scheme="popu", settings=TrainingSettings(batch=1, iterations=400),  # noqa: E731
+                                         popu=PopuSettings(**kw)).phase("weight_update")
+    never, every100, every200 = run(refresh_every=0), run(refresh_every=100), run(refresh_every=200)
+    # the refresh is paid once per N updates: its cost halves when N doubles
+    assert every100.energy - never.energy == pytest.approx(2 * (every200.energy - never.energy))
+    assert every100.latency - never.latency == pytest.approx(2 * (every200.latency - never.latency))
+    assert every100.energy > never.energy
+    # LTPLTD_both moves the pair both ways and needs no refresh
+    assert run(mode="LTPLTD_both", refresh_every=100).energy == run(mode="LTPLTD_both", refresh_every=0).energy
+    # per refreshed cell: one reset pulse and |w| P_max / 2 reprogram pulses (mean |w| 0.5)
+    cell = mapping.chip.cell
+    st = refresh_stats(cell)
+    assert (st.pulses_ltd, st.pulses_ltp, st.nonzero_fraction) == (1.0, cell.levels_ltp / 4, 1.0)
+    with pytest.raises(CimgraphError, match="refresh_every"):
+        PopuSettings(refresh_every=-1)

@@ -36,7 +36,7 @@ from .evaluate import _call, evaluate
 from .training_backward import backward_movement
 from .training_result import PhaseResult, TrainingResult
 from .training_update import (PopuSettings, UpdateStats, default_stats, inhibit_current, line_current,
-                              trace_stats, update_levels)
+                              refresh_stats, trace_stats, update_levels)
 
 SCHEMES = ("neurosim-v2", "popu")
 PEAK_GROUPS = ("array", "adc", "accumulation", "weight_gradient")
@@ -57,6 +57,12 @@ class _Phase:
         per = np.divide(count, active, out=np.zeros(self.n), where=active > 0)
         self.latency[path] = self.latency.get(path, 0.0) + per * latency
         self.energy[path] = self.energy.get(path, 0.0) + count * energy
+
+    def merge(self, other: "_Phase", scale: float) -> None:
+        """Add ``other``'s latency and energy, times ``scale`` (e.g. a cost paid once every N updates)."""
+        for path in other.energy:
+            self.latency[path] = self.latency.get(path, 0.0) + other.latency[path] * scale
+            self.energy[path] = self.energy.get(path, 0.0) + other.energy[path] * scale
 
     def call(self, path: str, action: str, count: Any, active: Any = 1.0, **kwargs: Any) -> None:
         model = self.chip.model(path)
@@ -365,6 +371,12 @@ def _popu_update(mapping: Any, work: TrainingWork, activity: Activity, stats: li
             if comp.spec.kind.split(".")[0] == "driver":
                 per = row_lines / subarrays if comp.model.axis == "rows" else 1.0
                 phase.call(_path("subarray", comp), "write", count * popu.phases * per * steps, 1.0)
+    if popu.mode != "LTPLTD_both" and popu.refresh_every:
+        # one-direction pairs saturate: every refresh_every updates their rows are rewritten row by row
+        every_subarray = max(p.row_blocks * p.column_blocks * p.duplication for p in mapping.layers)
+        phase.merge(_weight_update(mapping, work, [refresh_stats(cell)] * n, every_subarray), 1 / popu.refresh_every)
+        notes.append(f"{popu.mode}: G+/G- pairs refreshed every {popu.refresh_every} updates (full reset and "
+                     f"reprogram, row by row: {refresh_stats(cell).source})")
     # the row and column pulses come from the PE buffers (activations and deltas)
     for comp in _components(chip, "buffer", "pe"):
         width = float(comp.model.width) * comp.spec.count

@@ -29,7 +29,8 @@ def training_command(args: Any) -> str:
     traces = read_traces(args.traces) if args.traces else None
     activity = activity_for(mapping, args.activity, None, args.activity_model, args.activity_data)
     result = evaluate_training(mapping, scheme=args.scheme, settings=settings, traces=traces, activity=activity,
-                               popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration),
+                               popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration,
+                                                 refresh_every=args.popu_refresh),
                                buffer_constraint=args.buffer_overhead)
     inputs = {os.path.abspath(args.netlist)}
     notes = []
@@ -70,6 +71,8 @@ def add_parser(add: Any) -> None:
     p.add_argument("--activity-model", metavar="MODEL", help="measure per-layer activity with a torch model")
     p.add_argument("--activity-data", metavar="DATA", help="data for --activity-model (default random)")
     p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
+    p.add_argument("--popu-refresh", type=int, default=100, metavar="N",
+                   help="LTP_only / LTD_only: refresh the G+/G- pairs every N updates (0 = never; default 100)")
     p.add_argument("--electromigration", choices=("serialise", "error"), default="serialise",
                    help="when an array line would exceed the electromigration limit during a POPU update")
     p.add_argument("--buffer-overhead", type=float, default=1.0, metavar="N",

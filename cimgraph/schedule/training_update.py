@@ -137,6 +137,9 @@ class PopuSettings:
     del_adc_max: float = 0.1
     electromigration: str = "serialise"       # or "error"
     current_density_limit: float = CURRENT_DENSITY_LIMIT
+    # LTP_only / LTD_only: G+/G- pair refresh every `refresh_every` updates (0 = never), as cimgraph.training's
+    # PopuScheme (the occasional RESET of Burr et al., IEEE TED 62(11), 2015)
+    refresh_every: int = 100
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -146,6 +149,8 @@ class PopuSettings:
             problems.append(f"update_max {self.update_max!r}: expected a fraction in (0, 1]")
         if self.electromigration not in ("serialise", "error"):
             problems.append(f"electromigration {self.electromigration!r}: expected 'serialise' or 'error'")
+        if not (isinstance(self.refresh_every, int) and self.refresh_every >= 0):
+            problems.append(f"refresh_every {self.refresh_every!r}: expected a whole number of updates >= 0")
         if not (isinstance(self.del_en, int) and 1 <= self.del_en <= self.del_precision):
             problems.append(f"del_en {self.del_en!r}: expected 1..del_precision bits per delta cycle")
         if problems:
@@ -159,6 +164,17 @@ class PopuSettings:
     def delta_cycles(self) -> int:
         """Bit-cycles of one delta in backpropagation: ceil(DelPrecision / DelEn)."""
         return math.ceil(self.del_precision / self.del_en)
+
+
+def refresh_stats(cell: Any) -> UpdateStats:
+    """Pulses per cell of one G+/G- pair refresh (cimgraph.training.layers.TrainLayer.refresh): one reset
+    pulse (RESET / erase to G_min for LTP only) on both devices, then |w| x P_max pulses on one of them
+    (mean |w| x P_max / 2 per cell with mean |w| = 0.5, a uniform |w|). Bound: every pair of a checked
+    row is refreshed (nonzero fraction 1)."""
+    reset = 1.0
+    program = 0.5 * cell.levels_ltp / 2
+    return UpdateStats(pulses_ltp=program, pulses_ltd=reset, nonzero_fraction=1.0,
+                       source="one reset pulse + |w| P_max reprogram pulses per pair")
 
 
 def update_levels(cell: Any, popu: PopuSettings, input_bits: int) -> int:
