@@ -179,7 +179,7 @@ def cmd_train(args: argparse.Namespace) -> str:
 
     settings = {k: getattr(args, k) for k in ("lr", "batch_size", "scheme", "momentum", "adc", "adc_bits", "wl_weight",
                                               "wl_activate", "wl_error", "wl_grad", "popu_mode", "update_max",
-                                              "update_levels", "seed", "device", "traces")}
+                                              "update_levels", "refresh_every", "seed", "device", "traces")}
     return train_command(args.netlist, model=args.model, data=args.data, epochs=args.epochs, options=args.option,
                          **settings)
 
@@ -274,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
     p.add_argument("--update-max", type=float, default=0.01, help="POPU: largest change per step, fraction of range")
     p.add_argument("--update-levels", type=int, default=None, help="POPU: default from cell pulse time and clock")
+    p.add_argument("--refresh-every", type=int, default=100, help="POPU LTP_only/LTD_only: G+/G- pair refresh (0 = never)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda; falls back to CPU)")
     p.add_argument("--traces", metavar="DIR", help="write Weight_dist.csv and Delta_dist.csv here")
