@@ -458,7 +458,9 @@ def test_neurotorch_claim_popu_cheaper_than_wg_and_dram(tmp_path):
 def test_mlp_backward_chip_traffic_is_the_hand_count(mlp):
     # fc2 (64 -> 10): its 10 output errors x 8 bits come in from the chip buffer, its 64 input errors go back;
     # fc1 is the first layer and sends nothing back
-    counts = {(ac.path, ac.action): ac.count for ac in backward_movement(mlp, 8, np.array([0.0, 1.0]))}
+    counts: dict = {}
+    for ac in backward_movement(mlp, 8, np.array([0.0, 1.0])):    # inputs down and results up, summed
+        counts[(ac.path, ac.action)] = counts.get((ac.path, ac.action), 0.0) + ac.count
     chip = mlp.chip
     psum_tile = chip.levels["tile"].psum_bits
     assert counts[("chip/buffer", "read")].tolist() == [0.0, 10 * 8 / 256]

@@ -15,7 +15,8 @@ partial input error per row and output position; these are reduced back up the h
 A group of row blocks that sits together at a level (a PE, a tile) adds its partial errors into its own
 partial input-error map, so it sends up at most ``F`` values and never more than its unreduced partial
 sums: values leaving level L = ``F x min(P / F, g_L) x c_L``, with ``g_L`` the row-block groups leaving L
-(cimgraph.schedule.counts.layer_work) and ``c_L`` the PEs / tiles a row block's column blocks span. The
+(cimgraph.schedule.counts.layer_work) and ``c_L`` the PEs / tiles a row block's column blocks span
+(the floorplan's subarray and PE grids). The
 reduced input-error map goes to the chip buffer at error precision.
 
 This is expressed as a reversed ``Work`` and counted by ``cimgraph.schedule.counts.action_counts`` for the
@@ -43,13 +44,13 @@ def reversed_work(mapping: Any, error_bits: int, backward: np.ndarray) -> Work:
     arr = lambda f: np.array([f(p) for p in places], dtype=float)  # noqa: E731
     channels = arr(lambda p: p.layer.weight_columns)
     rows = arr(lambda p: p.input_rows)
-    subs, pes = arr(lambda p: max(p.subarrays, 1)), arr(lambda p: max(p.pes, 1))
+    grid_columns = float(mapping.subarray_grid[1]), float(mapping.pe_grid[1])   # subarrays per PE row, PEs per tile row
     partial = w.vectors * rows * backward                 # P: one partial error per row and position
     full = arr(lambda p: p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels) * backward  # F
     overlap = np.divide(partial, full, out=np.zeros_like(partial), where=full > 0)
     cb = w.column_blocks
-    span_pe = np.ceil(cb / subs)                          # PEs one row block's column blocks occupy
-    span_tile = np.ceil(span_pe / pes)
+    span_pe = np.ceil(cb / grid_columns[0])               # PEs one row block's column blocks occupy
+    span_tile = np.ceil(span_pe / grid_columns[1])
     groups = {"subarray": cb * overlap,
               "pe": np.minimum(overlap, w.groups["pe"]) * span_pe,
               "tile": np.minimum(overlap, w.groups["tile"]) * span_tile,
@@ -58,7 +59,8 @@ def reversed_work(mapping: Any, error_bits: int, backward: np.ndarray) -> Work:
     return attrs.evolve(
         w, outputs=full, pooled_outputs=full, groups=groups,
         stream_bits=error_in * w.row_blocks,               # each row block gets its slice of every error vector
-        ifm_bits=error_in, ofm_bits=full * error_bits, residual_bits=np.zeros_like(full))
+        ifm_bits=error_in, ofm_bits=full * error_bits, residual_bits=np.zeros_like(full),
+        activated=())   # errors pass no activation unit: finished sums go up at the level's partial-sum width
 
 
 def backward_movement(mapping: Any, error_bits: int, backward: np.ndarray) -> list[ActionCount]:
