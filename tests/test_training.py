@@ -101,6 +101,10 @@ def test_d2d_of_the_nonlinearity_is_its_own_cell_field():
     assert not hasattr(rule, "sigma_d2d")          # the conductance spread stays with inference
     with pytest.raises(TrainingError, match="nonlinearity_d2d"):
         make_rule(None, cell, sigma_d2d=0.5)
+    from cimgraph.errors import FieldError
+
+    with pytest.raises(FieldError, match="nonlinearity_d2d: expected a number >= 0"):
+        attrs.evolve(cell, nonlinearity_d2d=-1.0)
 
 
 def test_d2d_spreads_the_labels_per_device():
