@@ -342,10 +342,14 @@ class ShiftAddBank(Component):
     The mux steps one ADC through its ``share`` columns. When a weight spans several cells of
     ``cell_bits`` bits (``cells_per_weight`` > 1), the g = min(cells_per_weight, share) columns of
     one weight reach the unit one after another, so a weight stage adds each conversion, shifted by
-    its cell's significance, into an accumulator of adc_bits + (g - 1) cell_bits bits; once per g
-    conversions an input stage adds that weight sum, shifted by the input bit, into an accumulator
-    of those bits + input_bits (one per weight the unit serves, share / g). With one cell per
-    weight there is only the input stage, of adc_bits + input_bits bits, every conversion.
+    its cell's significance, into an accumulator of adc_bits + (g - 1) cell_bits + 1 bits (the sum
+    of g codes: (2^a - 1)(2^(g c) - 1)/(2^c - 1) < 2^(a + (g-1) c + 1)); once per g conversions an
+    input stage adds that weight sum, shifted by the input bit, into an accumulator of those bits +
+    input_bits (one per weight the unit serves, share / g). With one cell per weight there is only
+    the input stage, of adc_bits + input_bits bits, every conversion. Each stage is a shift-right
+    accumulator (PISO shift register, NeuroSim V1.4 ShiftAdd.cpp): the bits that fall below the new
+    operand's LSB are final, so its adder is only as wide as the operand (carry into the register)
+    and its register holds the whole sum.
     accumulate() = one conversion step of every unit: the weight stage (adder + its register) and
     1/g of the input stage; latency = the longer of the weight stage and the input stage spread
     over its g steps (whole cycles with ``clock``). Valid for accumulators up to 64 bits.
@@ -382,21 +386,25 @@ class ShiftAddBank(Component):
 
     @property
     def weight_bits(self) -> int:
-        return self.adc_bits + (self.slices - 1) * self.cell_bits
+        """Width of one weight's sum of its g codes (the input stage's operand)."""
+        if self.slices == 1:
+            return self.adc_bits
+        return self.adc_bits + (self.slices - 1) * self.cell_bits + 1
 
     @property
     def bits(self) -> int:
         """Width of the finished sum (the input stage's accumulator)."""
         return self.weight_bits + self.input_bits
 
-    def _stage(self, bits: int, registers: int = 1) -> Block:
-        return ripple_adder(self.tech, bits, self.activity).then(dff(self.tech).copies(bits * registers))
+    def _stage(self, operand: int, bits: int, registers: int = 1) -> Block:
+        """A shift-right accumulator: an operand-wide adder into a ``bits``-wide register."""
+        return ripple_adder(self.tech, operand, self.activity).then(dff(self.tech).copies(bits * registers))
 
     def _stages(self) -> tuple[Block, Block]:
         """(weight stage, input stage) of one unit; no weight stage with one cell per weight."""
         weights = max(1, self.share // self.slices)
-        weight = self._stage(self.weight_bits) if self.slices > 1 else Block()
-        return weight, self._stage(self.bits, weights)
+        weight = self._stage(self.adc_bits, self.weight_bits) if self.slices > 1 else Block()
+        return weight, self._stage(self.weight_bits, self.bits, weights)
 
     def area(self) -> float:
         weight, inp = self._stages()
@@ -410,7 +418,7 @@ class ShiftAddBank(Component):
         weight, inp = self._stages()
         g = self.slices
         # the input stage's register bank: one weight's accumulator clocks per addition
-        inp_energy = ripple_adder(self.tech, self.bits, self.activity).energy + self.bits * dff(self.tech).energy
+        inp_energy = ripple_adder(self.tech, self.weight_bits, self.activity).energy + self.bits * dff(self.tech).energy
         latency = max(weight.latency, inp.latency / g) if g > 1 else inp.latency
         return Cost(clocked(latency, self.clock), (weight.energy + inp_energy / g) * self.units)
 
