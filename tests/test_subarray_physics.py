@@ -238,3 +238,12 @@ def test_sequential_readout_mux_carries_one_cell():
     # injected from the array: a sequential netlist's mux and mux decoder see it
     chip = chip_with(readout="sequential")
     assert chip.model(f"{SUB}/mux").readout == chip.model(f"{SUB}/mux_decoder").readout == "sequential"
+
+
+def test_subarray_partial_sum_is_as_wide_as_its_shift_adder():
+    # the partial sum a subarray hands on is the shift-adder's finished sum, carry of the slices included
+    chip = load_netlist("netlists/neurosim_v14_rram_22nm.yaml")
+    level = chip.levels["subarray"]
+    bank = next(c.model for c in level.components if type(c.model).kind == "shiftadd.bank")
+    assert bank.slices > 1
+    assert level.psum_bits == bank.bits == bank.adc_bits + bank.input_bits + (bank.slices - 1) * bank.cell_bits + 1
