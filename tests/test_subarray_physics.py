@@ -247,3 +247,11 @@ def test_subarray_partial_sum_is_as_wide_as_its_shift_adder():
     bank = next(c.model for c in level.components if type(c.model).kind == "shiftadd.bank")
     assert bank.slices > 1
     assert level.psum_bits == bank.bits == bank.adc_bits + bank.input_bits + (bank.slices - 1) * bank.cell_bits + 1
+
+
+def test_empty_part_of_the_box_is_the_corner_rectangle():
+    # every aligned bank fills its strip, so the box's unused area is left x bottom less the corner blocks
+    # (the term-by-term account of docs/fidelity-subarray.md)
+    box = subarray_box(load_netlist("netlists/neurosim_v14_rram_22nm.yaml"))
+    assert 0 < box.corner < box.left * box.bottom
+    assert box.area - box.parts_area == pytest.approx(box.left * box.bottom - box.corner, rel=1e-9)
