@@ -23,11 +23,12 @@ def _registry():
 def cmd_plugins(args: argparse.Namespace) -> str:
     reg = _registry()
     lines = [f"{'plugin':40} {'version':10} hooks"]
-    for name in sorted(reg.plugin_hooks):
+    broken = {name for name, _ in reg.failures}
+    for name in sorted(set(reg.plugin_hooks) - broken):
         hooks = ", ".join(h.removeprefix("cimgraph_") for h in reg.plugin_hooks[name])
         lines.append(f"{name:40} {reg.plugin_versions.get(name, ''):10} {hooks}")
     for name, message in reg.failures:
-        lines.append(f"{name:40} {'BROKEN':10} {message}")
+        lines.append(f"{name:40} {'BROKEN':10} {message} (nothing it registered is used)")
     return "\n".join(lines)
 
 
@@ -159,17 +160,11 @@ def cmd_report(args: argparse.Namespace) -> str:
 
 
 def cmd_accuracy(args: argparse.Namespace) -> str:
-    import yaml
-
+    from .accuracy.options import check_options, parse_options
     from .accuracy.run import accuracy_command
 
-    options = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise CimgraphError(f"--option {item!r}: expected NAME=VALUE, e.g. variation=0.1 or adc_bits=4")
-        parsed = yaml.safe_load(value)
-        options[key.strip()] = parsed if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) else value
+    options = parse_options(args.option)
+    check_options(options, args.batches, args.device, args.seed, args.netlist)  # every error before training
     return accuracy_command(args.netlist, model=args.model, data=args.data, batches=args.batches, seed=args.seed,
                             fast=args.fast, device=args.device, **options)
 
@@ -206,6 +201,17 @@ def add_activity_arguments(p: argparse.ArgumentParser) -> None:
                    "(vgg8, resnet18, mlp, or package.module:factory) whose module names are the layer names")
     g.add_argument("--activity-data", metavar="DATA", help="data for --activity-model: random (default), digits, "
                    "or package.module:function returning a tensor, Dataset or DataLoader")
+
+
+def _bounded(message: str, lines: int = 60) -> str:
+    """An error message of bounded size: each line clipped, at most ``lines`` lines."""
+    from .errors import clip
+
+    parts = message.splitlines() or [""]
+    shown = [clip(line, 600) for line in parts[:lines]]
+    if len(parts) > lines:
+        shown.append(f"... and {len(parts) - lines} more problems")
+    return "\n".join(shown)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,8 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         output = args.func(args)
     except CimgraphError as exc:
-        message = str(exc).replace("\n", "\n  ")
+        message = _bounded(str(exc)).replace("\n", "\n  ")
         print(f"cimgraph {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an OS error no layer anticipated: still one clean line, exit 2
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"cimgraph {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

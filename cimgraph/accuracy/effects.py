@@ -16,6 +16,7 @@ inside methods so that registering effects never imports it.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from typing import Any, ClassVar
 
@@ -119,17 +120,65 @@ class MemoryStates(AccuracyEffect):
 
 
 def read_memory_states(path: str, unit: str = "S") -> MemoryStates:
-    """Read a memory-state CSV with columns ``level,mean,sigma`` (one row per level, SI units)."""
+    """Read a memory-state CSV with columns ``level,mean,sigma`` (a header row, one row per level, SI
+    units; extra columns ignored). Levels must be the integers 0..n-1, each once, in any order; means
+    and sigmas finite, sigma >= 0. Errors name the file, row and column."""
+    from .. import safe_yaml
+    from ..errors import InputError, brief
+
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise AccuracyError(f"memory-state file {path}: {exc.strerror}") from exc
+        text = safe_yaml.read_text(path)
+    except InputError as exc:
+        raise AccuracyError(f"memory-state file {path}: {exc.where}: {exc.message}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        rows.sort(key=lambda r: int(r["level"]))
-        return MemoryStates([r["mean"] for r in rows], [r["sigma"] for r in rows], unit)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AccuracyError(f"memory-state file {path}: expected columns level,mean,sigma with numbers ({exc})")
+        table = list(reader)
+    except csv.Error as exc:
+        raise AccuracyError(f"memory-state file {path}: row {reader.line_num}: not a CSV row "
+                            f"({str(exc)[:80]})") from None
+    reader = iter(table)
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in ("level", "mean", "sigma") if c not in header]
+    if missing:
+        raise AccuracyError(f"memory-state file {path}: row 1: expected the columns level,mean,sigma, "
+                            f"missing {', '.join(missing)}")
+    index = {c: header.index(c) for c in ("level", "mean", "sigma")}
+    states: dict[int, tuple[float, float]] = {}
+    rows: dict[int, int] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        values = []
+        for column in ("level", "mean", "sigma"):
+            where = f"memory-state file {path}: row {number}, column {index[column] + 1} ({column})"
+            text_value = cells[index[column]].strip() if index[column] < len(cells) else ""
+            try:
+                value = float(text_value) if len(text_value) <= 40 else math.nan
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or (column == "sigma" and value < 0):
+                wanted = "a finite number >= 0" if column == "sigma" else "a finite number"
+                raise AccuracyError(f"{where}: expected {wanted}, got {brief(text_value)}")
+            if column == "level" and (value != int(value) or value < 0):
+                raise AccuracyError(f"{where}: expected a level number 0, 1, 2, ..., got {brief(text_value)}")
+            values.append(value)
+        level = int(values[0])
+        if level in states:
+            raise AccuracyError(f"memory-state file {path}: row {number}: level {level} is given again "
+                                f"(first on row {rows[level]})")
+        states[level], rows[level] = (values[1], values[2]), number
+    if len(states) < 2:
+        raise AccuracyError(f"memory-state file {path}: expected at least two level rows after the header row, "
+                            f"found {len(states)}")
+    absent = [level for level in range(len(states)) if level not in states]
+    if absent:
+        raise AccuracyError(f"memory-state file {path}: rows 2-{max(rows.values())}, column {index['level'] + 1} "
+                            f"(level): levels must be 0..{len(states) - 1}, each once; missing level {absent[0]}")
+    ordered = [states[level] for level in range(len(states))]
+    try:
+        return MemoryStates([m for m, _ in ordered], [s for _, s in ordered], unit)
+    except AccuracyError as exc:
+        raise AccuracyError(f"memory-state file {path}: rows 2-{max(rows.values())}: {exc}") from None
 
 
 @attrs.frozen
