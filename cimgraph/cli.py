@@ -253,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("netlist")
     p.add_argument("--model", default=None,
                    help="digits-cnn (default: trained here, seeded) or package.module:factory returning a torch module")
-    p.add_argument("--data", default="digits")
+    p.add_argument("--data", default="digits",
+                   help="digits (bundled) or package.module:function returning a Dataset, DataLoader or batches")
     p.add_argument("--batches", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fast", action="store_true", help="fold the input-bit loop where the ADC cannot clip")
@@ -261,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                    help="an effect or setting, repeatable: variation=0.1, read_noise=0.02, output_noise=0.01, "
                         "drift=1e4,0.1,random, stuck_at=0.01,0.01, memory_states=levels.csv, adc_bits=4, "
-                        "adc=nonlinear")
+                        "adc=nonlinear, profile=neurosim, parallel_read=64, input_calibration=entropy, "
+                        "output_noise_file=noise.csv")
     p = add("train", cmd_train, "simulate on-chip training accuracy (device update model, WAGE, V2 or POPU)")
     p.add_argument("netlist")
     p.add_argument("--model", default=None, help="digits-cnn (default), digits-mlp or package.module:factory")

@@ -7,7 +7,9 @@ An effect may act at four points of a layer's life (every method is optional):
   programmed cell states (S, F or normalised) from the nominal ones;
 - ``read_variance(states, config)``: per-read variance of each cell's state (state units^2);
 - ``output_sigma(config)``: standard deviation of additive noise at the ADC input, in cell-level
-  units (one level = (state_on - state_off) / (2^bits_per_cell - 1) of input-weighted state).
+  units (one level = (state_on - state_off) / (2^bits_per_cell - 1) of input-weighted state);
+- ``perturb_output(psum, generator)`` (with ``perturbs_output = True``): any change of the ADC
+  input, every conversion (e.g. per-level measured output statistics).
 
 Effects run in ``order`` (lower first). All randomness comes from the generator the layer passes
 in, seeded from the run's seed, so the same seed gives the same numbers. Torch is imported only
@@ -43,6 +45,7 @@ class AccuracyEffect:
     name: ClassVar[str] = ""
     source: ClassVar[str] = ""
     order: ClassVar[int] = 50
+    perturbs_output: ClassVar[bool] = False
 
     def configure(self, config: Any) -> Any:
         return config
@@ -55,6 +58,9 @@ class AccuracyEffect:
 
     def output_sigma(self, config: Any) -> float:
         return 0.0
+
+    def perturb_output(self, psum: Any, generator: Any) -> Any:
+        return psum
 
 
 @attrs.frozen
@@ -301,7 +307,80 @@ class OutputNoise(AccuracyEffect):
         return self.sigma
 
 
-BUILTIN_EFFECTS = (CapacitiveCells, MemoryStates, Variation, StuckAt, Drift, ReadNoise, OutputNoise)
+@attrs.frozen
+class OutputNoiseTable(AccuracyEffect):
+    """Output noise from measured per-level statistics: a column output at level l reads Normal(mean(l), sigma(l)).
+
+    NeuroSim V1.5 ``--output_noise -1 --output_noise_file`` (seed 003): the statistics of the column
+    output for each ideal output level, from silicon or SPICE. Here ``levels`` are ideal ADC-input
+    values in cell-level units (the partial sum of one conversion; signed where the reference is
+    subtracted in the analog domain), ``means`` and ``sigmas`` in the same units; between two levels
+    mean and sigma are interpolated linearly, beyond the table the edge level's offset (mean - level)
+    and sigma hold. Fresh draws every conversion.
+    """
+
+    name: ClassVar[str] = "output_noise_table"
+    source: ClassVar[str] = "NeuroSim V1.5 README (seed 003): --output_noise -1, --output_noise_file"
+    perturbs_output: ClassVar[bool] = True
+    levels: tuple[float, ...] = attrs.field(converter=lambda v: tuple(float(x) for x in v))
+    means: tuple[float, ...] = attrs.field(converter=lambda v: tuple(float(x) for x in v))
+    sigmas: tuple[float, ...] = attrs.field(converter=lambda v: tuple(float(x) for x in v))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.levels or not len(self.levels) == len(self.means) == len(self.sigmas):
+            raise AccuracyError("output_noise_table: expected at least one level, each with a mean and a sigma")
+        if any(b <= a for a, b in zip(self.levels, self.levels[1:])):
+            raise AccuracyError(f"output_noise_table: levels must rise, got {self.levels}")
+        if any(s < 0 or not math.isfinite(s) for s in self.sigmas) or not all(map(math.isfinite, self.means)):
+            raise AccuracyError("output_noise_table: means must be finite and sigmas finite and >= 0")
+
+    def perturb_output(self, psum: Any, generator: Any) -> Any:
+        import torch
+
+        table = torch.tensor([self.levels, self.means, self.sigmas], dtype=psum.dtype, device=psum.device)
+        levels, offsets, sigmas = table[0], table[1] - table[0], table[2]
+        if levels.numel() == 1:
+            offset, sigma = offsets[0].expand_as(psum), sigmas[0].expand_as(psum)
+        else:
+            right = torch.bucketize(psum, levels).clamp_(1, levels.numel() - 1)
+            left = right - 1
+            t = ((psum - levels[left]) / (levels[right] - levels[left])).clamp_(0, 1)
+            offset = offsets[left] + t * (offsets[right] - offsets[left])
+            sigma = sigmas[left] + t * (sigmas[right] - sigmas[left])
+        noise = torch.randn(psum.shape, generator=generator, dtype=psum.dtype, device=psum.device)
+        return psum + offset + sigma * noise
+
+
+def read_output_noise(path: str) -> OutputNoiseTable:
+    """Read an output-noise CSV with columns ``level,mean,sigma`` (cell-level units; extra columns ignored)."""
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            missing = [c for c in ("level", "mean", "sigma") if c not in header]
+            if missing:
+                raise AccuracyError(f"output-noise file {path}: row 1: missing column(s) {missing}; "
+                                    f"expected level,mean,sigma")
+            rows = []
+            for number, row in enumerate(reader, start=2):
+                values = []
+                for column in ("level", "mean", "sigma"):
+                    try:
+                        values.append(float(row[column]))
+                    except (TypeError, ValueError):
+                        raise AccuracyError(f"output-noise file {path}: row {number}, column {column!r}: "
+                                            f"expected a number, got {row[column]!r}") from None
+                rows.append(values)
+    except OSError as exc:
+        raise AccuracyError(f"output-noise file {path}: {exc.strerror}") from exc
+    rows.sort()
+    try:
+        return OutputNoiseTable(*zip(*rows)) if rows else OutputNoiseTable((), (), ())
+    except AccuracyError as exc:
+        raise AccuracyError(f"output-noise file {path}: {exc}") from None
+
+
+BUILTIN_EFFECTS = (CapacitiveCells, MemoryStates, Variation, StuckAt, Drift, ReadNoise, OutputNoise, OutputNoiseTable)
 
 
 def make_effects(specs: dict[str, Any] | None, registry: Any = None) -> tuple[AccuracyEffect, ...]:
