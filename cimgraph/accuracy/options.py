@@ -43,7 +43,7 @@ def check_device(device: str) -> str:
         raise AccuracyError(f"--device {brief(device)}: not a torch device; expected cpu, cuda or cuda:N") from None
     if parsed.type == "cuda":
         if not torch.cuda.is_available():
-            raise AccuracyError(f"--device {device}: CUDA is not available: this torch build has no usable CUDA device "
+            raise AccuracyError(f"--device {device}: this torch build has no usable CUDA device "
                                 f"(torch {torch.__version__}); use --device cpu")
         if parsed.index is not None and parsed.index >= torch.cuda.device_count():
             raise AccuracyError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) present")
