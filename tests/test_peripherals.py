@@ -134,11 +134,29 @@ def test_ripple_adder_energy_is_cv2_of_nine_nand2_per_bit():
 
 def test_shift_adder_width_and_units():
     t = tech()
+    # one cell per weight: the 8 muxed columns are 8 outputs, each with its own 13-bit accumulator;
+    # a shift-right accumulator adds the 5-bit code with a 5-bit adder (NeuroSim V1.4 ShiftAdd.cpp)
     bank = ShiftAddBank(t, columns=100, share=8, adc_bits=5, input_bits=8)
     assert bank.units == 13 and bank.bits == 13
-    unit = ripple_adder(t, 13).then(dff(t).copies(13))
-    assert bank.accumulate().energy == pytest.approx(13 * unit.energy, rel=1e-12)
-    assert bank.area() == pytest.approx(13 * unit.area, rel=1e-12)
+    step = ripple_adder(t, 5).then(dff(t).copies(13))
+    assert bank.accumulate().energy == pytest.approx(13 * step.energy, rel=1e-12)
+    assert bank.area() == pytest.approx(13 * ripple_adder(t, 5).then(dff(t).copies(8 * 13)).area, rel=1e-12)
+
+
+def test_shift_adder_weight_then_input_stage():
+    # 8 one-bit cells per weight behind an 8:1 mux (NeuroSim's default): a weight stage every
+    # conversion (5-bit adder into a 13-bit register: 31 x 255 = 7905 needs 13 bits) and an input
+    # stage every 8th (13-bit adder into a 21-bit register), as NeuroSim V1.4 sizes them
+    t = tech()
+    bank = ShiftAddBank(t, columns=128, share=8, adc_bits=5, input_bits=8, cells_per_weight=8)
+    assert (bank.slices, bank.weight_bits, bank.bits) == (8, 13, 21)
+    assert 2 ** 12 <= (2 ** 5 - 1) * (2 ** 8 - 1) < 2 ** bank.weight_bits
+    assert (2 ** 13 - 1) * (2 ** 8 - 1) < 2 ** bank.bits
+    weight = ripple_adder(t, 5).then(dff(t).copies(13))
+    inp = ripple_adder(t, 13).then(dff(t).copies(21))
+    assert bank.accumulate().energy == pytest.approx(16 * (weight.energy + inp.energy / 8), rel=1e-12)
+    assert bank.area() == pytest.approx(16 * (weight.area + inp.area), rel=1e-12)
+    assert bank.accumulate().latency == pytest.approx(clocked(max(weight.latency, inp.latency / 8), None))
 
 
 def test_register_bank_is_bits_times_one_dff():

@@ -3,13 +3,16 @@ read drives, the shift-adder pipelined behind the conversions, and the placed su
 Hand-computed from the circuit toolkit and the model calls, so they hold when defaults move."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from cimgraph import evaluate, load_netlist, map_network
 from cimgraph.components import circuit
 from cimgraph.components.decoders import MuxDecoder
-from cimgraph.components.switches import ColumnMux, SLSwitchMatrix, tg_block, tg_resistance
+from cimgraph.components.switches import (ColumnMux, SLSwitchMatrix, subthreshold_scale, tg_block, tg_leakage,
+                                          tg_resistance)
 from cimgraph.plugins import default_registry
 from cimgraph.schedule import Result
 from cimgraph.schedule.counts import action_counts, conversion_step
@@ -62,8 +65,30 @@ def test_mux_select_and_leakage_by_hand():
     # per mux the selected TG's two diffusions charge to V_read (select gates are the decoder's load)
     c_diff = circuit.drain_cap(TECH, w_n + w_p)
     assert mux.select().energy == pytest.approx(16 * 2 * c_diff * v**2, rel=1e-12)
-    # the 7 idle TGs of each mux hold V_read across them
-    assert mux.leakage() == pytest.approx(16 * 7 * v * (TECH.i_off_n * w_n + TECH.i_off_p * w_p), rel=1e-12)
+    # the 7 idle TGs of each mux hold V_read across them; their subthreshold current at V_ds = V_read
+    # is the Vdd-tabulated off current lowered by DIBL (eta 0.1, n 1.4: Weste & Harris eq. 2.45)
+    v_t = 8.617333262e-5 * TECH.temperature
+    scale = 10 ** (0.1 * (v - TECH.vdd) / (1.4 * v_t * math.log(10))) * (1 - math.exp(-v / v_t)) / (
+        1 - math.exp(-TECH.vdd / v_t))
+    assert 0.3 < scale < 0.6
+    assert mux.leakage() == pytest.approx(16 * 7 * v * (TECH.i_off_n * w_n + TECH.i_off_p * w_p) * scale, rel=1e-12)
+
+
+def test_off_current_scale_is_one_at_vdd_and_grows_with_drain_bias():
+    assert subthreshold_scale(TECH, TECH.vdd) == pytest.approx(1.0)
+    values = [subthreshold_scale(TECH, v) for v in (0.0, 0.1, 0.3, 0.55, TECH.vdd)]
+    assert values[0] == 0.0 and values == sorted(values)
+
+
+def test_write_path_matrix_leaks_at_the_read_potential_not_v_write():
+    # the SL matrix's V_write rail is gated off in inference: its off TGs hold at most V_read
+    sl = SLSwitchMatrix(TECH, CELL, rows=128, columns=128, read_input=False)
+    (w_n, v_pass, _), = sl.pairs()
+    assert v_pass == CELL.write_voltage
+    core = sl._line().leakage - tg_leakage(TECH, w_n, CELL.read_voltage)
+    assert core > 0   # the control DFF and chain
+    assert sl.leakage() == pytest.approx(128 * (core + tg_leakage(TECH, w_n, CELL.read_voltage)), rel=1e-12)
+    assert tg_leakage(TECH, w_n, CELL.write_voltage) > tg_leakage(TECH, w_n, CELL.read_voltage)
 
 
 # -- which drivers a read drives -----------------------------------------------------------------
@@ -213,3 +238,20 @@ def test_sequential_readout_mux_carries_one_cell():
     # injected from the array: a sequential netlist's mux and mux decoder see it
     chip = chip_with(readout="sequential")
     assert chip.model(f"{SUB}/mux").readout == chip.model(f"{SUB}/mux_decoder").readout == "sequential"
+
+
+def test_subarray_partial_sum_is_as_wide_as_its_shift_adder():
+    # the partial sum a subarray hands on is the shift-adder's finished sum, carry of the slices included
+    chip = load_netlist("netlists/neurosim_v14_rram_22nm.yaml")
+    level = chip.levels["subarray"]
+    bank = next(c.model for c in level.components if type(c.model).kind == "shiftadd.bank")
+    assert bank.slices > 1
+    assert level.psum_bits == bank.bits == bank.adc_bits + bank.input_bits + (bank.slices - 1) * bank.cell_bits + 1
+
+
+def test_empty_part_of_the_box_is_the_corner_rectangle():
+    # every aligned bank fills its strip, so the box's unused area is left x bottom less the corner blocks
+    # (the term-by-term account of docs/fidelity-subarray.md)
+    box = subarray_box(load_netlist("netlists/neurosim_v14_rram_22nm.yaml"))
+    assert 0 < box.corner < box.left * box.bottom
+    assert box.area - box.parts_area == pytest.approx(box.left * box.bottom - box.corner, rel=1e-9)

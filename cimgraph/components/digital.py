@@ -13,7 +13,7 @@ Gate-level helpers here (:class:`Gate`, :class:`Block`, :func:`ripple_adder`, :f
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
@@ -337,24 +337,38 @@ class AdderTree(Component):
 
 @attrs.frozen
 class ShiftAddBank(Component):
-    """Shift-and-add bank: one adder + register pair per ADC output (DNN+NeuroSim V2 sec. 5.4(8)).
+    """Shift-and-add bank behind the column mux: one unit per ADC (DNN+NeuroSim V2 sec. 5.4(8);
+    NeuroSim V1.4 SubArray.cpp shiftAddWeight / shiftAddInput).
 
-    At each input bit cycle the unit shifts its accumulator and adds the new ``adc_bits`` partial
-    sum; the accumulator holds adc_bits + input_bits bits (the weighted sum over all input bits).
-    Units = ceil(columns / share). accumulate() = every unit adds and clocks its register once.
-    With input_bits = 1 no shift-add is needed, but the bank still registers the result.
-    Valid for adc_bits + input_bits <= 64.
+    The mux steps one ADC through its ``share`` columns. When a weight spans several cells of
+    ``cell_bits`` bits (``cells_per_weight`` > 1), the g = min(cells_per_weight, share) columns of
+    one weight reach the unit one after another, so a weight stage adds each conversion, shifted by
+    its cell's significance, into an accumulator of adc_bits + (g - 1) cell_bits + 1 bits (the sum
+    of g codes: (2^a - 1)(2^(g c) - 1)/(2^c - 1) < 2^(a + (g-1) c + 1)); once per g conversions an
+    input stage adds that weight sum, shifted by the input bit, into an accumulator of those bits +
+    input_bits (one per weight the unit serves, share / g). With one cell per weight there is only
+    the input stage, of adc_bits + input_bits bits, every conversion. Each stage is a shift-right
+    accumulator (PISO shift register, NeuroSim V1.4 ShiftAdd.cpp): the bits that fall below the new
+    operand's LSB are final, so its adder is only as wide as the operand (carry into the register)
+    and its register holds the whole sum.
+    accumulate() = one conversion step of every unit: the weight stage (adder + its register) and
+    1/g of the input stage; latency = the longer of the weight stage and the input stage spread
+    over its g steps (whole cycles with ``clock``). Valid for accumulators up to 64 bits.
     """
 
     kind: ClassVar[str] = "shiftadd.bank"
     group: ClassVar[str] = "accumulation"
-    source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.4(8) (seed 001); Weste & Harris sec. 10.3, 11.2.1"
+    source: ClassVar[str] = ("DNN+NeuroSim V2 manual sec. 5.4(8) (seed 001); NeuroSim V1.4 SubArray.cpp shiftAddWeight "
+                             "/ shiftAddInput; Weste & Harris sec. 10.3, 11.2.1")
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
     columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
     share: int = int_field(1, 1 << 16, 8, "columns sharing one ADC, hence one shift-adder")
     adc_bits: int = int_field(1, 32, 5, "bits of the partial sum from the ADC")
     input_bits: int = int_field(1, 32, 8, "input precision = bit cycles shifted in (injected)")
+    cells_per_weight: int = int_field(1, 64, 1, "cells per weight (injected)")
+    cell: Any = attrs.field(default=None, metadata={"doc": "memory cell (injected; its bits per cell set the "
+                                                           "weight stage's shift)"})
     clock: float | None = clock_field()
     activity: float = adder_activity_field()
 
@@ -363,21 +377,51 @@ class ShiftAddBank(Component):
         return math.ceil(self.columns / self.share)
 
     @property
-    def bits(self) -> int:
-        return self.adc_bits + self.input_bits
+    def cell_bits(self) -> int:
+        return getattr(self.cell, "bits_per_cell", 1) if self.cell is not None else 1
 
-    def _unit(self) -> Block:
-        return ripple_adder(self.tech, self.bits, self.activity).then(dff(self.tech).copies(self.bits))
+    @property
+    def slices(self) -> int:
+        """Cells of one weight that reach one unit through its mux (g)."""
+        return min(self.cells_per_weight, self.share)
+
+    @property
+    def weight_bits(self) -> int:
+        """Width of one weight's sum of its g codes (the input stage's operand)."""
+        if self.slices == 1:
+            return self.adc_bits
+        return self.adc_bits + (self.slices - 1) * self.cell_bits + 1
+
+    @property
+    def bits(self) -> int:
+        """Width of the finished sum (the input stage's accumulator)."""
+        return self.weight_bits + self.input_bits
+
+    def _stage(self, operand: int, bits: int, registers: int = 1) -> Block:
+        """A shift-right accumulator: an operand-wide adder into a ``bits``-wide register."""
+        return ripple_adder(self.tech, operand, self.activity).then(dff(self.tech).copies(bits * registers))
+
+    def _stages(self) -> tuple[Block, Block]:
+        """(weight stage, input stage) of one unit; no weight stage with one cell per weight."""
+        weights = max(1, self.share // self.slices)
+        weight = self._stage(self.adc_bits, self.weight_bits) if self.slices > 1 else Block()
+        return weight, self._stage(self.weight_bits, self.bits, weights)
 
     def area(self) -> float:
-        return self._unit().area * self.units
+        weight, inp = self._stages()
+        return (weight.area + inp.area) * self.units
 
     def leakage(self) -> float:
-        return self._unit().leakage * self.units
+        weight, inp = self._stages()
+        return (weight.leakage + inp.leakage) * self.units
 
     def accumulate(self) -> Cost:
-        unit = self._unit()
-        return Cost(clocked(unit.latency, self.clock), unit.energy * self.units)
+        weight, inp = self._stages()
+        g = self.slices
+        # the input stage's register bank: one weight's accumulator clocks per addition
+        inp_energy = ripple_adder(self.tech, self.weight_bits, self.activity).energy + self.bits * dff(self.tech).energy
+        latency = max(weight.latency, inp.latency / g) if g > 1 else inp.latency
+        return Cost(clocked(latency, self.clock), (weight.energy + inp_energy / g) * self.units)
 
 
 @attrs.frozen

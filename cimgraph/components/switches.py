@@ -110,12 +110,32 @@ def read_input_field(default: bool, what: str):
                        metadata={"doc": f"driven on every forward read ({what})"})
 
 
+# Subthreshold conduction (Weste & Harris, CMOS VLSI Design 4th ed., sec. 2.4.4, eq. 2.45):
+# I_sub ~ 10^(eta V_ds / S) (1 - exp(-V_ds / v_T)), S = n v_T ln 10; typical eta ~ 0.1 (DIBL) and
+# n ~ 1.4 for bulk planar nodes (same source).
+DIBL = 0.1
+SUBTHRESHOLD_N = 1.4
+BOLTZMANN_OVER_Q = 8.617333262e-5   # V/K
+
+
+def subthreshold_scale(tech: Technology, voltage: float) -> float:
+    """Off current at |V_ds| = ``voltage`` over the tabulated off current (taken at V_ds = Vdd):
+    DIBL lowers the barrier less at a smaller drain bias, and the drain term 1 - exp(-V_ds / v_T)
+    vanishes at V_ds -> 0 (Weste & Harris eq. 2.45). 1 at Vdd; valid for 0 <= V_ds <= ~1.2 Vdd."""
+    v_t = BOLTZMANN_OVER_Q * tech.temperature
+    swing = SUBTHRESHOLD_N * v_t * math.log(10)
+    drain = (1 - math.exp(-voltage / v_t)) / (1 - math.exp(-tech.vdd / v_t))
+    return 10 ** (DIBL * (voltage - tech.vdd) / swing) * drain
+
+
 def tg_leakage(tech: Technology, width_n: float, voltage: float) -> float:
     """Static power (W) of one OFF transmission gate holding ``voltage`` across it: the
-    subthreshold current of both devices (off-current per width) times ``voltage``. An ON gate
-    has no voltage across it and does not leak."""
+    subthreshold current of both devices at that V_ds (the tabulated off-current per width, taken
+    at Vdd, scaled by ``subthreshold_scale``) times ``voltage``. An ON gate has no voltage across
+    it and does not leak."""
     width_p = effective_width(tech, balanced_pmos_width(tech, width_n))
-    return voltage * (tech.i_off_n * effective_width(tech, width_n) + tech.i_off_p * width_p)
+    current = tech.i_off_n * effective_width(tech, width_n) + tech.i_off_p * width_p
+    return voltage * current * subthreshold_scale(tech, voltage)
 
 
 def tg_resistance(tech: Technology, width_n: float) -> float:
@@ -203,6 +223,14 @@ class _SwitchMatrix(Component):
             return [gate]   # an SRAM row has no input data line: its BLs are the precharged outputs
         return [gate, data]
 
+    def _held(self, voltage: float) -> float:
+        """Voltage across a line's off TG between operations: a write-path eNVM matrix's V_write rail
+        is gated off outside programming (as ``driver.write``'s supply), so its TGs hold at most the
+        line's read potential; a read-path pair holds the voltage it passes."""
+        if self.read_input or self.cell is None or self.cell.family == "sram":
+            return voltage
+        return min(voltage, self.cell.read_voltage)
+
     def _tg_width(self) -> float:
         """Width of the widest TG of a line's switch (m)."""
         return max(width for width, _, _ in self.pairs())
@@ -223,8 +251,8 @@ class _SwitchMatrix(Component):
                                  math.inf)
             # the line's own C V^2 is the array's; the TG drains are the switch's. Of the pair
             # (to the line voltage / to ground) one is off with the voltage across it.
-            switches = switches.beside(Block(2 * tg.geometry.area, tg_leakage(self.tech, tg_n, voltage), t_line,
-                                             switching_energy(c_self, voltage)))
+            switches = switches.beside(Block(2 * tg.geometry.area, tg_leakage(self.tech, tg_n, self._held(voltage)),
+                                             t_line, switching_energy(c_self, voltage)))
             width += sum(g.width for g in chain) + 2 * tg.width
         return register.then(control).then(switches), width
 

@@ -106,10 +106,13 @@ def instantiate(registry: Registry, spec: ComponentSpec, context: dict[str, Any]
 
 def _psum_bits(adc: Any, rows: int, context: dict[str, Any]) -> int:
     """Bits of a subarray's partial sum after shift-add: ADC (or exact column sum) + input bits
-    + the weight bits beyond one cell slice."""
+    + the weight bits beyond one cell slice, + 1 for the carry of summing several slices (the sum
+    of g codes of a bits, shifted by c each, is below 2^(a + (g-1) c + 1); shiftadd.bank's width)."""
     cell_bits = context["cell"].bits_per_cell
     column_bits = getattr(adc, "bits", None) or math.ceil(math.log2(rows * (2**cell_bits - 1) + 1))
-    return column_bits + context["input_bits"] + (context["cells_per_weight"] - 1) * cell_bits
+    slices = context["cells_per_weight"]
+    carry = 1 if slices > 1 else 0
+    return column_bits + context["input_bits"] + (slices - 1) * cell_bits + carry
 
 
 def _adc_context(comps: list[BuiltComponent], rows: int, context: dict[str, Any]) -> None:
