@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memo
 from ..components.base import GROUPS
 from ..errors import CimgraphError, PluginError
 from .activity import Activity
@@ -119,7 +120,7 @@ def _call(chip: Any, path: str, method: Any, **kwargs: Any) -> Any:
     data = chip.node(path)
     where = f"{path} ({data['kind']}, plugin {data['plugin']})"
     try:
-        cost = method(**kwargs)
+        cost = memo.call(method, **kwargs)
     except CimgraphError:
         raise
     except Exception as exc:
@@ -158,7 +159,7 @@ def _component_results(chip: Any) -> tuple[ComponentResult, ...]:
 def _leakage(chip: Any, path: str) -> float:
     data = chip.node(path)
     try:
-        value = float(data["model"].leakage())
+        value = float(memo.call(data["model"].leakage))
     except Exception as exc:
         raise PluginError(f"{path} ({data['kind']}, plugin {data['plugin']}): leakage() raised "
                           f"{type(exc).__name__}: {exc}") from exc

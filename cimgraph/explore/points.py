@@ -1,0 +1,111 @@
+"""A study point: resolved into a job (netlist mapping, network, method, schedule, activity), keyed by a
+hash of exactly those plus the cimgraph and plugin versions, and evaluated through the public API.
+
+``evaluate_batch`` is what every engine runs (in this process, a pool worker or a Dask worker): it
+checks that the worker has the client's plugins, then evaluates each job with memoised models.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+import attrs
+
+from ..errors import CimgraphError, PluginError
+from ..memo import Memo, memoised
+from ..schedule.sweep import set_path
+from .study import SPECIAL_AXES, Study
+
+METRIC_NAMES = ("area", "energy", "latency", "period", "dynamic_energy", "leakage_power", "tops", "tops_per_w",
+                "tops_per_mm2", "fps", "utilization")
+
+
+@attrs.frozen
+class Job:
+    key: str
+    seq: int                     # position in the study's sample order
+    values: dict[str, Any]       # the point: a value per axis
+    netlist: dict[str, Any]      # the resolved netlist mapping
+    file: str                    # where its base came from (for error messages)
+    network: Any                 # a cimgraph Network
+    method: str | None
+    schedule: str
+    activity: tuple[float, float] | None
+
+
+def versions() -> dict[str, str]:
+    """cimgraph's version and every installed plugin's version (part of each point's key)."""
+    from .. import __version__
+    from ..plugins import default_registry
+
+    return {"cimgraph": __version__, **dict(sorted(default_registry().plugin_versions.items()))}
+
+
+def network_digest(network: Any) -> str:
+    return _digest({"name": network.name, "layers": [attrs.asdict(layer) for layer in network.layers]})
+
+
+def resolve(study: Study, values: dict[str, Any], seq: int, networks: dict[str, Any],
+            digests: dict[str, str], installed: dict[str, str]) -> Job:
+    """The job of one point (``networks``: loaded networks by name, ``digests`` their hashes)."""
+    bases = dict(study.netlists)
+    file = values.get("netlist", study.netlists[0][0])
+    netlist = copy.deepcopy(bases[file])
+    for name, value in values.items():
+        if name not in SPECIAL_AXES:
+            set_path(netlist, name, value)
+    network = values.get("network", study.networks[0])
+    activity = None
+    if any(name.startswith("activity") for name in values):
+        both = values.get("activity", 0.5)
+        activity = (float(values.get("activity.input", both)), float(values.get("activity.weight", both)))
+    method, schedule = values.get("method"), values.get("schedule", "pipeline")
+    key = _digest({"netlist": netlist, "network": digests[network], "method": method, "schedule": schedule,
+                   "activity": activity, "versions": installed})
+    return Job(key, seq, dict(values), netlist, file, networks[network], method, schedule, activity)
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_WORKER_MEMO = Memo()  # one per process: it lives as long as the worker, across batches
+
+
+def evaluate_batch(jobs: list[Job], plugins: dict[str, str]) -> list[tuple[str, dict[str, float] | None, str | None]]:
+    """Evaluate jobs; per job (key, metrics, None) or (key, None, error message). Raises PluginError
+    if this worker lacks a plugin the client has (or has another version of it)."""
+    check_plugins(plugins)
+    from .. import evaluate, load_netlist, map_network
+    from ..schedule.activity import Activity
+
+    out = []
+    with memoised(_WORKER_MEMO):
+        for job in jobs:
+            try:
+                mapping = map_network(load_netlist(job.netlist, file=job.file), job.network, method=job.method)
+                activity = None if job.activity is None else Activity.uniform(len(mapping.layers), *job.activity)
+                result = evaluate(mapping, schedule=job.schedule, activity=activity)
+            except CimgraphError as exc:
+                out.append((job.key, None, str(exc)))
+            else:
+                out.append((job.key, {m: float(getattr(result, m)) for m in METRIC_NAMES}, None))
+    return out
+
+
+def check_plugins(expected: dict[str, str]) -> None:
+    """Raise PluginError naming every plugin of ``expected`` (name -> version) missing or different here."""
+    import socket
+
+    have = versions()
+    missing = [f"{name} {version}" for name, version in expected.items() if name not in have]
+    other = [f"{name} (client {version}, worker {have[name]})" for name, version in expected.items()
+             if name in have and have[name] != version]
+    if missing or other:
+        parts = ([f"missing plugin(s): {', '.join(missing)}"] if missing else []) + \
+                ([f"different version(s): {', '.join(other)}"] if other else [])
+        raise PluginError(f"worker {socket.gethostname()}: {'; '.join(parts)}; install the same cimgraph "
+                          f"plugins on every worker as on the client (`cimgraph plugins` lists them)")
