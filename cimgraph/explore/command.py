@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import yaml
@@ -54,7 +55,8 @@ def write_netlists(store: Store, best: int, folder: str) -> str:
     os.makedirs(folder, exist_ok=True)
     written = []
     for i, (front, row) in enumerate(chosen, 1):
-        path = os.path.join(folder, f"{meta.get('name', 'study')}-{i:03d}.yaml")
+        stem = re.sub(r"[^\w.-]+", "_", meta.get("name", "study")).strip("._") or "study"
+        path = os.path.join(folder, f"{stem}-{i:03d}.yaml")
         if os.path.abspath(path) in inputs:
             raise CimgraphError(f"{path}: refusing to overwrite an input of the study")
         netlist = dict(row["netlist"])

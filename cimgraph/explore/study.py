@@ -156,7 +156,7 @@ def validate_study(raw: Any, file: str = "<study>", base: str = ".",
                                                 f"keys: {', '.join(TOP_KEYS)}"))
     if netlists is None:
         netlists = _netlists(raw, base, problems)
-    networks = _names(raw, "network", "networks", problems)
+    networks = [_relative(name, base) for name in _names(raw, "network", "networks", problems)]
     axes = _axes(raw.get("axes"), netlists, networks, problems)
     sampler, samples, algorithm = _sampler(raw.get("sampler", "grid"), axes, problems)
     objectives = _objectives(raw.get("objectives", {"energy": "min", "latency": "min"}), problems)
@@ -187,11 +187,17 @@ def _names(raw: dict[str, Any], one: str, many: str, problems: list[Problem]) ->
     return value
 
 
+def _relative(name: str, base: str) -> str:
+    """A file named relative to the study file (bundled network names and existing paths stay as they are)."""
+    near = os.path.join(base, name)
+    return near if not os.path.isabs(name) and not os.path.exists(name) and os.path.exists(near) else name
+
+
 def _netlists(raw: dict[str, Any], base: str, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
     out = []
     where = "$.netlist" if "netlist" in raw else "$.netlists"
     for i, name in enumerate(_names(raw, "netlist", "netlists", problems)):
-        path = name if os.path.isabs(name) or os.path.exists(name) else os.path.join(base, name)
+        path = _relative(name, base)
         try:
             with open(path, encoding="utf-8") as handle:
                 data = yaml.safe_load(handle)
