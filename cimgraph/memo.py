@@ -25,11 +25,30 @@ class Memo:
         self.limit = limit
         self.models: dict[Any, Any] = {}
         self.calls: dict[Any, tuple[Any, Any]] = {}
+        self._by_id: dict[int, tuple[Any, int]] = {}    # id(object) -> (object, canonical number)
+        self._by_value: dict[Any, int] = {}             # object (hashed by value once) -> canonical number
         self.hits = 0
         self.misses = 0
 
+    def canonical(self, value: Any) -> Any:
+        """A cheap stand-in key for a large frozen value (a Technology, a MemoryCell): equal values get
+        the same number, and each object is hashed by value only the first time it is seen."""
+        entry = self._by_id.get(id(value))
+        if entry is not None and entry[0] is value:
+            return ("canonical", entry[1])
+        try:
+            number = self._by_value.setdefault(value, len(self._by_value))
+        except TypeError:  # unhashable: the key builder then declines to cache
+            return value
+        self._by_id[id(value)] = (value, number)
+        return ("canonical", number)
+
+    def _key(self, head: Any, kwargs: dict[str, Any]) -> Any:
+        return _key(head, {k: self.canonical(v) if hasattr(type(v), "__attrs_attrs__") else v
+                           for k, v in kwargs.items()})
+
     def instance(self, cls: type, kwargs: dict[str, Any]) -> Any:
-        key = _key(cls, kwargs)
+        key = self._key(cls, kwargs)
         if key is None:
             return cls(**kwargs)
         model = self.models.get(key, _MISSING)
@@ -43,7 +62,7 @@ class Memo:
 
     def call(self, method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         owner = getattr(method, "__self__", None)
-        key = _key(method.__name__, kwargs)
+        key = self._key(method.__name__, kwargs) if kwargs else (method.__name__,)
         if owner is None or key is None:
             return method(**kwargs)
         # Keyed by the instance's id; the entry holds the instance, so the id cannot be reused meanwhile.
@@ -60,8 +79,11 @@ class Memo:
 
     def _room(self) -> None:
         if len(self.models) + len(self.calls) >= self.limit:
-            self.models.clear()
-            self.calls.clear()
+            self.clear()
+
+    def clear(self) -> None:
+        for table in (self.models, self.calls, self._by_id, self._by_value):
+            table.clear()
 
 
 _active: Memo | None = None

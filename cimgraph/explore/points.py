@@ -75,6 +75,11 @@ def _digest(data: Any) -> str:
 _WORKER_MEMO = Memo()  # one per process: it lives as long as the worker, across batches
 
 
+def forget() -> None:
+    """Drop this process's memoised models and costs (benchmarks start each engine cold)."""
+    _WORKER_MEMO.clear()
+
+
 def evaluate_batch(jobs: list[Job], plugins: dict[str, str]) -> list[tuple[str, dict[str, float] | None, str | None]]:
     """Evaluate jobs; per job (key, metrics, None) or (key, None, error message). Raises PluginError
     if this worker lacks a plugin the client has (or has another version of it)."""
