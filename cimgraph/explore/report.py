@@ -150,12 +150,9 @@ def _netlist_link(row: dict[str, Any]) -> str:
     return "data:application/x-yaml;base64," + base64.b64encode(text.encode()).decode()
 
 
-def render_study(store: Store) -> str:
-    from ..report.render import _common, environment
-
-    data = study_data(store)
-    ok, front, infeasible = data["ok"], data["front"], data["infeasible"]
-    color = data["color"]
+def study_figures(data: dict[str, Any]) -> dict[str, str]:
+    """The report's figures as inline SVG (deterministic bytes), keyed by name."""
+    ok, front, infeasible, color = data["ok"], data["front"], data["infeasible"], data["color"]
     made = {
         "energy_latency": scatter_figure(ok, front, infeasible, "latency", "energy", color,
                                          "Energy vs latency per image"),
@@ -164,7 +161,14 @@ def render_study(store: Store) -> str:
     }
     if ok:
         made["multiples"] = multiples_figure(ok, front, data["axes"], [o[0] for o in data["objectives"]])
-    figs = {name: Markup(figures.to_svg(fig, f"study-{name}")) for name, fig in made.items()}
+    return {name: figures.to_svg(fig, f"study-{name}") for name, fig in made.items()}
+
+
+def render_study(store: Store) -> str:
+    from ..report.render import _common, environment
+
+    data = study_data(store)
+    figs = {name: Markup(svg) for name, svg in study_figures(data).items()}
     summary = {s: sum(r["status"] == s for r in data["rows"]) for s in ("ok", "infeasible", "error")}
     template = environment().get_template("study.html.j2")
     return template.render(d=data, figs=figs, summary=summary, data_json=_json(data), **_common())
