@@ -38,6 +38,9 @@ def explore_command(args: Any) -> str:
                          f"{summary['ok']} ok, {summary['infeasible']} infeasible, {summary['error']} errors) "
                          f"on {engine.name} x{engine.workers}")
         if args.export:
+            inputs = [args.study, *((store.meta("study") or {}).get("netlists", []))]
+            if any(p and os.path.abspath(p) == os.path.abspath(args.export) for p in inputs):
+                raise CimgraphError(f"{args.export}: refusing to overwrite an input of the study")
             lines.append(export(store, args.export))
         if args.best is not None:
             lines.append(write_netlists(store, args.best, args.write_netlists))

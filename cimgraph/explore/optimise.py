@@ -2,7 +2,8 @@
 multi-objective TPE) or NSGA-II (Deb et al. 2002), within a budget of points.
 
 Trials are asked in rounds of one batch per worker, evaluated on the engine, stored, and told back.
-Constraints go to Optuna as ``constraints_func`` values (<= 0 feasible) so infeasible points steer the
+Constraints go to Optuna as constraint values (<= 0 feasible; ``Trial.set_constraint``, or
+``constraints_func`` before Optuna 5) so infeasible points steer the
 search without being dropped; failed points are told as FAIL. On a rerun the store's points are told
 to a fresh Optuna study first, so the search resumes where it stopped and the budget counts them.
 """
@@ -46,7 +47,12 @@ def _tell(ostudy: Any, trial: Any, row: dict[str, Any], study: Study) -> None:
     if row["metrics"] is None:
         ostudy.tell(trial, state=optuna.trial.TrialState.FAIL)
         return
-    trial.set_user_attr("constraints", _violations(study, row["metrics"]))
+    if study.constraints:
+        if hasattr(trial, "set_constraint"):  # Optuna >= 5
+            for i, value in enumerate(_violations(study, row["metrics"])):
+                trial.set_constraint(f"c{i}", value)
+        else:
+            trial.set_user_attr("constraints", _violations(study, row["metrics"]))
     ostudy.tell(trial, [row["metrics"][name] for name, _ in study.objectives])
 
 
@@ -55,7 +61,9 @@ def optimise(study: Study, store: Store, engine: Any, networks: dict[str, Any], 
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    constraints = (lambda t: t.user_attrs.get("constraints", [])) if study.constraints else None
+    constraints = None  # Optuna >= 5 takes constraints from Trial.set_constraint; before, from a function
+    if study.constraints and not hasattr(optuna.trial.Trial, "set_constraint"):
+        constraints = lambda t: t.user_attrs.get("constraints", [])  # noqa: E731
     if study.algorithm == "nsga2":
         sampler = optuna.samplers.NSGAIISampler(seed=study.seed, constraints_func=constraints,
                                                 population_size=max(4, min(50, (study.samples or 8) // 5)))

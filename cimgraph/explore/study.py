@@ -137,6 +137,8 @@ def load_study(path: str | os.PathLike) -> Study:
             raw = yaml.safe_load(handle)
     except OSError as exc:
         raise StudyError([Problem("$", f"cannot read the study file: {exc.strerror}")], file) from None
+    except UnicodeDecodeError as exc:
+        raise StudyError([Problem("$", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})")], file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
@@ -201,7 +203,7 @@ def _netlists(raw: dict[str, Any], base: str, problems: list[Problem]) -> list[t
         try:
             with open(path, encoding="utf-8") as handle:
                 data = yaml.safe_load(handle)
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append(Problem(where if where == "$.netlist" else f"{where}[{i}]",
                                     f"cannot read netlist {name!r}: {getattr(exc, 'strerror', None) or exc}"))
             continue
