@@ -32,7 +32,7 @@ class Job:
     network: Any                 # a cimgraph Network
     method: str | None
     schedule: str
-    activity: tuple[float, float] | None
+    activity: tuple[float | None, float | None] | None
 
 
 def versions() -> dict[str, str]:
@@ -57,10 +57,11 @@ def resolve(study: Study, values: dict[str, Any], seq: int, networks: dict[str, 
         if name not in SPECIAL_AXES:
             set_path(netlist, name, value)
     network = values.get("network", study.networks[0])
-    activity = None
+    activity = None  # (input, weight); None = the evaluator's default for that factor
     if any(name.startswith("activity") for name in values):
-        both = values.get("activity", 0.5)
-        activity = (float(values.get("activity.input", both)), float(values.get("activity.weight", both)))
+        both = values.get("activity")
+        activity = tuple(None if v is None else float(v)
+                         for v in (values.get("activity.input", both), values.get("activity.weight", both)))
     method, schedule = values.get("method"), values.get("schedule", "pipeline")
     key = _digest({"netlist": netlist, "network": digests[network], "method": method, "schedule": schedule,
                    "activity": activity, "versions": installed})
@@ -92,13 +93,22 @@ def evaluate_batch(jobs: list[Job], plugins: dict[str, str]) -> list[tuple[str, 
         for job in jobs:
             try:
                 mapping = map_network(load_netlist(job.netlist, file=job.file), job.network, method=job.method)
-                activity = None if job.activity is None else Activity.uniform(len(mapping.layers), *job.activity)
+                activity = None if job.activity is None else _activity(Activity.uniform(len(mapping.layers)),
+                                                                       *job.activity)
                 result = evaluate(mapping, schedule=job.schedule, activity=activity)
             except CimgraphError as exc:
                 out.append((job.key, None, str(exc)))
             else:
                 out.append((job.key, {m: float(getattr(result, m)) for m in METRIC_NAMES}, None))
     return out
+
+
+def _activity(default: Any, input_activity: float | None, weight_density: float | None) -> Any:
+    """The default activity with the factors a point sets replaced (the same value on every layer)."""
+    import numpy as np
+
+    return type(default)(default.input if input_activity is None else np.full_like(default.input, input_activity),
+                         default.weight if weight_density is None else np.full_like(default.weight, weight_density))
 
 
 def check_plugins(expected: dict[str, str]) -> None:

@@ -27,7 +27,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-import yaml
 
 from ..errors import NetlistError, Problem, did_you_mean
 from ..units import UnitError, parse
@@ -131,18 +130,13 @@ class Study:
 
 def load_study(path: str | os.PathLike) -> Study:
     """Read and validate a study file; raises StudyError with every problem at once."""
+    from ..netlist.loader import read_yaml
+
     file = os.fspath(path)
     try:
-        with open(file, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
-    except OSError as exc:
-        raise StudyError([Problem("$", f"cannot read the study file: {exc.strerror}")], file) from None
-    except UnicodeDecodeError as exc:
-        raise StudyError([Problem("$", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})")], file) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
-        raise StudyError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], file) from None
+        raw = read_yaml(file)
+    except NetlistError as exc:
+        raise StudyError(exc.problems, file) from None
     return validate_study(raw, file, base=os.path.dirname(file))
 
 
@@ -196,16 +190,17 @@ def _relative(name: str, base: str) -> str:
 
 
 def _netlists(raw: dict[str, Any], base: str, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
+    from ..netlist.loader import read_yaml
+
     out = []
     where = "$.netlist" if "netlist" in raw else "$.netlists"
     for i, name in enumerate(_names(raw, "netlist", "netlists", problems)):
         path = _relative(name, base)
         try:
-            with open(path, encoding="utf-8") as handle:
-                data = yaml.safe_load(handle)
-        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            data = read_yaml(path)
+        except NetlistError as exc:
             problems.append(Problem(where if where == "$.netlist" else f"{where}[{i}]",
-                                    f"cannot read netlist {name!r}: {getattr(exc, 'strerror', None) or exc}"))
+                                    f"cannot read netlist {name!r}: {exc}"))
             continue
         if not isinstance(data, dict):
             problems.append(Problem(f"{where}[{i}]", f"netlist {name!r} is not a mapping"))

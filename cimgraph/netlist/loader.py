@@ -27,16 +27,23 @@ def load_netlist(source: str | os.PathLike | dict, registry: Registry | None = N
         file = file or "<netlist>"
     else:
         file = os.fspath(source)
-        try:
-            with open(file, encoding="utf-8") as handle:
-                raw = yaml.safe_load(handle)
-        except OSError as exc:
-            raise NetlistError([Problem("$", f"cannot read the file: {exc.strerror}")], file) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
-            raise NetlistError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], file) from None
+        raw = read_yaml(file)
     spec, problems = validate(raw, file)
     if problems or spec is None:
         raise NetlistError(problems, file)
     return build_chip(spec, registry)
+
+
+def read_yaml(file: str) -> Any:
+    """Parse a YAML file (safe loader); NetlistError naming the file and the line of any problem."""
+    try:
+        with open(file, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except OSError as exc:
+        raise NetlistError([Problem("$", f"cannot read the file: {exc.strerror}")], file) from None
+    except UnicodeDecodeError as exc:
+        raise NetlistError([Problem("$", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})")], file) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
+        raise NetlistError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], file) from None
