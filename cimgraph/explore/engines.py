@@ -30,16 +30,20 @@ class SerialEngine:
 
 
 class PoolEngine:
-    """A local process pool (fork where available, so workers start in milliseconds)."""
+    """A local process pool. Workers are forked (they start in milliseconds) unless this process runs other
+    threads (e.g. a Dask client's), which a fork could catch holding a lock: then a fork server starts them."""
 
     name = "pool"
 
     def __init__(self, workers: int | None = None):
         import concurrent.futures
         import multiprocessing
+        import threading
 
         self.workers = workers or os.cpu_count() or 1
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        methods = multiprocessing.get_all_start_methods()
+        method = "fork" if "fork" in methods and threading.active_count() == 1 else \
+            "forkserver" if "forkserver" in methods else None
         self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
 
     def results(self, function: Callable[..., Any], batches: Iterable[tuple]) -> Iterator[Any]:
@@ -48,7 +52,7 @@ class PoolEngine:
         futures = [self.pool.submit(function, *args) for args in batches]
         try:
             for future in concurrent.futures.as_completed(futures):
-                yield future.result()
+                yield _result(future)
         finally:
             for future in futures:
                 future.cancel()
@@ -87,7 +91,7 @@ class DaskEngine:
         futures = [self.client.submit(function, *args, pure=False) for args in batches]
         try:
             for future in as_completed(futures):
-                yield future.result()
+                yield _result(future)
         finally:
             self.client.cancel(futures)
 
@@ -95,6 +99,17 @@ class DaskEngine:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _result(future: Any) -> Any:
+    """A finished task's value; a worker that died (or a pool that broke) is a CimgraphError, not a traceback.
+    The points already committed stay in the store, so rerunning resumes."""
+    try:
+        return future.result()
+    except CimgraphError:
+        raise
+    except Exception as exc:
+        raise CimgraphError(f"a worker failed ({type(exc).__name__}: {exc}); rerun to resume from the store") from exc
 
 
 def make_engine(workers: int | None = None, scheduler: str | None = None, dask_local: int | None = None,

@@ -98,6 +98,8 @@ def evaluate_batch(jobs: list[Job], plugins: dict[str, str]) -> list[tuple[str, 
                 result = evaluate(mapping, schedule=job.schedule, activity=activity)
             except CimgraphError as exc:
                 out.append((job.key, None, str(exc)))
+            except Exception as exc:  # a bug, not bad input: kept with the point so the study goes on
+                out.append((job.key, None, f"unexpected {type(exc).__name__} in cimgraph or a plugin: {exc}"))
             else:
                 out.append((job.key, {m: float(getattr(result, m)) for m in METRIC_NAMES}, None))
     return out

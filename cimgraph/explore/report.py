@@ -25,6 +25,7 @@ from .store import Store
 UNITS = {"area": "m^2", "energy": "J", "latency": "s", "period": "s", "dynamic_energy": "J", "leakage_power": "W",
          "tops": "TOPS", "tops_per_w": "TOPS/W", "tops_per_mm2": "TOPS/mm^2", "fps": "FPS", "utilization": "%"}
 SHOWN = ("energy", "latency", "area", "tops_per_w", "tops_per_mm2", "fps")
+RASTER_ABOVE = 400  # point clouds larger than this are drawn as one embedded image (the page stays small)
 
 
 def color_axis(axes: Sequence[str], rows: Sequence[dict[str, Any]]) -> str | None:
@@ -54,13 +55,14 @@ def scatter_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, infeasible: 
     fy, uy = figures.scale(ys + [r["metrics"][y] for r in infeasible], UNITS[y])
     if infeasible:
         ax.scatter([r["metrics"][x] * fx for r in infeasible], [r["metrics"][y] * fy for r in infeasible], marker="x",
-                   s=14, color="#bbbbbb", linewidths=0.8, label="infeasible")
+                   s=14, color="#bbbbbb", linewidths=0.8, label="infeasible",
+                   rasterized=len(infeasible) > RASTER_ABOVE)
     if ok:
         values = [r["axes"].get(axis) for r in ok] if axis else []
         code, labels, numeric = _codes(values) if axis else (np.zeros(len(ok)), [], True)
         distinct = sorted(set(code.tolist()))
         points = ax.scatter(np.array(xs) * fx, np.array(ys) * fy, c=code, cmap="viridis", s=16, alpha=0.85,
-                            linewidths=0)
+                            linewidths=0, rasterized=len(ok) > RASTER_ABOVE)
         if axis:
             bar = fig.colorbar(points, ax=ax, fraction=0.05, pad=0.02)
             bar.set_label(figures._text(axis))
@@ -96,7 +98,8 @@ def multiples_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, axes: Sequ
         for j, name in enumerate(axes):
             ax = grid[i][j]
             code, labels, _ = _codes([r["axes"].get(name) for r in ok])
-            ax.scatter(code, ys, s=6, color="#4c72b0", alpha=0.5, linewidths=0)
+            ax.scatter(code, ys, s=6, color="#4c72b0", alpha=0.5, linewidths=0,
+                       rasterized=len(ok) > RASTER_ABOVE / 4)
             ax.scatter(code[front], ys[front], s=10, color="#c44e52", linewidths=0)
             ax.set_yscale("log")
             ax.yaxis.set_minor_formatter(NullFormatter())
