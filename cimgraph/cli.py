@@ -185,6 +185,18 @@ def cmd_explore(args: argparse.Namespace) -> str:
     return explore_command(args)
 
 
+def add_activity_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("activity (default: the documented realistic value of cimgraph.schedule.activity)")
+    g.add_argument("--activity", metavar="input=F,weight=F",
+                   help="input bit density and mean cell level for every layer (overrides measured values)")
+    g.add_argument("--traces", metavar="DIR", help="DNN+NeuroSim layer traces (layer_record_<model>/): per-layer "
+                   "input bit density and cell density")
+    g.add_argument("--activity-model", metavar="MODEL", help="measure per-layer activity by running a torch model "
+                   "(vgg8, resnet18, mlp, or package.module:factory) whose module names are the layer names")
+    g.add_argument("--activity-data", metavar="DATA", help="data for --activity-model: random (default), digits, "
+                   "or package.module:function returning a tensor, Dataset or DataLoader")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cimgraph", description="Compute-in-memory accelerator modeling")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", required=True)
     p.add_argument("--method", choices=("conventional", "novel"), default=None)
     p.add_argument("--schedule", choices=("pipeline", "layer"), default="pipeline")
+    add_activity_arguments(p)
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--csv", metavar="DIR")
     p.add_argument("--report", metavar="HTML")

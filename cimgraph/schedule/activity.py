@@ -73,3 +73,108 @@ def from_torch(model: Any, inputs: Any, mapping: Any) -> Activity:
         dens.append(float((torch.round(wt / wt.max().clamp_min(1e-12) * (2 ** (w_bits - 1) - 1))).mean()
                           / (2 ** (w_bits - 1) - 1)))
     return Activity(act, dens)
+
+
+def parse_activity(text: str) -> dict[str, float]:
+    """``"input=0.2,weight=0.5"`` -> {"input": 0.2, "weight": 0.5} (either key may be left out)."""
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in ("input", "weight"):
+            raise CimgraphError(f"--activity {text!r}: expected input=FRACTION,weight=FRACTION "
+                                f"(e.g. input=0.2,weight=0.5), got {item.strip()!r}")
+        if key in out:
+            raise CimgraphError(f"--activity {text!r}: {key} is given twice")
+        try:
+            number = float(value)
+        except ValueError:
+            raise CimgraphError(f"--activity {key}={value!r}: expected a number in [0, 1]") from None
+        if not 0.0 <= number <= 1.0:
+            raise CimgraphError(f"--activity {key}={value}: expected a fraction in [0, 1]")
+        out[key] = number
+    return out
+
+
+def measured_activity(mapping: Any, model: str, data: str, seed: int = 0) -> Activity:
+    """Activity measured with `from_torch` on a model (bundled name or ``module:factory``) and one batch of data
+    (``digits``, ``random`` or ``module:function`` returning a tensor, a Dataset or an iterable of batches)."""
+    import importlib
+
+    import torch
+
+    from ..workload import torch_models
+
+
+    def load(spec: str, what: str) -> Any:
+        module_name, _, attr = spec.partition(":")
+        if not attr:
+            raise CimgraphError(f"--activity-{what} {spec!r}: expected 'package.module:function'")
+        try:
+            return getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise CimgraphError(f"--activity-{what} {spec!r}: cannot import: {exc}") from exc
+
+    torch.manual_seed(seed)
+    factory = torch_models.MODELS[model][0] if model in torch_models.MODELS else load(model, "model")
+    module = factory() if not isinstance(factory, torch.nn.Module) else factory
+    if not isinstance(module, torch.nn.Module):
+        raise CimgraphError(f"--activity-model {model!r}: expected a torch nn.Module, got {type(module).__name__}")
+    first = mapping.network.layers[0]
+    shape = ((first.in_channels, *first.input_size) if first.kind == "conv" else (first.in_channels,))
+    if data == "random":
+        batch = torch.rand(16, *shape, generator=torch.Generator().manual_seed(seed))
+    elif data == "digits":
+        from ..accuracy.data import digits
+
+        batch = next(iter(digits(seed).batches(64)))[0]
+    else:
+        batch = _first_batch(load(data, "data"), data)
+    return from_torch(module, batch, mapping)
+
+
+def _first_batch(source: Any, spec: str) -> Any:
+    import torch
+
+    value = source() if callable(source) and not isinstance(source, torch.Tensor) else source
+    if isinstance(value, torch.utils.data.Dataset) and hasattr(value, "__len__") and not hasattr(value, "__next__"):
+        value = torch.utils.data.DataLoader(value, batch_size=64)
+    if not isinstance(value, torch.Tensor):
+        try:
+            value = next(iter(value))
+        except (TypeError, StopIteration):
+            raise CimgraphError(f"--activity-data {spec!r}: expected a tensor, a Dataset or batches") from None
+    if isinstance(value, (tuple, list)):
+        value = value[0]
+    if not isinstance(value, torch.Tensor):
+        raise CimgraphError(f"--activity-data {spec!r}: a batch must be a tensor or (inputs, targets)")
+    return value.float()
+
+
+def activity_for(mapping: Any, activity: str | None = None, traces: str | None = None, model: str | None = None,
+                 data: str | None = None) -> Activity | None:
+    """The activity the CLI options ask for (None: the evaluator's default).
+
+    ``traces`` (a DNN+NeuroSim trace folder) or ``model`` + ``data`` give per-layer values; ``activity``
+    (``input=..,weight=..``) sets every layer, or overrides one of the two measured ones.
+    """
+    if traces and model:
+        raise CimgraphError("give either --traces or --activity-model, not both")
+    if data and not model:
+        raise CimgraphError("--activity-data needs --activity-model")
+    n_layers = len(mapping.layers)
+    measured = None
+    if traces:
+        from .traces import read_neurosim_traces
+
+        measured = read_neurosim_traces(traces, [p.layer for p in mapping.layers],
+                                        mapping.chip.spec.precision.weight,
+                                        mapping.chip.cell.bits_per_cell)
+    elif model:
+        measured = measured_activity(mapping, model, data or "random")
+    if activity is None:
+        return measured
+    values = parse_activity(activity)
+    base = measured or Activity.uniform(n_layers)
+    return Activity(np.full(n_layers, values["input"]) if "input" in values else base.input,
+                    np.full(n_layers, values["weight"]) if "weight" in values else base.weight)

@@ -84,11 +84,13 @@ def load_network(name_or_file: str) -> Any:
 def run_command(args: Any) -> str:
     from ..mapping import map_network
     from ..netlist import load_netlist
+    from .activity import activity_for
     from .evaluate import evaluate
 
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
-    result = evaluate(mapping, schedule=args.schedule)
+    activity = activity_for(mapping, args.activity, args.traces, args.activity_model, args.activity_data)
+    result = evaluate(mapping, schedule=args.schedule, activity=activity)
     text = format_summary(result)
     notes = []
     for path in (args.json, args.report):
