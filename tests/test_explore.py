@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 
 from cimgraph import evaluate, load_netlist, map_network
@@ -97,7 +99,13 @@ def test_store_resume_constraints_errors_export(tmp_path):
     except ImportError:  # Parquet is an optional extra: without it, a clear error
         assert main(["explore", "--store", str(store_path), "--export", str(tmp_path / "s.parquet")]) == 2
     else:
+        import pyarrow.parquet as pq
+
         assert main(["explore", "--store", str(store_path), "--export", str(tmp_path / "s.parquet")]) == 0
+        table = pq.read_table(tmp_path / "s.parquet").to_pylist()
+        assert [r["key"] for r in table] == [r["key"] for r in records]
+        assert [r["energy"] for r in table if r["status"] != "error"] == \
+            [float(r["energy"]) for r in records if r["status"] != "error"]
 
 
 def test_point_key_covers_method_schedule_activity(tmp_path):
@@ -197,3 +205,36 @@ def test_explore_needs_something_to_do(tmp_path):
         from cimgraph.explore.command import explore_command
 
         explore_command(type("A", (), {"study": None, "export": None, "best": None, "store": "x"})())
+
+
+JUNK = st.recursive(st.none() | st.booleans() | st.integers(-3, 600) | st.floats(allow_nan=True) |
+                    st.sampled_from(["", "six", "22nm", "auto", "min", "max", "1ms", "grid", "optuna", "tpe"]),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+                        ["kind", "range", "steps", "log", "integer", "choices", "max", "min", "budget", "samples"]),
+                        inner, max_size=3), max_leaves=6)
+VALID = {"name": "s", "network": "vgg8", "axes": {BITS: [3, 4], "technology": {"choices": ["45nm", "22nm"]},
+                                                   "chip.tile.pe.subarray.rows": {"range": [64, 256], "steps": 3}},
+         "sampler": {"kind": "latin", "samples": 4}, "objectives": {"energy": "min"},
+         "constraints": {"area": {"max": "100mm^2"}}, "seed": 0}
+
+
+@settings(max_examples=80, deadline=None)
+@given(key=st.sampled_from(["name", "network", "axes", "sampler", "objectives", "constraints", "seed", "batch",
+                            "samplr", "axes." + BITS, "axes.technology", "axes.chip.tile.pe.subarray.rows",
+                            "sampler.kind", "sampler.samples", "constraints.area", "objectives.energy"]),
+       value=JUNK)
+def test_any_mutated_study_loads_or_raises_a_study_error(key, value):
+    from cimgraph.explore import validate_study
+
+    raw = json.loads(json.dumps(VALID))
+    node, *path = key.split(".", 1)
+    if path:
+        raw[node][path[0]] = value
+    else:
+        raw[node] = value
+    try:
+        study = validate_study(raw, "m.yaml", netlists=[("tiny.yaml", tiny_netlist())])
+    except StudyError as exc:
+        assert all(str(p).startswith(("$", "line")) for p in exc.problems) and str(exc).startswith("m.yaml: ")
+    else:
+        points(study)  # a valid study always samples

@@ -122,7 +122,7 @@ def export(store: Store, path: str) -> str:
         except ImportError:
             raise CimgraphError("Parquet export needs pyarrow: pip install 'cimgraph[parquet]' (or export .csv)") \
                 from None
-        table = pa.table({c: [r.get(c) for r in records] for c in columns})
+        table = pa.table({c: _column([r.get(c) for r in records]) for c in columns})
         pq.write_table(table, path)
     elif path.endswith(".csv"):
         with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -132,3 +132,14 @@ def export(store: Store, path: str) -> str:
     else:
         raise CimgraphError(f"{path}: export to .csv or .parquet")
     return f"wrote {path}: {len(records)} points"
+
+
+def _column(values: list[Any]) -> list[Any]:
+    """One Parquet column type: numbers stay numbers (ints become floats next to floats), any other
+    mix (an axis of 5 and 'six') becomes text."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds <= {int, float} and len(kinds) == 2:
+        return [None if v is None else float(v) for v in values]
+    if len(kinds) > 1:
+        return [None if v is None else str(v) for v in values]
+    return values
