@@ -42,8 +42,9 @@ class PoolEngine:
 
         self.workers = workers or os.cpu_count() or 1
         methods = multiprocessing.get_all_start_methods()
-        method = "fork" if "fork" in methods and threading.active_count() == 1 else \
-            "forkserver" if "forkserver" in methods else None
+        # tqdm's monitor thread only sleeps and the workers never draw a bar: it does not count
+        others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.name != "tqdm_monitor"]
+        method = "fork" if "fork" in methods and not others else "forkserver" if "forkserver" in methods else None
         self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
 
     def results(self, function: Callable[..., Any], batches: Iterable[tuple]) -> Iterator[Any]:

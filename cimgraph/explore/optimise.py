@@ -83,6 +83,9 @@ def optimise(study: Study, store: Store, engine: Any, networks: dict[str, Any], 
             break
         _tell(ostudy, _fixed(ostudy, row["axes"], dists), row, study)
         told += 1
+    # trials that asked for a design already stored count against the budget too
+    progress_key = f"optuna_trials:{study.name}"
+    told = max(told, min(store.meta(progress_key, 0), study.samples or 0))
     new: list[dict[str, Any]] = []
     per_round = max(1, engine.workers) * (batch or study.batch or 4)
     with tqdm(total=study.samples, initial=told, desc=study.name, unit="pt", disable=not progress,
@@ -96,6 +99,7 @@ def optimise(study: Study, store: Store, engine: Any, networks: dict[str, Any], 
             for trial, job in zip(trials, jobs):
                 _tell(ostudy, trial, stored[job.key], study)
             told += len(trials)
+            store.set_meta(progress_key, told)
             bar.update(len(trials))
     return new
 
