@@ -37,6 +37,7 @@ def explore_command(args: Any) -> str:
             lines.append(f"{study.name}: {summary['points']} points in {args.store} ({summary['new']} new: "
                          f"{summary['ok']} ok, {summary['infeasible']} infeasible, {summary['error']} errors) "
                          f"on {engine.name} x{engine.workers}")
+            lines.extend(pareto_summary(store, study.objectives))
         if args.export:
             inputs = [args.study, *((store.meta("study") or {}).get("netlists", []))]
             if any(p and os.path.abspath(p) == os.path.abspath(args.export) for p in inputs):
@@ -45,6 +46,24 @@ def explore_command(args: Any) -> str:
         if args.best is not None:
             lines.append(write_netlists(store, args.best, args.write_netlists))
     return "\n".join(lines)
+
+
+def pareto_summary(store: Store, objectives: Any) -> list[str]:
+    """A few lines on the Pareto set: its size and the best value of each objective on it."""
+    from ..units import format_si
+    from .report import UNITS
+
+    front = [row for rank, row in ranked(store.rows(), objectives) if rank == 0]
+    if not front:
+        return ["no feasible point yet"]
+    lines = [f"Pareto set: {len(front)} points (`cimgraph report {store.path} -o study.html` to see them)"]
+    for name, sense in objectives:
+        pick = (min if sense == "min" else max)(front, key=lambda r: r["metrics"][name])
+        unit = UNITS[name]
+        value = pick["metrics"][name]
+        shown = format_si(value, unit) if unit in ("m^2", "J", "s", "W") else f"{value:.4g} {unit}"
+        lines.append(f"  best {name}: {shown} at " + ", ".join(f"{k}={v}" for k, v in pick["axes"].items()))
+    return lines
 
 
 def write_netlists(store: Store, best: int, folder: str) -> str:
