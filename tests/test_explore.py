@@ -238,3 +238,40 @@ def test_any_mutated_study_loads_or_raises_a_study_error(key, value):
         assert all(str(p).startswith(("$", "line")) for p in exc.problems) and str(exc).startswith("m.yaml: ")
     else:
         points(study)  # a valid study always samples
+
+
+def test_memo_never_caches_exceptions_and_stays_bounded():
+    import attrs
+
+    calls = []
+
+    @attrs.frozen
+    class Flaky:
+        x: int
+
+        def cost(self, fail: bool = False) -> float:
+            calls.append(fail)
+            if fail:
+                raise ValueError("no")
+            return self.x * 2.0
+
+    memo = Memo(limit=4)
+    with memoised(memo):
+        from cimgraph import memo as m
+
+        a, b = m.instance(Flaky, {"x": 1}), m.instance(Flaky, {"x": 1})
+        assert a is b and m.instance(Flaky, {"x": 1.0}) is not a  # 1 and 1.0 are different resolved fields
+        assert m.call(a.cost) == m.call(a.cost) == 2.0 and calls == [False]
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                m.call(a.cost, fail=True)
+        assert calls == [False, True, True]
+        for x in range(10):
+            m.instance(Flaky, {"x": x})
+        assert len(memo.models) + len(memo.calls) <= 4
+
+
+def test_fronts_with_a_limit_stop_peeling():
+    values = np.array([[i, 10 - i] for i in range(5)] + [[i + 1, 11 - i] for i in range(5)] + [[20, 20]])
+    assert fronts(values).tolist() == [0] * 5 + [1] * 5 + [2]
+    assert fronts(values, limit=3).tolist() == [0] * 5 + [1] * 6
