@@ -275,3 +275,14 @@ def test_fronts_with_a_limit_stop_peeling():
     values = np.array([[i, 10 - i] for i in range(5)] + [[i + 1, 11 - i] for i in range(5)] + [[20, 20]])
     assert fronts(values).tolist() == [0] * 5 + [1] * 5 + [2]
     assert fronts(values, limit=3).tolist() == [0] * 5 + [1] * 6
+
+
+def test_report_of_a_study_whose_points_all_failed(tmp_path):
+    path = write_study(tmp_path, axes={BITS: ["six", "seven"]})
+    store = tmp_path / "bad.sqlite"
+    assert main(["explore", str(path), "--store", str(store), "--workers", "1", "--quiet"]) == 0
+    html = tmp_path / "bad.html"
+    assert main(["report", str(store), "-o", str(html)]) == 0
+    text = html.read_text()
+    assert "Points that failed" in text and "expected an integer" in text
+    assert main(["explore", "--store", str(store), "--best", "1", "--write-netlists", str(tmp_path / "b")]) == 2

@@ -80,7 +80,8 @@ def scatter_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, infeasible: 
     ax.set_xlabel(f"{x.replace('_', ' ')} ({ux})")
     ax.set_ylabel(f"{y.replace('_', ' ')} ({uy})")
     ax.set_title(figures._text(title), loc="left")
-    ax.legend(loc="best", frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", frameon=False)
     return fig
 
 
