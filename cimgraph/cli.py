@@ -110,6 +110,7 @@ def cmd_show(args: argparse.Namespace) -> str:
         count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
+        kind += " (transposed read-out)" if data.get("transposed") else ""
         area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
         lines.append(f"{indent}{label}{count}{kind}{area}")
         for child in chip.children(node):
@@ -183,6 +184,12 @@ def cmd_explore(args: argparse.Namespace) -> str:
     from .explore.command import explore_command
 
     return explore_command(args)
+
+
+def cmd_train_ppa(args: argparse.Namespace) -> str:
+    from .schedule.training_run import training_command
+
+    return training_command(args)
 
 
 def add_activity_arguments(p: argparse.ArgumentParser) -> None:
@@ -261,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--best", type=int, metavar="N", help="write the N best designs (Pareto fronts first)")
     p.add_argument("--write-netlists", metavar="DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    from .schedule.training_run import add_parser
+
+    add_parser(lambda name, help_text: add(name, cmd_train_ppa, help_text))
     return parser
 
 

@@ -143,10 +143,10 @@ def test_missing_file_is_clear():
 @pytest.mark.parametrize("path", NETLISTS)
 def test_bundled_netlists_load_and_show(path, capsys):
     chip = load_netlist(path)
-    assert chip.subarray.rows == 128
+    assert chip.subarray.rows in (128, 256)   # the NeuroTorch-like netlist uses 256x256 (seed 000 sec. 2)
     assert main(["show", path]) == 0
     out = capsys.readouterr().out
-    assert "subarray" in out and "auto" in out
+    assert "subarray" in out and ("auto" in out or "chip area" in out)
     assert main(["show", path, "--json"]) == 0
     assert '"hierarchy"' in capsys.readouterr().out
 

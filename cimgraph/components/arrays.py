@@ -195,12 +195,14 @@ class _ResistiveArray(_Array):
         w = _fraction(self.kind, "weight_density", weight_density)
         return self._mac(self.rows, self.cell_width, self.columns, self.cell_height, self.dummy_columns, a, w, pulse)
 
-    def read_transposed(self, input_activity: float = 0.5, weight_density: float = 0.5) -> Cost:
+    def read_transposed(self, input_activity: float = 0.5, weight_density: float = 0.5,
+                        pulse: float | None = None) -> Cost:
         """Transposed read (backpropagation, seed 001 sec. 5.2): inputs on the columns through the
-        SL/BL switch matrix, outputs along the rows; no dummy rows."""
+        SL/BL switch matrix, outputs along the rows; no dummy rows. ``pulse`` as for ``read`` (the
+        transposed read-out's sense window)."""
         a = _fraction(self.kind, "input_activity", input_activity)
         w = _fraction(self.kind, "weight_density", weight_density)
-        return self._mac(self.columns, self.cell_height, self.rows, self.cell_width, 0, a, w)
+        return self._mac(self.columns, self.cell_height, self.rows, self.cell_width, 0, a, w, pulse)
 
     def write(self, update: float = 1.0) -> Cost:
         """Program one row (row-by-row weight update, seed 001 sec. 5.1): an LTP phase then an LTD

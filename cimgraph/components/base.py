@@ -22,6 +22,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "mux": ("select",),
     "decoder": ("decode",),
     "switch": ("drive",),
+    "driver": ("write",),
     "shiftadd": ("accumulate",),
     "register": ("clock",),
     "adder": ("add",),
@@ -29,6 +30,8 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "link": ("transfer",),
     "pool": ("pool",),
     "activation": ("activate",),
+    "dram": ("transfer",),               # off-chip memory (training, seed 001 sec. 4)
+    "wg": ("load", "compute", "accumulate", "accumulate_batch"),   # weight-gradient unit (training, seed 001 sec. 5.3)
 }
 
 

@@ -39,6 +39,7 @@ class BuiltLevel:
     array: BuiltComponent | None
     unit_area: float           # area of one instance incl. its children (m^2)
     psum_bits: int = 0         # bits of one partial sum leaving one instance of this level
+    transposed: tuple[BuiltComponent, ...] = ()   # subarray: the transposed read-out (training only)
 
 
 def _field_problem(cls: type, field: attrs.Attribute, value: Any) -> str | None:
@@ -143,8 +144,9 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
             level_ctx.update(children=child_count, child_width=side, child_height=side,
                              psum_bits=context["psum_bits"] + math.ceil(math.log2(max(child_count, 1))))
         comps = []
+        forward = {n: c for n, c in lspec.components.items() if not c.transposed}
         # ADCs first: the subarray's partial-sum width (context for the rest) follows their bits.
-        ordered = sorted(lspec.components.items(), key=lambda item: not item[1].kind.startswith("adc."))
+        ordered = sorted(forward.items(), key=lambda item: not item[1].kind.startswith("adc."))
         for name, cspec in ordered:
             if level == "subarray" and "psum_bits" not in level_ctx and not cspec.kind.startswith("adc."):
                 _adc_context(comps, array.model.rows, level_ctx)
@@ -155,14 +157,40 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
             _adc_context(comps, array.model.rows, level_ctx)
         order = list(lspec.components)
         comps.sort(key=lambda c: order.index(c.name))
+        transposed = _build_transposed(registry, lspec, level_ctx, problems) if array else ()
         context["psum_bits"] = level_ctx["psum_bits"]
-        own = sum(c.area * c.spec.count for c in comps) + (array.area if array else 0.0)
+        own = sum(c.area * c.spec.count for c in (*comps, *transposed)) + (array.area if array else 0.0)
         unit_area = own + child_area * child_count
         count = lspec.count if lspec.count is not None else AUTO_PLACEHOLDER
         built[level] = BuiltLevel(level, count, lspec.count is None, tuple(comps), array, unit_area,
-                                  level_ctx["psum_bits"])
+                                  level_ctx["psum_bits"], transposed)
         child_area, child_count = unit_area, count
     return built
+
+
+def _build_transposed(registry: Registry, lspec: Any, forward_ctx: dict[str, Any],
+                      problems: list[Problem]) -> tuple[BuiltComponent, ...]:
+    """The subarray's transposed read-out (seed 001 sec. 5.2): inputs enter on the columns and
+    outputs leave along the rows, so these peripherals see the array with rows and columns
+    (and width and height) swapped; their ADC sets the sharing and bits of the rest."""
+    specs = {n: c for n, c in lspec.components.items() if c.transposed}
+    if not specs:
+        return ()
+    ctx = dict(forward_ctx, rows=forward_ctx["columns"], columns=forward_ctx["rows"],
+               array_width=forward_ctx["array_height"], array_height=forward_ctx["array_width"])
+    ctx.pop("adc_bits", None)
+    ctx.pop("share", None)
+    out: list[BuiltComponent] = []
+    for name, cspec in sorted(specs.items(), key=lambda item: not item[1].kind.startswith("adc.")):
+        made = instantiate(registry, cspec, ctx, problems)
+        if made is None:
+            continue
+        out.append(BuiltComponent(name, "subarray", cspec, *made))
+        if cspec.kind.startswith("adc."):
+            ctx.setdefault("adc_bits", made[0].bits)
+            ctx.setdefault("share", made[0].share)
+    order = list(lspec.components)
+    return tuple(sorted(out, key=lambda c: order.index(c.name)))
 
 
 CONTEXT_FIELDS = ("tech", "cell", "rows", "columns", "array_width", "array_height", "children", "child_width",

@@ -47,11 +47,11 @@ class ChipGraph:
             if level != "chip":
                 parent = path.rsplit("/", 1)[0]
                 g.add_edge(parent, path, key="contains")
-            for comp in built.components:
+            for comp in (*built.components, *built.transposed):
                 node = f"{path}/{comp.name}"
                 g.add_node(node, level="component", parent_level=level, count=comp.spec.count, model=comp.model,
                            kind=comp.spec.kind, plugin=comp.plugin, version=comp.version, unit_area=comp.area,
-                           model_area=comp.area)
+                           model_area=comp.area, transposed=comp.spec.transposed)
                 g.add_edge(path, node, key="contains")
         for level, child in CHILD_KEYS.items():
             for comp in self.levels[level].components:

@@ -22,12 +22,17 @@ MAPPING_METHODS = ("conventional", "novel")
 
 @attrs.frozen
 class ComponentSpec:
-    """A component as written: its kind, instances per parent, and the user-set fields."""
+    """A component as written: its kind, instances per parent, and the user-set fields.
+
+    ``transposed``: a subarray peripheral of the transposed read-out (backpropagation, seed 001
+    sec. 5.2): built with the array's rows and columns swapped and costed only by training phases.
+    """
 
     kind: str
     count: int = 1
     params: dict[str, Any] = attrs.Factory(dict)
     path: str = ""
+    transposed: bool = False
 
 
 @attrs.frozen
@@ -125,11 +130,15 @@ def _component(c: _Collector, path: str, value: Any) -> ComponentSpec | None:
     if not _is_int(count) or count < 1:
         c.add(f"{path}.count", f"expected a positive integer, got {count!r}")
         count = 1
-    params = {k: v for k, v in value.items() if k not in ("kind", "count")}
+    transposed = value.get("transposed", False)
+    if not isinstance(transposed, bool):
+        c.add(f"{path}.transposed", f"expected true or false, got {transposed!r}")
+        transposed = False
+    params = {k: v for k, v in value.items() if k not in ("kind", "count", "transposed")}
     for key in params:
         if not isinstance(key, str):
             c.add(f"{path}.{key}", "expected a field name (string)")
-    return ComponentSpec(kind=kind, count=count, params=params, path=path)
+    return ComponentSpec(kind=kind, count=count, params=params, path=path, transposed=transposed)
 
 
 def _level(c: _Collector, name: str, path: str, data: Any) -> dict[str, LevelSpec]:
@@ -165,6 +174,8 @@ def _level(c: _Collector, name: str, path: str, data: Any) -> dict[str, LevelSpe
                 continue
             if isinstance(value, dict) and "kind" in value:
                 comp = _component(c, f"{path}.{key}", value)
+                if comp and comp.transposed:
+                    c.add(f"{path}.{key}.transposed", "only subarray peripherals form a transposed read-out")
                 if comp:
                     components[key] = comp
             else:

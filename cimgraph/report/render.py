@@ -201,6 +201,12 @@ def report_command(args: Any) -> str:
     from ..schedule.result import Result
 
     paths = list(args.results)
+    from ..schedule.training_result import is_training_json
+
+    if any(is_training_json(p) for p in paths):
+        from .training import training_report_command
+
+        return training_report_command(paths, args.output)
     if len(paths) not in (1, 2):
         raise CimgraphError(f"cimgraph report takes one result JSON (a report) or two (a comparison), got {len(paths)}")
     results = [Result.from_json(p) for p in paths]
