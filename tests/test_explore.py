@@ -286,3 +286,21 @@ def test_report_of_a_study_whose_points_all_failed(tmp_path):
     text = html.read_text()
     assert "Points that failed" in text and "expected an integer" in text
     assert main(["explore", "--store", str(store), "--best", "1", "--write-netlists", str(tmp_path / "b")]) == 2
+
+
+def test_accuracy_objective_runs_the_accuracy_plugin_per_point(tmp_path):
+    from cimgraph.accuracy.run import simulate_accuracy
+
+    axes = {"chip.tiles": ["auto"], "chip.tile.pes": ["auto"], BITS: [1, 6]}
+    with pytest.raises(StudyError, match=r"\$\.accuracy: an accuracy objective"):
+        load_study(write_study(tmp_path, axes=axes, objectives={"energy": "min", "accuracy": "max"}))
+    study = load_study(write_study(tmp_path, axes=axes, objectives={"energy": "min", "accuracy": "max"},
+                                   accuracy={"batches": 1}))
+    with Store(":memory:") as store:
+        run_study(study, store, SerialEngine(), progress=False)
+        rows = store.rows(with_netlist=True)
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    low, high = (r["metrics"]["accuracy"] for r in rows)
+    assert 0 <= low < high <= 1  # a 1-bit ADC loses accuracy a 6-bit one keeps
+    direct = simulate_accuracy(netlist=load_netlist(rows[1]["netlist"]), batches=1, fast=True, progress=False)
+    assert high == direct.cim

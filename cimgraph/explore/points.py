@@ -33,6 +33,7 @@ class Job:
     method: str | None
     schedule: str
     activity: tuple[float | None, float | None] | None
+    accuracy: dict[str, Any] | None = None   # options of the accuracy simulation (None: not simulated)
 
 
 def versions() -> dict[str, str]:
@@ -63,9 +64,12 @@ def resolve(study: Study, values: dict[str, Any], seq: int, networks: dict[str, 
         activity = tuple(None if v is None else float(v)
                          for v in (values.get("activity.input", both), values.get("activity.weight", both)))
     method, schedule = values.get("method"), values.get("schedule", "pipeline")
-    key = _digest({"netlist": netlist, "network": digests[network], "method": method, "schedule": schedule,
-                   "activity": activity, "versions": installed})
-    return Job(key, seq, dict(values), netlist, file, networks[network], method, schedule, activity)
+    identity = {"netlist": netlist, "network": digests[network], "method": method, "schedule": schedule,
+                "activity": activity, "versions": installed}
+    if study.accuracy is not None:
+        identity["accuracy"] = study.accuracy
+    return Job(_digest(identity), seq, dict(values), netlist, file, networks[network], method, schedule, activity,
+               study.accuracy)
 
 
 def _digest(data: Any) -> str:
@@ -92,17 +96,37 @@ def evaluate_batch(jobs: list[Job], plugins: dict[str, str]) -> list[tuple[str, 
     with memoised(_WORKER_MEMO):
         for job in jobs:
             try:
-                mapping = map_network(load_netlist(job.netlist, file=job.file), job.network, method=job.method)
+                chip = load_netlist(job.netlist, file=job.file)
+                mapping = map_network(chip, job.network, method=job.method)
                 activity = None if job.activity is None else _activity(Activity.uniform(len(mapping.layers)),
                                                                        *job.activity)
                 result = evaluate(mapping, schedule=job.schedule, activity=activity)
+                metrics = {m: float(getattr(result, m)) for m in METRIC_NAMES}
+                if job.accuracy is not None:
+                    metrics["accuracy"] = accuracy(chip, job.accuracy)
             except CimgraphError as exc:
                 out.append((job.key, None, str(exc)))
             except Exception as exc:  # a bug, not bad input: kept with the point so the study goes on
                 out.append((job.key, None, f"unexpected {type(exc).__name__} in cimgraph or a plugin: {exc}"))
             else:
-                out.append((job.key, {m: float(getattr(result, m)) for m in METRIC_NAMES}, None))
+                out.append((job.key, metrics, None))
     return out
+
+
+def accuracy(chip: Any, options: dict[str, Any]) -> float:
+    """CIM top-1 accuracy (a fraction) of the accuracy plugin's model mapped onto ``chip``, with the study's
+    cheap settings (few test batches, the fast input-cycle fold); the chip's own cell variation applies."""
+    from ..accuracy.run import simulate_accuracy
+
+    model = None
+    if options.get("model"):
+        from ..accuracy.data import load_dataset
+        from ..accuracy.run import load_model
+
+        model, _ = load_model(options["model"], load_dataset(options["data"], options["seed"]), options["seed"])
+    return float(simulate_accuracy(model, options["data"], netlist=chip, batches=options["batches"],
+                                   batch_size=options["batch_size"], fast=options["fast"], seed=options["seed"],
+                                   progress=False).cim)
 
 
 def _activity(default: Any, input_activity: float | None, weight_density: float | None) -> Any:

@@ -23,7 +23,8 @@ from .pareto import non_dominated, objective_matrix
 from .store import Store
 
 UNITS = {"area": "m^2", "energy": "J", "latency": "s", "period": "s", "dynamic_energy": "J", "leakage_power": "W",
-         "tops": "TOPS", "tops_per_w": "TOPS/W", "tops_per_mm2": "TOPS/mm^2", "fps": "FPS", "utilization": "%"}
+         "tops": "TOPS", "tops_per_w": "TOPS/W", "tops_per_mm2": "TOPS/mm^2", "fps": "FPS", "utilization": "%",
+         "accuracy": "%"}
 SHOWN = ("energy", "latency", "area", "tops_per_w", "tops_per_mm2", "fps")
 RASTER_ABOVE = 400  # point clouds larger than this are drawn as one embedded image (the page stays small)
 
@@ -94,7 +95,8 @@ def multiples_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, axes: Sequ
     fig = Figure(figsize=(1.9 * max(1, len(axes)) + 0.8, 1.7 * max(1, len(objectives)) + 0.6))
     grid = fig.subplots(max(1, len(objectives)), max(1, len(axes)), squeeze=False)
     for i, objective in enumerate(objectives):
-        factor, unit = figures.scale([r["metrics"][objective] for r in ok], UNITS[objective])
+        factor, unit = (100.0, "%") if UNITS[objective] == "%" else \
+            figures.scale([r["metrics"][objective] for r in ok], UNITS[objective])
         ys = np.array([r["metrics"][objective] * factor for r in ok])
         for j, name in enumerate(axes):
             ax = grid[i][j]

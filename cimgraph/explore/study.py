@@ -39,9 +39,11 @@ SCHEDULES = ("pipeline", "layer")
 METRICS = {"area": ("m^2", "min"), "energy": ("J", "min"), "latency": ("s", "min"), "period": ("s", "min"),
            "dynamic_energy": ("J", "min"), "leakage_power": ("W", "min"), "tops": ("1", "max"),
            "tops_per_w": ("1", "max"), "tops_per_mm2": ("1", "max"), "fps": ("1", "max"),
-           "utilization": ("1", "max")}
+           "utilization": ("1", "max"), "accuracy": ("1", "max")}
+# `accuracy: {...}` runs cimgraph.accuracy.simulate_accuracy per point (CIM top-1 accuracy, a fraction) with these.
+ACCURACY_KEYS = {"batches": 1, "batch_size": 100, "fast": True, "seed": 0, "data": "digits", "model": None}
 TOP_KEYS = ("name", "netlist", "netlists", "network", "networks", "axes", "sampler", "objectives", "constraints",
-            "seed", "batch")
+            "seed", "batch", "accuracy")
 
 
 class StudyError(NetlistError):
@@ -116,6 +118,7 @@ class Study:
     constraints: tuple[Constraint, ...] = ()
     seed: int = 0
     batch: int | None = None
+    accuracy: dict[str, Any] | None = None     # options of the per-point accuracy simulation, or None
 
     def axis(self, name: str) -> Axis | None:
         return next((a for a in self.axes if a.name == name), None)
@@ -125,7 +128,8 @@ class Study:
         return {"name": self.name, "file": self.file, "sampler": self.sampler, "samples": self.samples,
                 "algorithm": self.algorithm, "seed": self.seed, "axes": [a.name for a in self.axes],
                 "objectives": [list(o) for o in self.objectives], "constraints": [str(c) for c in self.constraints],
-                "netlists": [label for label, _ in self.netlists], "networks": list(self.networks)}
+                "netlists": [label for label, _ in self.netlists], "networks": list(self.networks),
+                "accuracy": self.accuracy}
 
 
 def load_study(path: str | os.PathLike) -> Study:
@@ -161,6 +165,7 @@ def validate_study(raw: Any, file: str = "<study>", base: str = ".",
     batch = raw.get("batch")
     if batch is not None:
         batch = _integer(batch, "$.batch", problems, low=1)
+    accuracy = _accuracy(raw.get("accuracy"), objectives, constraints, problems)
     name = raw.get("name", os.path.splitext(os.path.basename(file))[0] or "study")
     if not isinstance(name, str):
         problems.append(Problem("$.name", f"expected a text, got {name!r}"))
@@ -168,7 +173,7 @@ def validate_study(raw: Any, file: str = "<study>", base: str = ".",
         raise StudyError(problems, file)
     return Study(name=name, file=file, netlists=tuple(netlists), networks=tuple(networks), axes=tuple(axes),
                  sampler=sampler, samples=samples, algorithm=algorithm, objectives=tuple(objectives),
-                 constraints=tuple(constraints), seed=seed, batch=batch)
+                 constraints=tuple(constraints), seed=seed, batch=batch, accuracy=accuracy)
 
 
 def _names(raw: dict[str, Any], one: str, many: str, problems: list[Problem]) -> list[str]:
@@ -398,6 +403,31 @@ def _constraints(raw: Any, problems: list[Problem]) -> list[Constraint]:
                 problems.append(Problem(f"{where}.{key}", str(exc)))
         out.append(Constraint(name, bounds.get("min"), bounds.get("max")))
     return out
+
+
+def _accuracy(raw: Any, objectives: list[tuple[str, str]], constraints: list[Constraint],
+              problems: list[Problem]) -> dict[str, Any] | None:
+    wanted = any(n == "accuracy" for n, _ in objectives) or any(c.metric == "accuracy" for c in constraints)
+    if raw is None:
+        if wanted:
+            problems.append(Problem("$.accuracy", "an accuracy objective or constraint needs an `accuracy:` section "
+                                                  "(e.g. {batches: 1, fast: true}; {} for the defaults)"))
+        return None
+    if not isinstance(raw, dict):
+        problems.append(Problem("$.accuracy", f"expected a mapping of {', '.join(ACCURACY_KEYS)}, got {raw!r}"))
+        return None
+    for key in set(raw) - set(ACCURACY_KEYS):
+        problems.append(Problem(f"$.accuracy.{key}", f"unknown accuracy option{did_you_mean(str(key), ACCURACY_KEYS)}"))
+    options = {**ACCURACY_KEYS, **raw}
+    for key in ("batches", "batch_size"):
+        _integer(options[key], f"$.accuracy.{key}", problems, low=1)
+    _integer(options["seed"], "$.accuracy.seed", problems, low=0)
+    if not isinstance(options["fast"], bool):
+        problems.append(Problem("$.accuracy.fast", f"expected true or false, got {options['fast']!r}"))
+    for key in ("data", "model"):
+        if options[key] is not None and not isinstance(options[key], str):
+            problems.append(Problem(f"$.accuracy.{key}", f"expected a name, got {options[key]!r}"))
+    return dict(sorted(options.items()))
 
 
 def _integer(value: Any, where: str, problems: list[Problem], low: int) -> int:
