@@ -89,7 +89,7 @@ def test_store_resume_constraints_errors_export(tmp_path):
         rows = store.rows()
     failed = [r for r in rows if r["status"] == "error"]
     assert all(r["axes"][BITS] == "six" and f"$.{BITS}" in r["error"] for r in failed)
-    assert all(r["violated"] == "latency <= 1e-12" for r in rows if r["status"] == "infeasible")
+    assert all(r["violated"] == "latency <= 1 ps" for r in rows if r["status"] == "infeasible")
     out = tmp_path / "s.csv"
     assert main(["explore", "--store", str(store_path), "--export", str(out)]) == 0
     records = list(csv.DictReader(out.open()))

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from ..errors import CimgraphError
 from ..report import figures
-from ..report.data import Section
+from ..report.data import PLAIN_UNITS, Section
 from .pareto import non_dominated, objective_matrix
 from .store import Store
 
@@ -26,7 +26,18 @@ UNITS = {"area": "m^2", "energy": "J", "latency": "s", "period": "s", "dynamic_e
          "tops": "TOPS", "tops_per_w": "TOPS/W", "tops_per_mm2": "TOPS/mm^2", "fps": "FPS", "utilization": "%",
          "accuracy": "%"}
 SHOWN = ("energy", "latency", "area", "tops_per_w", "tops_per_mm2", "fps")
+LABELS = {"tops_per_w": "energy efficiency", "tops_per_mm2": "compute density", "tops": "throughput",
+          "fps": "frames per second", "leakage_power": "leakage power", "dynamic_energy": "dynamic energy"}
 RASTER_ABOVE = 400  # point clouds larger than this are drawn as one embedded image (the page stays small)
+
+
+def _scale(values: Sequence[float], unit: str) -> tuple[float, str]:
+    """Axis factor and label: SI prefixes for physical units, figures of merit (TOPS/W, FPS) and % as they are."""
+    if unit == "%":
+        return 100.0, "%"
+    if unit in PLAIN_UNITS:
+        return 1.0, unit.replace("mm^2", "mm²")
+    return figures.scale(values, unit)
 
 
 def color_axis(axes: Sequence[str], rows: Sequence[dict[str, Any]]) -> str | None:
@@ -52,8 +63,8 @@ def scatter_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, infeasible: 
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_axes((0.13, 0.14, 0.62, 0.76))
     xs, ys = [r["metrics"][x] for r in ok], [r["metrics"][y] for r in ok]
-    fx, ux = figures.scale(xs + [r["metrics"][x] for r in infeasible], UNITS[x])
-    fy, uy = figures.scale(ys + [r["metrics"][y] for r in infeasible], UNITS[y])
+    fx, ux = _scale(xs + [r["metrics"][x] for r in infeasible], UNITS[x])
+    fy, uy = _scale(ys + [r["metrics"][y] for r in infeasible], UNITS[y])
     if infeasible:
         ax.scatter([r["metrics"][x] * fx for r in infeasible], [r["metrics"][y] * fy for r in infeasible], marker="x",
                    s=14, color="#bbbbbb", linewidths=0.8, label="infeasible",
@@ -78,8 +89,8 @@ def scatter_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, infeasible: 
     ax.set_yscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel(f"{x.replace('_', ' ')} ({ux})")
-    ax.set_ylabel(f"{y.replace('_', ' ')} ({uy})")
+    ax.set_xlabel(f"{LABELS.get(x, x)} ({ux})")
+    ax.set_ylabel(f"{LABELS.get(y, y)} ({uy})")
     ax.set_title(figures._text(title), loc="left")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", frameon=False)
@@ -95,8 +106,7 @@ def multiples_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, axes: Sequ
     fig = Figure(figsize=(1.9 * max(1, len(axes)) + 0.8, 1.7 * max(1, len(objectives)) + 0.6))
     grid = fig.subplots(max(1, len(objectives)), max(1, len(axes)), squeeze=False)
     for i, objective in enumerate(objectives):
-        factor, unit = (100.0, "%") if UNITS[objective] == "%" else \
-            figures.scale([r["metrics"][objective] for r in ok], UNITS[objective])
+        factor, unit = _scale([r["metrics"][objective] for r in ok], UNITS[objective])
         ys = np.array([r["metrics"][objective] * factor for r in ok])
         for j, name in enumerate(axes):
             ax = grid[i][j]
@@ -111,7 +121,7 @@ def multiples_figure(ok: Sequence[dict[str, Any]], front: np.ndarray, axes: Sequ
             if i == len(objectives) - 1:
                 ax.set_xlabel(figures._text(name.rsplit(".", 2)[-1] if name.count(".") > 1 else name), fontsize=8)
             if j == 0:
-                ax.set_ylabel(f"{objective.replace('_', ' ')}\n({unit})", fontsize=8)
+                ax.set_ylabel(f"{LABELS.get(objective, objective)}\n({unit})", fontsize=8)
     fig.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=0.14, wspace=0.35, hspace=0.3)
     return fig
 

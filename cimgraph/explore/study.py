@@ -99,8 +99,12 @@ class Constraint:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
     def __str__(self) -> str:
-        parts = [f"{self.metric} >= {self.low:g}" if self.low is not None else "",
-                 f"{self.metric} <= {self.high:g}" if self.high is not None else ""]
+        from ..units import format_si
+
+        unit = METRICS[self.metric][0]
+        show = (lambda v: f"{v:g}") if unit == "1" else (lambda v: format_si(v, unit))
+        parts = [f"{self.metric} >= {show(self.low)}" if self.low is not None else "",
+                 f"{self.metric} <= {show(self.high)}" if self.high is not None else ""]
         return " and ".join(p for p in parts if p)
 
 
