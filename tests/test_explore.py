@@ -187,6 +187,9 @@ def test_explore_cli_report_and_best_netlists(tmp_path, capsys):
     assert len(written) == 2
     assert main(["run", str(written[0]), "--network", str(tmp_path / "net.yaml")]) == 0
     assert main(["report", str(store), "-o", str(store)]) == 2  # never overwrites its input
+    assert main(["explore", str(path), "--store", str(path)]) == 2
+    assert main(["explore", str(path), "--store", str(store), "--workers", "2", "--dask-local", "2"]) == 2
+    assert "at most one of --workers, --scheduler, --dask-local" in capsys.readouterr().err
 
 
 def test_sweep_is_a_shortcut_onto_the_study_machinery():
