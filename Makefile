@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[torch,dev,explore]' $(foreach p,$(wildcard $(PLUGINS)),-e $(p))
+	$(PY) -m pip install -q -e '.[torch,dev]' $(foreach p,$(wildcard $(PLUGINS)),-e $(p))
 	touch $(STAMP)
 
 demo: $(STAMP)

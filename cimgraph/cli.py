@@ -67,7 +67,7 @@ def cmd_components(args: argparse.Namespace) -> str:
         lines.append("Technology nodes:")
         for name, e in sorted(reg.technologies.items(), key=lambda kv: -kv[1].value.feature_size):
             t = e.value
-            lines.append(f"  {name:8} Vdd {t.vdd:.2f} V  Ion,n {t.i_on_n:.0f} A/m  Ioff,n {t.i_off_n:.3g} A/m  "
+            lines.append(f"  {name:8} {t.device:13} Vdd {t.vdd:.2f} V  Ion,n {t.i_on_n:.0f} A/m  Ioff,n {t.i_off_n:.3g} A/m  "
                          f"[{e.plugin}]  source: {t.source}")
     if args.cells or args.all:
         lines.append("Memory cells:")
@@ -105,18 +105,22 @@ def cmd_show(args: argparse.Namespace) -> str:
              f"({chip.cells_per_weight} cells/weight), inputs {spec.precision.input} bit, clock "
              f"{format_si(spec.clock, 'Hz')}, {spec.mapping.method} mapping"]
 
-    def walk(node: str, indent: str) -> None:
-        data = chip.node(node)
+    def walk(node: str, indent: str, graph: Any = chip) -> None:
+        data = graph.node(node)
         count = " (count: auto)" if data.get("auto") else f" x{data['count']}"
         label = node.rsplit("/", 1)[-1]
         kind = f" {data['kind']}" if data.get("kind") else ""
         kind += " (transposed read-out)" if data.get("transposed") else ""
-        area = "" if chip.auto else f"  {format_si(data['unit_area'], 'm^2')}"
+        area = "" if graph.auto else f"  {format_si(data['unit_area'], 'm^2')}"
         lines.append(f"{indent}{label}{count}{kind}{area}")
-        for child in chip.children(node):
-            walk(child, indent + "  ")
+        for child in graph.children(node):
+            walk(child, indent + "  ", graph)
 
     walk("chip", "")
+    for name, design in chip.designs.items():   # extra tile designs of a hybrid chip
+        lines.append(f"design {name} (runs {', '.join(chip.spec.designs[name].runs)}; cell {design.cell.name}):")
+        for tile in design.children("chip"):
+            walk(tile, "  ", design)
     for source, target, kind, link in chip.links():
         lines.append(f"link {source} -> {target}: {kind} ({link})")
     if chip.auto:

@@ -20,7 +20,7 @@ from .registry import Registry
 # Packages whose every module implementing a cimgraph_ hook is a built-in plugin.
 BUILTIN_PACKAGES = ("cimgraph.tech", "cimgraph.components")
 # Single built-in plugin modules elsewhere (must not import torch at import time).
-BUILTIN_MODULES = ("cimgraph.mapping.hooks", "cimgraph.accuracy.hooks")
+BUILTIN_MODULES = ("cimgraph.mapping.hooks", "cimgraph.accuracy.hooks", "cimgraph.report.hybrid_sections")
 
 COLLECTING_HOOKS = (
     "cimgraph_register_technologies",

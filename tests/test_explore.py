@@ -222,7 +222,7 @@ VALID = {"name": "s", "network": "vgg8", "axes": {BITS: [3, 4], "technology": {"
 
 
 @settings(max_examples=80, deadline=None)
-@given(key=st.sampled_from(["name", "network", "axes", "sampler", "objectives", "constraints", "seed", "batch",
+@given(key=st.sampled_from(["name", "network", "axes", "sampler", "objectives", "constraints", "seed", "batch", "accuracy",
                             "samplr", "axes." + BITS, "axes.technology", "axes.chip.tile.pe.subarray.rows",
                             "sampler.kind", "sampler.samples", "constraints.area", "objectives.energy"]),
        value=JUNK)

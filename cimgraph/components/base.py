@@ -30,6 +30,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "link": ("transfer",),
     "pool": ("pool",),
     "activation": ("activate",),
+    "function": ("softmax", "layernorm", "gelu"),   # transformer function units (function_units.py)
     "dram": ("transfer",),               # off-chip memory (training, seed 001 sec. 4)
     "wg": ("load", "compute", "accumulate", "accumulate_batch"),   # weight-gradient unit (training, seed 001 sec. 5.3)
 }

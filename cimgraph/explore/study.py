@@ -368,7 +368,7 @@ def _sampler(raw: Any, axes: list[Axis], problems: list[Problem]) -> tuple[str, 
 
 
 def _objectives(raw: Any, problems: list[Problem]) -> list[tuple[str, str]]:
-    if isinstance(raw, list):  # [energy, latency] = the metrics' natural directions
+    if isinstance(raw, list) and all(isinstance(name, str) for name in raw):  # [energy, latency]: natural senses
         raw = {name: METRICS[name][1] if name in METRICS else None for name in raw}
     if not isinstance(raw, dict) or not raw:
         problems.append(Problem("$.objectives", f"expected a mapping metric -> min | max, got {raw!r}"))

@@ -40,8 +40,15 @@ def place(chip: Any, network: Network, method: str) -> Mapping:
 
 
 def map_network(chip: Any, network: Network, method: str | None = None) -> Mapping:
-    """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``)."""
+    """Place ``network`` on ``chip`` with ``method`` (default: the netlist's ``mapping.method``).
+
+    A chip with extra tile designs, or a network with transformer layer kinds, is mapped per design
+    (:func:`cimgraph.mapping.hybrid.map_hybrid`, returning a HybridMapping)."""
     from ..plugins import default_registry
+    from .hybrid import map_hybrid, needs_hybrid
+
+    if needs_hybrid(chip, network):
+        return map_hybrid(chip, network, method)
 
     strategy = default_registry().mapping_strategy(method or chip.spec.mapping.method)
     return strategy(chip, network)

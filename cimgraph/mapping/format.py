@@ -6,7 +6,14 @@ from typing import Any
 
 def format_mapping(mapping: Any) -> str:
     """A fixed-width table: per layer its scheme, weight matrix, tiles, PEs and subarrays used, copies,
-    input vectors per copy and memory utilization; then the chip totals."""
+    input vectors per copy and memory utilization; then the chip totals. A HybridMapping prints one table
+    per tile design and the layers on function units."""
+    if hasattr(mapping, "parts"):
+        tables = [f"[design {name}]\n{format_mapping(part)}" for name, part in mapping.parts.items()]
+        units = sorted(set(mapping.functional.values()))
+        tables += [f"[{unit}] runs " + ", ".join(n for n, u in mapping.functional.items() if u == unit)
+                   for unit in units]
+        return "\n\n".join(tables)
     pr, pc = mapping.pe_grid
     sr, sc = mapping.subarray_grid
     counts = mapping.chip.counts

@@ -30,6 +30,7 @@ class ChipGraph:
         self.tech = tech
         self.cell = cell
         self.levels = levels
+        self.designs: dict[str, ChipGraph] = {}   # extra tile designs of a hybrid chip (netlist/designs.py)
         self.graph = nx.MultiDiGraph()
         self._build_graph()
 
@@ -204,7 +205,12 @@ def build_chip(spec: NetlistSpec, registry: Registry) -> ChipGraph:
     levels = build_levels(spec, registry, tech, cell, problems)
     if problems:
         raise NetlistError(problems, spec.file or None)
-    return ChipGraph(spec, registry, tech, cell, levels)
+    chip = ChipGraph(spec, registry, tech, cell, levels)
+    if spec.designs:
+        from .designs import build_designs
+
+        chip.designs = build_designs(spec, registry)
+    return chip
 
 
 def _override_cell(cell: Any, overrides: dict[str, Any], problems: list[Problem]) -> Any:

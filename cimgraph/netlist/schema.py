@@ -16,7 +16,7 @@ from ..units import parse
 LEVELS = ("chip", "tile", "pe", "subarray")
 COUNT_KEYS = {"chip": "tiles", "tile": "pes", "pe": "subarrays"}
 CHILD_KEYS = {"chip": "tile", "tile": "pe", "pe": "subarray"}
-TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "mapping", "chip")
+TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "mapping", "chip", "designs")
 MAPPING_METHODS = ("conventional", "novel")
 
 
@@ -74,6 +74,7 @@ class NetlistSpec:
     mapping: MappingSpec
     levels: dict[str, LevelSpec]
     file: str = ""
+    designs: dict[str, Any] = attrs.Factory(dict)   # name -> designs.DesignSpec (extra tile designs)
 
     def with_counts(self, **counts: int) -> "NetlistSpec":
         """A copy with level counts fixed: ``with_counts(tiles=4, pes=4, subarrays=16)``."""
@@ -267,10 +268,15 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         mapping = MappingSpec(method=method, duplication=dup)
 
     levels = _level(c, "chip", "$.chip", raw["chip"]) if "chip" in raw else {}
+    designs = {}
+    if "designs" in raw:
+        from .designs import validate_designs
+
+        designs = validate_designs(c, raw["designs"], _level)
     if c.problems or len(levels) != len(LEVELS):
         if not c.problems:
             c.add("$.chip", "expected the hierarchy chip -> tile -> pe -> subarray")
         return None, c.problems
     spec = NetlistSpec(name=name, technology=tech, cell=cell, cell_overrides=overrides, precision=precision,
-                       clock=clock, mapping=mapping, levels=levels, file=file)
+                       clock=clock, mapping=mapping, levels=levels, file=file, designs=designs)
     return spec, c.problems

@@ -35,6 +35,10 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
              activity: Activity | None = None) -> Result:
     """Cost ``mapping`` (a cimgraph.mapping.Mapping) on its chip; returns a Result per image."""
     mapping = mapping if mapping is not None else chip_or_mapping
+    if hasattr(mapping, "parts"):   # a HybridMapping: several tile designs (schedule/hybrid.py)
+        from .hybrid import evaluate_hybrid
+
+        return evaluate_hybrid(mapping, schedule=schedule, activity=activity)
     if not hasattr(mapping, "layers") or not hasattr(mapping, "chip"):
         raise CimgraphError("evaluate() needs a Mapping from map_network(chip, network)")
     if schedule not in SCHEDULES:

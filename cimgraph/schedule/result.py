@@ -84,6 +84,7 @@ class Result:
     latency_by_group: dict[str, float]
     energy_by_group: dict[str, float]
     netlist: dict[str, Any] = attrs.Factory(dict)
+    designs: list[dict[str, Any]] = attrs.Factory(list)   # hybrid chips: tile designs used (schedule/hybrid.py)
 
     def to_dict(self) -> dict[str, Any]:
         return cattrs.unstructure(self)

@@ -21,15 +21,18 @@ GROUP_TITLES = {
 
 def format_summary(r: Result) -> str:
     """The text summary `cimgraph run` prints (NeuroSim-style, per image)."""
-    lines = [f"----- {r.chip}: {r.network} on {r.technology} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
+    device = next((p["value"] for p in (r.netlist or {}).get("technology_parameters", []) if p["name"] == "device"), "")
+    node = f"{r.technology} ({device})" if device else r.technology
+    lines = [f"----- {r.chip}: {r.network} on {node} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
              f"Chip area: {format_si(r.area, 'm^2')}   memory utilization {r.utilization * 100:.2f} %"]
     for g in GROUPS:
         share = r.area_by_group[g] / r.area * 100 if r.area else 0.0
         lines.append(f"  {GROUP_TITLES[g]:72} {format_si(r.area_by_group[g], 'm^2'):>12} {share:5.1f} %")
     lines.append("")
-    lines.append(f"{'layer':12} {'tiles':>5} {'PEs':>4} {'SAs':>4} {'dup':>4} {'util':>6} {'latency':>11} {'energy':>11}")
+    name_width = max([12] + [len(layer.name) for layer in r.layers])
+    lines.append(f"{'layer':{name_width}} {'tiles':>5} {'PEs':>4} {'SAs':>4} {'dup':>4} {'util':>6} {'latency':>11} {'energy':>11}")
     for layer in r.layers:
-        lines.append(f"{layer.name[:12]:12} {layer.tiles:5d} {layer.pes:4d} {layer.subarrays:4d} {layer.duplication:4d} "
+        lines.append(f"{layer.name:{name_width}} {layer.tiles:5d} {layer.pes:4d} {layer.subarrays:4d} {layer.duplication:4d} "
                      f"{layer.utilization * 100:5.1f}% {format_si(layer.latency, 's'):>11} {format_si(layer.energy, 'J'):>11}")
     lines.append("")
     lines.append("Breakdown of latency (sum over layers) and dynamic energy per image:")
@@ -92,6 +95,10 @@ def run_command(args: Any) -> str:
     activity = activity_for(mapping, args.activity, args.traces, args.activity_model, args.activity_data)
     result = evaluate(mapping, schedule=args.schedule, activity=activity)
     text = format_summary(result)
+    if result.designs:
+        from .hybrid import format_designs
+
+        text += "\n" + format_designs(result)
     notes = []
     for path in (args.json, args.report):
         if path and os.path.dirname(path):

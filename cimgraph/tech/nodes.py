@@ -230,6 +230,7 @@ def make_technology(node: int, roadmap: str = "lstp") -> Technology:
         wire_local=local,
         wire_global=glob,
         source=SOURCE.format(roadmap=roadmap.upper()),
+        device="finfet" if node in FIN_GEOMETRY else "planar",
     )
 
 
@@ -238,8 +239,11 @@ TECHNOLOGIES = {t.name: t for t in (make_technology(n, r) for r in ("lstp", "hp"
 
 @hookimpl(trylast=True)
 def cimgraph_register_technologies(registry) -> None:
-    """Register every built-in node: "<n>nm" (LSTP, NeuroSim default) and "<n>nm.hp"."""
-    for tech in TECHNOLOGIES.values():
+    """Register every built-in node: "<n>nm" (LSTP, NeuroSim default) and "<n>nm.hp", and the
+    advanced LSTP nodes 5/3/2/1 nm of :mod:`cimgraph.tech.advanced_nodes`."""
+    from .advanced_nodes import ADVANCED_TECHNOLOGIES
+
+    for tech in (*TECHNOLOGIES.values(), *ADVANCED_TECHNOLOGIES.values()):
         registry.add_technology(tech)
 
 

@@ -39,3 +39,5 @@ class Technology:
     wire_local: WireLayer = attrs.field(metadata={"doc": "local (M1/M2) wires"})
     wire_global: WireLayer = attrs.field(metadata={"doc": "global (top-level) wires"})
     source: str = ""
+    device: str = attrs.field(default="planar", metadata={
+        "doc": "transistor architecture: planar | finfet | gaa-nanosheet | forksheet | cfet"})

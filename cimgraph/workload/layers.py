@@ -1,7 +1,8 @@
 """Layer and Network: the shapes a mapper needs from a neural network.
 
 A fully-connected layer is a 1x1 convolution on a 1x1 input (DNN+NeuroSim V2 manual, sec. 9 Table II), so one
-class describes both. The weight matrix of a layer is its kernels unrolled in torch's ``unfold`` order:
+class describes both. Transformer layers (NeuroSim V1.5, seed 003) reuse the same shape fields with the token
+sequence as the input rows (``input_size`` = (tokens, 1)): see docs/transformers.md and :data:`KIND_ROLES`. The weight matrix of a layer is its kernels unrolled in torch's ``unfold`` order:
 row ``c*k*k + kh*k + kw`` (input channel ``c`` of the group, kernel position ``kh, kw``), one column per output
 channel.
 """
@@ -13,7 +14,16 @@ import attrs
 
 from ..errors import WorkloadError
 
-KINDS = ("conv", "fc")
+# What each layer kind is and what runs it:
+# - static: a weight matrix programmed once (conv, fc, and ``linear``: a projection applied to every token);
+# - dynamic: an activation x activation product (``matmul``: Q K^T or S V); its "weight" operand (K^T or V of
+#   each head) is written into the array for every sequence. ``groups`` = heads, ``in_channels`` = heads x the
+#   inner dimension, ``out_channels`` = heads x the outer one: a block-diagonal matrix, one block per head;
+# - functional: element-wise / row-wise operations without weights (softmax, layer norm, GELU) over
+#   ``in_channels`` (= ``out_channels``) features of each token.
+KIND_ROLES = {"conv": "static", "fc": "static", "linear": "static", "matmul": "dynamic",
+              "softmax": "functional", "layernorm": "functional", "gelu": "functional"}
+KINDS = tuple(KIND_ROLES)
 
 
 def _positive(name: str, value: int, where: str) -> None:
@@ -65,6 +75,16 @@ class Layer:
                                 f"input {self.input_size[0]}x{self.input_size[1]}")
         if self.pool > min(height, width):
             raise WorkloadError(f"{where}: pooling factor {self.pool} exceeds the output {height}x{width}")
+        if self.role != "static" and self.kernel != 1:
+            raise WorkloadError(f"{where}: a {self.kind} layer has kernel 1, got {self.kernel}")
+        if self.role == "functional" and self.in_channels != self.out_channels:
+            raise WorkloadError(f"{where}: a {self.kind} layer keeps its features (in_channels == out_channels), "
+                                f"got {self.in_channels} -> {self.out_channels}")
+
+    @property
+    def role(self) -> str:
+        """static (programmed weights) | dynamic (activation x activation) | functional (no matrix)."""
+        return KIND_ROLES[self.kind]
 
     @property
     def output_size(self) -> tuple[int, int]:
@@ -88,8 +108,19 @@ class Layer:
 
     @property
     def weights(self) -> int:
-        """Number of weights (the weight matrix entries that are not structurally zero)."""
-        return self.weight_rows * self.weight_columns
+        """Entries of the matrix the arrays hold (not structurally zero); for a ``matmul`` layer the
+        dynamic operand of all heads; 0 for functional layers."""
+        return 0 if self.role == "functional" else self.weight_rows * self.weight_columns
+
+    @property
+    def parameters(self) -> int:
+        """Trained parameters held in the arrays (static layers' weights; dynamic operands excluded)."""
+        return self.weights if self.role == "static" else 0
+
+    @property
+    def elements(self) -> int:
+        """Output values per image (positions x output channels) before pooling."""
+        return self.input_vectors * self.out_channels
 
     @property
     def input_vectors(self) -> int:
@@ -99,7 +130,7 @@ class Layer:
 
     @property
     def macs(self) -> int:
-        """Multiply-accumulates per image."""
+        """Multiply-accumulates per image (0 for functional layers)."""
         return self.weights * self.input_vectors
 
 
@@ -139,6 +170,11 @@ class Network:
     @property
     def weights(self) -> int:
         return sum(layer.weights for layer in self.layers)
+
+    @property
+    def parameters(self) -> int:
+        """Trained weights of the static layers (what a parameter count of the model means)."""
+        return sum(layer.parameters for layer in self.layers)
 
     @property
     def macs(self) -> int:

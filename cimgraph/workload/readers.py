@@ -85,6 +85,8 @@ def write_network_csv(network: Network, path: str | os.PathLike) -> None:
     lines = []
     for layer in network.layers:
         where = f"layer {layer.name!r}"
+        if layer.kind not in ("conv", "fc"):
+            raise WorkloadError(f"{where}: NetWork.csv cannot express a {layer.kind} layer; use YAML")
         if layer.groups != 1:
             raise WorkloadError(f"{where}: NetWork.csv cannot express groups={layer.groups}")
         if layer.residual:

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import attrs
 
 from ..errors import WorkloadError
+from . import attention_import as _attention
 from .layers import Layer, Network
 
 _PASS_MODULES = ("ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softmax",
@@ -99,6 +100,9 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
     modules = dict(graph_module.named_modules())
     layers: list[Layer] = []
     source: dict[Any, int | None] = {}  # node -> index of the layer whose output it carries
+    attention = None  # transformer graphs: attention_import handles attention, norms and token layers
+    if _attention.is_transformer(graph_module.graph, modules):
+        attention = _attention.Context(layers, source, _shape, _layer_from_module)
 
     def upstream(node: Any) -> int | None:
         for arg in node.args:
@@ -125,6 +129,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
             sub = modules[node.target]
             kind = type(sub).__name__
             where = f"module {node.target!r} ({kind})"
+            if attention and _attention.handle_module(attention, node, node.target, sub):
+                continue
             if kind in ("Conv2d", "Linear"):
                 layers.append(_layer_from_module(node.target, sub, _shape(node.args[0])))
                 source[node] = len(layers) - 1
@@ -137,6 +143,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
                                     f"{', '.join(_POOL_MODULES + _PASS_MODULES)}")
         elif node.op == "call_function":
             fname = _target_name(node.target)
+            if attention and _attention.handle_function(attention, node, fname):
+                continue
             if node.target in (operator.add, operator.iadd) or fname in _RESIDUAL_FUNCTIONS:
                 source[node] = upstream(node)
                 if node.target in (operator.add, operator.iadd) or fname in ("add", "iadd"):
@@ -148,6 +156,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
             else:
                 raise WorkloadError(f"node {node.name!r}: unsupported function {fname!r}")
         elif node.op == "call_method":
+            if attention and node.target not in _PASS_METHODS and _attention.handle_method(attention, node):
+                continue
             if node.target in _PASS_METHODS:
                 source[node] = upstream(node)
             elif node.target == "size":

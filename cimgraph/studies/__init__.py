@@ -1,0 +1,1 @@
+"""Case studies that reproduce published comparisons (run as ``python -m cimgraph.studies.<name>``)."""
