@@ -94,7 +94,8 @@ def main(baseline_points: int = 120) -> None:
                     wall = time.perf_counter() - start
             finally:
                 engine.close()
-            line(label, summary["new"], wall, cpu() - used, base, f"({summary['new']} points, {engine.workers} workers)")
+            line(label, summary["new"], wall, cpu() - used, base,
+                 f"({summary['new']} points, {engine.workers} workers)")
 
 
 if __name__ == "__main__":

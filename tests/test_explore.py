@@ -109,7 +109,8 @@ def test_store_resume_constraints_errors_export(tmp_path):
 
 
 def test_point_key_covers_method_schedule_activity(tmp_path):
-    study = load_study(write_study(tmp_path, axes={"method": ["conventional", "novel"], "schedule": ["pipeline", "layer"],
+    study = load_study(write_study(tmp_path, axes={"method": ["conventional", "novel"],
+                                                   "schedule": ["pipeline", "layer"],
                                                    "activity.input": [0.2, 0.8], "chip.tile.pes": ["auto"]}))
     with Store(":memory:") as store:
         run_study(study, store, SerialEngine(), progress=False)
@@ -222,7 +223,8 @@ VALID = {"name": "s", "network": "vgg8", "axes": {BITS: [3, 4], "technology": {"
 
 
 @settings(max_examples=80, deadline=None)
-@given(key=st.sampled_from(["name", "network", "axes", "sampler", "objectives", "constraints", "seed", "batch", "accuracy",
+@given(key=st.sampled_from(["name", "network", "axes", "sampler", "objectives", "constraints", "seed", "batch",
+                            "accuracy",
                             "samplr", "axes." + BITS, "axes.technology", "axes.chip.tile.pe.subarray.rows",
                             "sampler.kind", "sampler.samples", "constraints.area", "objectives.energy"]),
        value=JUNK)

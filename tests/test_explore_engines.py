@@ -24,7 +24,8 @@ from test_explore import BITS, write_study
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), *filter(None, [os.environ.get("PYTHONPATH")])]),
        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-AXES_200 = {BITS: [3, 4, 5, 6, 7], "chip.tile.pe.subarray.adc.share": [4, 8], "technology": ["45nm", "32nm", "22nm", "14nm"],
+AXES_200 = {BITS: [3, 4, 5, 6, 7], "chip.tile.pe.subarray.adc.share": [4, 8],
+            "technology": ["45nm", "32nm", "22nm", "14nm"],
             "chip.tile.pe.subarray.rows": [32, 64, 128, 256, 512]}
 
 

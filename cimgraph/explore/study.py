@@ -280,7 +280,8 @@ def _axis(name: str, spec: Any, where: str, problems: list[Problem]) -> Axis | N
                                        f"{{range: [low, high], steps: N, log: false, integer: false}}, got {spec!r}"))
         return None
     for key in set(spec) - {"range", "steps", "log", "integer"}:
-        problems.append(Problem(f"{where}.{key}", f"unknown range key{did_you_mean(key, ('range', 'steps', 'log', 'integer'))}"))
+        keys = ("range", "steps", "log", "integer")
+        problems.append(Problem(f"{where}.{key}", f"unknown range key{did_you_mean(str(key), keys)}"))
     bounds = spec["range"]
     if not (isinstance(bounds, list) and len(bounds) == 2):
         problems.append(Problem(f"{where}.range", f"expected [low, high], got {bounds!r}"))
@@ -393,7 +394,8 @@ def _constraints(raw: Any, problems: list[Problem]) -> list[Constraint]:
     for name, spec in raw.items():
         where = f"$.constraints.{name}"
         if name not in METRICS:
-            problems.append(Problem(where, f"unknown metric{did_you_mean(str(name), METRICS)}; metrics: {', '.join(METRICS)}"))
+            problems.append(Problem(where, f"unknown metric{did_you_mean(str(name), METRICS)}; "
+                                           f"metrics: {', '.join(METRICS)}"))
             continue
         if not isinstance(spec, dict) or not spec or set(spec) - {"min", "max"}:
             problems.append(Problem(where, f"expected {{max: VALUE}} and/or {{min: VALUE}}, got {spec!r}"))
