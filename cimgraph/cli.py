@@ -178,6 +178,16 @@ def cmd_accuracy(args: argparse.Namespace) -> str:
                             fast=args.fast, device=args.device, **options)
 
 
+def cmd_train(args: argparse.Namespace) -> str:
+    from .training.loop import train_command
+
+    settings = {k: getattr(args, k) for k in ("lr", "batch_size", "scheme", "momentum", "adc", "adc_bits", "wl_weight",
+                                              "wl_activate", "wl_error", "wl_grad", "popu_mode", "update_max",
+                                              "update_levels", "seed", "device", "traces")}
+    return train_command(args.netlist, model=args.model, data=args.data, epochs=args.epochs, options=args.option,
+                         **settings)
+
+
 def cmd_sweep(args: argparse.Namespace) -> str:
     from .schedule.sweep import sweep_command
 
@@ -256,6 +266,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an effect or setting, repeatable: variation=0.1, read_noise=0.02, output_noise=0.01, "
                         "drift=1e4,0.1,random, stuck_at=0.01,0.01, memory_states=levels.csv, adc_bits=4, "
                         "adc=nonlinear")
+    p = add("train", cmd_train, "simulate on-chip training accuracy (device update model, WAGE, V2 or POPU)")
+    p.add_argument("netlist")
+    p.add_argument("--model", default=None, help="digits-cnn (default), digits-mlp or package.module:factory")
+    p.add_argument("--data", default="digits")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--scheme", choices=("v2", "popu"), default="v2")
+    p.add_argument("--momentum", type=float, default=None, help="gamma (seed 002: 0.9); alpha = 0.1")
+    p.add_argument("--adc", choices=("none", "approx", "exact"), default="none")
+    p.add_argument("--adc-bits", type=int, default=None, help="default: the netlist's subarray ADC")
+    for width in ("weight", "activate", "error", "grad"):
+        p.add_argument(f"--wl-{width}", type=int, default=None if width in ("weight", "activate") else -1,
+                       help="bits, -1 = float" + (" (default: netlist precision)" if width in ("weight", "activate")
+                                                  else " (default)"))
+    p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
+    p.add_argument("--update-max", type=float, default=0.01, help="POPU: largest change per step, fraction of range")
+    p.add_argument("--update-levels", type=int, default=None, help="POPU: default from cell pulse time and clock")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda; falls back to CPU)")
+    p.add_argument("--traces", metavar="DIR", help="write Weight_dist.csv and Delta_dist.csv here")
+    p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="device model field, repeatable: nonlinearity=3 (LTP +3, LTD -3), nonlinearity_ltp=2, "
+                        "levels=64, sigma_d2d=0.5, sigma_c2c=0.01")
     p = add("sweep", cmd_sweep, "evaluate a netlist over a grid of parameter values")
     p.add_argument("netlist")
     p.add_argument("--network", required=True)

@@ -48,6 +48,14 @@ def cimgraph_register_accuracy_effects(registry: Any) -> None:
     """Add accuracy effects (non-idealities) with ``registry.add_accuracy_effect(name, cls)``."""
 
 
+# -- Training phase ------------------------------------------------------------------------
+
+@hookspec
+def cimgraph_register_update_rules(registry: Any) -> None:
+    """Add device models of the weight update (``cimgraph.training.UpdateRule`` subclasses) with
+    ``registry.add_update_rule(name, cls)``. Called once per registry."""
+
+
 # -- Report phase --------------------------------------------------------------------------
 
 @hookspec

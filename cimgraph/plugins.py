@@ -20,7 +20,8 @@ from .registry import Registry
 # Packages whose every module implementing a cimgraph_ hook is a built-in plugin.
 BUILTIN_PACKAGES = ("cimgraph.tech", "cimgraph.components")
 # Single built-in plugin modules elsewhere (must not import torch at import time).
-BUILTIN_MODULES = ("cimgraph.mapping.hooks", "cimgraph.accuracy.hooks", "cimgraph.report.hybrid_sections")
+BUILTIN_MODULES = ("cimgraph.mapping.hooks", "cimgraph.accuracy.hooks", "cimgraph.report.hybrid_sections",
+                   "cimgraph.training.hooks")
 
 COLLECTING_HOOKS = (
     "cimgraph_register_technologies",
@@ -28,6 +29,7 @@ COLLECTING_HOOKS = (
     "cimgraph_register_components",
     "cimgraph_register_mapping_strategies",
     "cimgraph_register_accuracy_effects",
+    "cimgraph_register_update_rules",
 )
 
 _failures: list[tuple[str, str]] = []

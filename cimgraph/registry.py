@@ -38,6 +38,7 @@ class Registry:
     technologies: dict[str, Entry] = attrs.Factory(dict)
     mapping_strategies: dict[str, Entry] = attrs.Factory(dict)
     accuracy_effects: dict[str, Entry] = attrs.Factory(dict)
+    update_rules: dict[str, Entry] = attrs.Factory(dict)
     failures: list[tuple[str, str]] = attrs.Factory(list)  # (plugin, message) of broken plugins
     plugin_hooks: dict[str, list[str]] = attrs.Factory(dict)
     plugin_versions: dict[str, str] = attrs.Factory(dict)
@@ -74,6 +75,9 @@ class Registry:
     def add_accuracy_effect(self, name: str, cls: Any) -> None:
         self._add(self.accuracy_effects, name, cls)
 
+    def add_update_rule(self, name: str, cls: Any) -> None:
+        self._add(self.update_rules, name, cls)
+
     # -- lookups ---------------------------------------------------------------------------
     def _get(self, table: dict[str, Entry], name: str, what: str, command: str) -> Any:
         entry = table.get(name)
@@ -101,3 +105,6 @@ class Registry:
 
     def accuracy_effect(self, name: str) -> Any:
         return self._get(self.accuracy_effects, name, "accuracy effect", "plugins")
+
+    def update_rule(self, name: str) -> Any:
+        return self._get(self.update_rules, name, "update rule", "plugins")

@@ -10,7 +10,7 @@ Sources:
   pulses. The normalised A of a nonlinearity label is the one of NeuroSim's baseline table (formula.cpp
   getParamA, labels 0.01..9): every entry satisfies max_x [g(x) - x] = 0.07 sqrt(2) |label| for the
   normalised curve g(x) = (1 - exp(-x/A)) / (1 - exp(-1/A)) (we checked the entries 0.01..0.25 to 1e-6;
-  the on-chip training module checks the whole table), so we solve that relation for A (bisection), with
+  tests/test_training.py checks entries from 0.01 to 9), so we solve that relation for A (bisection), with
   the label's sign. Label 0 is the linear device (dg x P_max pulses); labels beyond 9 are clamped to 9.
 - POPU (NeuroTorch manual, seed 000 sec. 2-3): UpdateLEVELs = min(2 floor(UpdateMax min(FullTimeLTP,
   FullTimeLTD) / (2 Cycle)), 2^(InputPrecision + DelPrecision - floor(log2(1 / UpdateMax)))); one update

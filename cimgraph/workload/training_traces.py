@@ -9,22 +9,16 @@ mapped layer, header row, extra columns allowed):
   (applied change per update step normalised to the [-1, 1] range; pulses = mean pulse count per cell
   per update step, zeros included; updates = update steps in that epoch).
 
-A bad value is reported with the file, row and column.
+The files are parsed by ``cimgraph.training.traces.read_trace`` (which defines the format and reports a
+bad value with the file, row and column); this module picks one epoch per layer for the training PPA.
 """
 from __future__ import annotations
 
-import csv
-import math
 import os
 
 import attrs
 
 from ..errors import CimgraphError
-
-WEIGHT_COLUMNS = ("epoch", "layer", "mean", "std", "mean_abs", "conductance_mean")
-DELTA_COLUMNS = ("epoch", "layer", "mean", "std", "mean_abs", "nonzero_fraction", "pulses_ltp", "pulses_ltd",
-                 "updates")
-FRACTIONS = ("conductance_mean", "nonzero_fraction")
 
 
 @attrs.frozen
@@ -41,61 +35,28 @@ class LayerTrace:
     conductance_mean: float = 0.5
 
 
-def _read(path: str, columns: tuple[str, ...]) -> list[dict[str, object]]:
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in columns if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CimgraphError(f"{path}: row 1: missing column(s) {', '.join(missing)}; expected "
-                                    f"{','.join(columns)}")
-            rows = []
-            for number, raw in enumerate(reader, start=2):
-                row: dict[str, object] = {"layer": raw["layer"]}
-                for name in columns:
-                    if name == "layer":
-                        continue
-                    text = raw[name]
-                    try:
-                        value = int(text) if name in ("epoch", "updates") else float(text)
-                    except (TypeError, ValueError):
-                        raise CimgraphError(f"{path}: row {number}, column {name}: expected a number, "
-                                            f"got {text!r}") from None
-                    bad = (not math.isfinite(value) or (name != "mean" and value < 0)
-                           or (name in FRACTIONS and value > 1))
-                    if bad:
-                        rng = "in [0, 1]" if name in FRACTIONS else "finite and non-negative"
-                        raise CimgraphError(f"{path}: row {number}, column {name}: expected a value {rng}, "
-                                            f"got {text!r}")
-                    row[name] = value
-                rows.append(row)
-    except OSError as exc:
-        raise CimgraphError(f"{path}: cannot read the trace ({exc.strerror or exc})") from None
-    return rows
-
-
 def read_traces(directory: str, epoch: int | None = None) -> dict[str, LayerTrace]:
     """The per-layer update statistics of ``epoch`` (default: the last) from DIRECTORY/Delta_dist.csv,
     with the mean conductance level from Weight_dist.csv when that file is there."""
-    delta_path = os.path.join(directory, "Delta_dist.csv")
-    rows = _read(delta_path, DELTA_COLUMNS)
+    from ..training.traces import DELTA_FILE, WEIGHT_FILE, read_trace
+
+    delta_path = os.path.join(directory, DELTA_FILE)
+    rows = read_trace(delta_path)
     if not rows:
         raise CimgraphError(f"{delta_path}: no data rows")
-    chosen = epoch if epoch is not None else max(int(r["epoch"]) for r in rows)
+    chosen = epoch if epoch is not None else max(r.epoch for r in rows)
     levels: dict[str, float] = {}
-    weight_path = os.path.join(directory, "Weight_dist.csv")
+    weight_path = os.path.join(directory, WEIGHT_FILE)
     if os.path.exists(weight_path):
-        levels = {str(r["layer"]): float(r["conductance_mean"]) for r in _read(weight_path, WEIGHT_COLUMNS)
-                  if int(r["epoch"]) == chosen}
+        levels = {r.layer: r.conductance_mean for r in read_trace(weight_path) if r.epoch == chosen}
     out = {}
     for r in rows:
-        if int(r["epoch"]) != chosen:
+        if r.epoch != chosen:
             continue
-        name = str(r["layer"])
-        out[name] = LayerTrace(layer=name, epoch=chosen, mean_abs=float(r["mean_abs"]),
-                               nonzero_fraction=float(r["nonzero_fraction"]), pulses_ltp=float(r["pulses_ltp"]),
-                               pulses_ltd=float(r["pulses_ltd"]), updates=int(r["updates"]),
-                               conductance_mean=levels.get(name, 0.5))
+        out[r.layer] = LayerTrace(layer=r.layer, epoch=chosen, mean_abs=r.mean_abs,
+                                  nonzero_fraction=r.nonzero_fraction, pulses_ltp=r.pulses_ltp,
+                                  pulses_ltd=r.pulses_ltd, updates=r.updates,
+                                  conductance_mean=levels.get(r.layer, 0.5))
     if not out:
         raise CimgraphError(f"{delta_path}: no rows for epoch {chosen}")
     return out
