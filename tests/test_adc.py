@@ -62,8 +62,9 @@ def test_current_range_by_hand():
     tech, cell = a.tech, a.cell
     r_acc = tech.r_eff_n / (cell.access_width * tech.feature_size)
     lo, hi = a.current_range()
-    assert hi == pytest.approx(128 * 0.5 / (20e3 + r_acc))
-    assert lo == pytest.approx(128 * 0.5 / (200e3 + r_acc))
+    v = cell.read_voltage
+    assert hi == pytest.approx(128 * v / (cell.r_on + r_acc))
+    assert lo == pytest.approx(128 * v / (cell.r_off + r_acc))
 
 
 def test_older_node_larger_adc():

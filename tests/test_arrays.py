@@ -39,10 +39,11 @@ def test_positive_finite_everywhere(node, cls, cell, readout):
 def test_area_is_cells_times_geometry():
     a = make(RRAMArray, "rram.1t1r", rows=128, columns=128, reference_columns=0)
     f = 22e-9
-    assert a.area() == pytest.approx(128 * 128 * 36 * f * f)
+    assert a.area() == pytest.approx(128 * 128 * a.cell.area_f2 * f * f)
+    assert a.cell.area_f2 == a.cell.width_f * a.cell.height_f == 48   # NeuroSim V1.4 1T1R: 4F x 12F
     # default dummy columns for parallel eNVM: one weight's cells (seed 001 sec. 7.1)
     b = make(RRAMArray, "rram.1t1r", rows=128, columns=128, cells_per_weight=8)
-    assert b.dummy_columns == 8 and b.width() == pytest.approx(136 * 9 * f)
+    assert b.dummy_columns == 8 and b.width() == pytest.approx(136 * 12 * f)
     assert make(RRAMArray, "rram.1t1r", readout="sequential").dummy_columns == 0
 
 
@@ -76,7 +77,7 @@ def test_rram_cell_energy_by_hand():
     g_on = 1 / (cell.r_on + r_acc)
     g_off = 1 / (cell.r_off + r_acc)
     d_full = a.read(1.0, 1.0).energy - a.read(1.0, 0.0).energy
-    assert d_full == pytest.approx(0.5 ** 2 * 128 * 128 * (g_on - g_off) * 10e-9, rel=1e-9)
+    assert d_full == pytest.approx(cell.read_voltage ** 2 * 128 * 128 * (g_on - g_off) * 10e-9, rel=1e-9)
     assert a.read().latency > cell.read_pulse
 
 

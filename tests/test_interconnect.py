@@ -60,6 +60,8 @@ def test_htree_stage_lengths_halve_from_the_main_bus():
     assert htree(children=8).runs() == pytest.approx([200 * UM, 100 * UM, 50 * UM, 50 * UM])
     assert htree(children=1).runs() == pytest.approx([50 * UM])
     assert htree(children=16).levels == 4 and htree(children=17).levels == 5
+    # 9 units (novel-mapping PEs) sit in a 3 x 3 region of 300 x 300 um, not a 4 x 4 one
+    assert htree(children=9).runs() == pytest.approx([150 * UM, 75 * UM, 75 * UM, 37.5 * UM, 37.5 * UM])
 
 
 def test_bus_spans_the_row():
@@ -148,9 +150,11 @@ def test_bad_fields_are_rejected(kw):
         htree(**kw)
 
 
-def test_activity_above_one_is_an_error():
-    with pytest.raises(CimgraphError, match="activity"):
-        htree(activity=1.5)
+def test_toggle_above_one_is_an_error():
+    with pytest.raises(CimgraphError, match="toggle"):
+        htree(toggle=1.5)
+    with pytest.raises(CimgraphError, match="toggle"):
+        htree().transfer(toggle=1.2)
 
 
 def test_area_is_the_repeaters():

@@ -172,12 +172,16 @@ def test_bank_area_stacks_cells_along_the_span():
 
 def test_switch_tg_meets_the_ir_drop_rule():
     t, c = tech(), cell("rram.1t1r")
-    sw = BLSwitchMatrix(t, cell=c, rows=128, columns=128, ir_drop=0.25)
-    current = line_current(t, c, 128, c.read_voltage)
     r_access = circuit.on_resistance(t, c.access_width * t.feature_size)
-    assert current == pytest.approx(128 * c.read_voltage / (c.r_on + r_access))
+    worst = line_current(t, c, 128, c.read_voltage)
+    assert worst == pytest.approx(128 * c.read_voltage / (c.r_on + r_access))
+    expected = line_current(t, c, 128, c.read_voltage, sizing="expected")
+    g_mean = (1 / (c.r_on + r_access) + 1 / (c.r_off + r_access)) / 2
+    assert expected == pytest.approx(128 * c.read_voltage * g_mean)
     # R_TG = 0.25 x the load resistance V / I (the rule binds: TG wider than minimum)
-    assert tg_resistance(t, sw._tg_width()) == pytest.approx(0.25 * c.read_voltage / current, rel=1e-9)
+    for sizing, current in (("worst", worst), ("expected", expected)):
+        sw = BLSwitchMatrix(t, cell=c, rows=128, columns=128, ir_drop=0.25, sizing=sizing)
+        assert tg_resistance(t, sw._tg_width()) == pytest.approx(0.25 * c.read_voltage / current, rel=1e-9)
 
 
 def test_column_mux_counts():

@@ -142,6 +142,7 @@ def test_cli_run_bad_network_exit_2(capsys):
 
 def test_sense_window_and_array_energy_hand_count():
     """Array energy of one layer = bit-cycles x read(pulse = share x (mux + ADC latency)) energy."""
+    from cimgraph.schedule.activity import DEFAULT_INPUT_ACTIVITY, DEFAULT_WEIGHT_DENSITY
     from cimgraph.schedule.counts import sense_window
 
     chip = cimgraph.load_netlist(tiny_netlist())
@@ -153,7 +154,8 @@ def test_sense_window_and_array_energy_hand_count():
     assert window == pytest.approx(adc.share * (adc.convert().latency + mux.select().latency))
     placement = mapping.layers[0]
     bit_cycles = placement.row_blocks * placement.column_blocks * layer.input_vectors * chip.spec.precision.input
-    expected = bit_cycles * chip.subarray.read(input_activity=0.5, weight_density=0.5, pulse=window).energy
+    expected = bit_cycles * chip.subarray.read(input_activity=DEFAULT_INPUT_ACTIVITY,
+                                               weight_density=DEFAULT_WEIGHT_DENSITY, pulse=window).energy
     result = evaluate(mapping)
     assert result.layers[0].energy_by_component["chip/tile/pe/subarray"] == pytest.approx(expected, rel=1e-12)
     expected_adc = bit_cycles * adc.share * adc.convert().energy

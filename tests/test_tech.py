@@ -168,7 +168,7 @@ def test_local_wires_are_narrower_and_more_resistive_than_global(name):
 # -- memory cells -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, ratio", [
-    ("rram.1t1r", 10), ("rram.crossbar", 10), ("fefet", 45), ("flash.nor", 10), ("ideal", 1e4),
+    ("rram.1t1r", 17), ("rram.crossbar", 17), ("fefet", 45), ("flash.nor", 10), ("ideal", 1e4),
     ("neurotorch.flash", 10), ("neurotorch.fefet", 45), ("neurotorch.reram", 12.5),
     ("neurotorch.reram2", 10), ("neurotorch.ideal", 1e4),
 ])
@@ -201,15 +201,17 @@ def test_neurotorch_pulses_levels_and_nonlinearity():
     assert r.memory_cell("neurotorch.ideal").sigma_d2d == 0.6 and r.memory_cell("ideal").sigma_d2d == 0.0
 
 
-def test_neurosim_defaults_from_seed_001():
+def test_neurosim_defaults_from_v14_param_cpp():
+    # NeuroSim V1.4 Param.cpp (the issue 18 reference run): 1T1R 4F x 12F, 100 kOhm / 1.7 MOhm,
+    # V_read 0.55 V at 22 nm, 10 ns read pulse, V_write 2 V, R_access = 0.25 R_on
     r = default_registry()
     cell = r.memory_cell("rram.1t1r")
-    assert (cell.r_on, cell.r_off, cell.height_f, cell.width_f) == (20e3, 200e3, 4, 9)
-    assert (cell.read_voltage, cell.read_pulse, cell.write_voltage, cell.write_pulse) == (0.5, 10e-9, 1.5, 60e-9)
+    assert (cell.r_on, cell.r_off, cell.height_f, cell.width_f) == (100e3, 1.7e6, 4, 12)
+    assert (cell.read_voltage, cell.read_pulse, cell.write_voltage, cell.write_pulse) == (0.55, 10e-9, 2.0, 60e-9)
     assert (cell.levels_ltp, cell.levels_ltd) == (128, 128)
-    # access transistor sized to 15 kOhm at NeuroSim's default 32 nm LSTP node, and fits the cell
-    t32 = tech("32nm")
-    assert t32.r_eff_n / (cell.access_width * t32.feature_size) == pytest.approx(15e3)
+    # access transistor sized to 25 kOhm at NeuroSim V1.4's default 22 nm LSTP node, and fits the cell
+    t22 = tech("22nm")
+    assert t22.r_eff_n / (cell.access_width * t22.feature_size) == pytest.approx(25e3)
     assert 1 < cell.access_width < cell.width_f
     assert r.memory_cell("rram.crossbar").area_f2 == 4 and r.memory_cell("rram.crossbar").access_width is None
     fefet = r.memory_cell("fefet")

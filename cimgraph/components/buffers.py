@@ -18,12 +18,12 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import int_range, positive, quantity
+from ..units import int_range, one_of, positive, quantity
 from .base import Component, Cost
 from .circuit import drain_cap, gate_cap, horowitz, leakage_power, on_resistance, switching_energy
 from .decoders import DecoderCore, RowDecoder
-from .digital import (DATA_ACTIVITY, DFF_TGS, Block, Gate, chain_block, dff, inverter_chain,
-                      transconductance_beta)
+from .digital import (DATA_ACTIVITY, DFF_TGS, Block, Gate, chain_block, clock_field, clocked, dff,
+                      inverter_chain, transconductance_beta)
 from .sram_periphery import PrechargerSRAM, SenseAmpSRAM
 from .switches import ColumnMux, line_rc, tg_block, tg_resistance
 
@@ -195,7 +195,16 @@ def _size_field(default: float):
 
 def _width_field(default: int):
     return attrs.field(default=default, validator=int_range(1, 1 << 16),
-                       metadata={"doc": "bits per read or write access", "unit": "bit"})
+                       metadata={"doc": "bits per read or write access (the port width)", "unit": "bit"})
+
+
+HOLDS = ("both", "input", "output")
+
+
+def _holds_field():
+    return attrs.field(default="both", validator=one_of(*HOLDS),
+                       metadata={"doc": "data it buffers: both | input (activations going down) | "
+                                        "output (results going up), as NeuroSim's separate input and output buffers"})
 
 
 @attrs.frozen
@@ -219,6 +228,7 @@ class SRAMBuffer(Component):
     cell_width: float = quantity("1", default=SRAM_WIDTH_F, doc="6T cell width in F", validator=positive)
     cell_height: float = quantity("1", default=SRAM_HEIGHT_F, doc="6T cell height in F", validator=positive)
     sense_voltage: float = quantity("V", default=0.1, doc="bit-line swing at sensing", validator=positive)
+    holds: str = _holds_field()
 
     def __attrs_post_init__(self) -> None:
         if self.size < self.width:
@@ -248,7 +258,13 @@ class DFFBuffer(Component):
     write(): a word decoder enables the clock of one word (NAND2 + inverter clock gate per word
     driving its ``width`` flip-flops), which then clock. read(): a tree of 2:1 transmission-gate
     muxes (log2(words) levels) per output bit selects the word; the level select lines toggle
-    with probability 0.5. Valid for size >= width; best for small buffers (area ~ size x DFF).
+    with probability 0.5. ``width`` is the port: one word moves per access. Data nodes (the
+    flip-flops' inverters, the mux tree) switch only where a bit differs from the previous word's,
+    with probability ``toggle`` (the scheduler passes the data's toggle rate), each toggle 1/2 C V^2
+    on average. Synchronous with the injected ``clock``: an access takes whole clock cycles (one word
+    per cycle, NeuroSim Buffer.cpp with synchronous = true). A buffer of several register-file cores
+    (NeuroSim globalBufferCoreSizeRow x Col) is ``count`` instances. Valid for size >= width; best for
+    small buffers (area ~ size x DFF).
     """
 
     kind: ClassVar[str] = "buffer.dff"
@@ -258,6 +274,8 @@ class DFFBuffer(Component):
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
     size: float = _size_field(4096.0)
     width: int = _width_field(64)
+    holds: str = _holds_field()
+    clock: float | None = clock_field()
 
     def __attrs_post_init__(self) -> None:
         if self.size < self.width:
@@ -278,7 +296,7 @@ class DFFBuffer(Component):
         _, c_in = self._clock_gate()
         return DecoderCore(self.tech, self.words, 0.0, c_end=c_in).block()
 
-    def _mux_tree(self) -> tuple[Block, int]:
+    def _mux_tree(self, toggle: float = 2 * DATA_ACTIVITY) -> tuple[Block, int]:
         """Per output bit: words - 1 TG 2:1 muxes in ceil(log2 words) levels (one pass per level)."""
         levels = math.ceil(math.log2(self.words)) if self.words > 1 else 0
         tg, c_gate = tg_block(self.tech, Gate(self.tech).width_n)
@@ -286,7 +304,7 @@ class DFFBuffer(Component):
         tau = tg_resistance(self.tech, tg.width_n) * c_node
         t_level, _ = horowitz(tau, transconductance_beta(self.tech), math.inf)
         tgs = 2 * (self.words - 1)
-        energy = levels * switching_energy(c_node, self.tech.vdd, DATA_ACTIVITY)
+        energy = levels * switching_energy(c_node, self.tech.vdd, toggle / 2)
         return Block(tgs * tg.geometry.area, tgs * tg.leakage, levels * t_level, energy), levels
 
     def area(self) -> float:
@@ -301,18 +319,20 @@ class DFFBuffer(Component):
         return (self.words * self.width * dff(self.tech).leakage + self.words * gate.leakage
                 + self._decoder().leakage + self.width * tree.leakage)
 
-    def read(self) -> Cost:
-        tree, levels = self._mux_tree()
+    def read(self, toggle: float = 2 * DATA_ACTIVITY) -> Cost:
+        """One word out through the mux trees; data nodes at ``toggle``."""
+        tree, levels = self._mux_tree(toggle)
         # each level's select line reaches that level's TGs in every output bit's tree
         tg, c_gate = tg_block(self.tech, Gate(self.tech).width_n)
         select = switching_energy(2 * c_gate * self.width * max(self.words - 1, 0), self.tech.vdd, DATA_ACTIVITY)
-        return Cost(tree.latency, self.width * tree.energy + select)
+        return Cost(clocked(tree.latency, self.clock), self.width * tree.energy + select)
 
-    def write(self) -> Cost:
+    def write(self, toggle: float = 2 * DATA_ACTIVITY) -> Cost:
+        """One word into its flip-flops (clock always, data nodes at ``toggle``)."""
         gate, _ = self._clock_gate()
         decoder = self._decoder()
-        flop = dff(self.tech)
-        return Cost(decoder.latency + gate.latency + flop.latency,
+        flop = dff(self.tech, toggle / 2)
+        return Cost(clocked(decoder.latency + gate.latency + flop.latency, self.clock),
                     decoder.energy + gate.energy + self.width * flop.energy)
 
 

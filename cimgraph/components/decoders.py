@@ -23,7 +23,8 @@ from .base import Component, Cost
 from .circuit import CELL_HEIGHT, drain_cap, horowitz, switching_energy
 from .digital import (STAGE_EFFORT, Block, Gate, bank_area, chain_block, int_field, inverter_chain,
                       transconductance_beta)
-from .switches import IR_DROP_TOLERANCE, ColumnMux, array_size, line_rc, tg_block, tg_resistance, tg_width
+from .switches import (IR_DROP_TOLERANCE, ColumnMux, array_size, line_rc, read_input_field, sizing_field, tg_block,
+                       tg_resistance, tg_width)
 
 
 def predecode_groups(address_bits: int) -> list[int]:
@@ -187,6 +188,8 @@ class RowDecoder(_CoreDecoder):
     source: ClassVar[str] = ("NeuroSim RowDecoder.cpp (NAND-NOR predecoded decoder); DNN+NeuroSim V2 manual sec. "
                              "5.4(2) (seed 001); NeuroTorch manual sec. 4 (seed 000)")
 
+    read_input: bool = read_input_field(True, "it selects the rows a read opens; false where it serves writes only")
+
     def _core(self) -> DecoderCore:
         r_line, c_line = self._wl()
         return DecoderCore(self.tech, self.rows, c_line, r_line, span=self._size()[1], line_in_array=True)
@@ -208,6 +211,8 @@ class CrossbarWLDecoder(_ArrayPeripheral):
 
     all_open: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool),
                                  metadata={"doc": "ALLOPEN mode: every decode raises all WLs (parallel read)"})
+    read_input: bool = read_input_field(True, "it raises the WLs a read opens; false where a WL switch matrix "
+                                              "does and the decoder serves writes only")
 
     def _parts(self) -> tuple[Block, Block, Block, float]:
         """(decoder, one follower path incl. its WL, ALLOPEN buffer, follower cell width)."""
@@ -248,11 +253,15 @@ class MuxDecoder(_CoreDecoder):
     """
 
     kind: ClassVar[str] = "decoder.mux"
+    placement_side: ClassVar[str] = "corner"   # a small block beside the mux, not pitch-matched
     source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.4(5) (seed 001); NeuroSim RowDecoder.cpp (mux decoder)"
 
     share: int = int_field(1, 1 << 16, 8, "columns per mux (decoder outputs)")
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="IR-drop rule of the mux TGs it drives",
                               validator=positive)
+    sizing: str = sizing_field()
+    readout: str = attrs.field(default="parallel", validator=one_of("parallel", "sequential"),
+                               metadata={"doc": "the array's read-out (injected; sizes the mux TGs it drives)"})
 
     def __attrs_post_init__(self) -> None:
         if self.share > self.columns:
@@ -260,7 +269,8 @@ class MuxDecoder(_CoreDecoder):
 
     def _core(self) -> DecoderCore:
         width, height = self._size()
-        mux = ColumnMux(self.tech, self.cell, self.rows, self.columns, self.share, width, height, self.ir_drop)
+        mux = ColumnMux(self.tech, self.cell, self.rows, self.columns, self.share, width, height, self.ir_drop,
+                        self.sizing, self.readout)
         wire = self.tech.wire_local
         return DecoderCore(self.tech, self.share, wire.c * width, wire.r * width, c_end=mux.select_load())
 
@@ -285,6 +295,8 @@ class DecoderDriver(_ArrayPeripheral):
 
     variant: str = attrs.field(default="standard", validator=one_of("standard", "pseudo"),
                                metadata={"doc": "standard | pseudo (new decoder driver, WL and BL together)"})
+    read_input: bool = read_input_field(False, "default no: it applies the write bias; set true for a pseudo "
+                                               "driver that also raises the row of a sequential read")
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / row load resistance",
                               validator=positive)
 

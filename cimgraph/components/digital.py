@@ -20,7 +20,7 @@ import attrs
 from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.technology import Technology
-from ..units import int_range, optional_quantity
+from ..units import int_range, non_negative, optional_quantity, quantity
 from .base import Component, Cost
 from .circuit import (CELL_HEIGHT, balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz, leakage_power,
                       min_width, on_resistance, switching_energy)
@@ -280,6 +280,13 @@ def clock_field():
     return optional_quantity("Hz", "digital clock; latency rounds up to whole cycles (None: path delay)")
 
 
+def adder_activity_field():
+    """Switching activity of an adder's gate outputs per addition (0.5: uniformly random operands)."""
+    return quantity("1", default=DATA_ACTIVITY, validator=[non_negative, attrs.validators.le(1.0)], doc=(
+        "switching activity of the adders' gate outputs per addition: 0.5 for uniformly random operands; NeuroSim "
+        "V1.4 uses 0.15, its silicon-validated value (Param.cpp delta, validated = true)"))
+
+
 @attrs.frozen
 class AdderTree(Component):
     """Adder tree(s) accumulating partial sums from the child units (DNN+NeuroSim V2 sec. 4, Fig. 3).
@@ -300,13 +307,14 @@ class AdderTree(Component):
     psum_bits: int = int_field(1, 64, 8, "bits of each input partial sum (injected)")
     copies: int = int_field(1, 1 << 20, 1, "independent trees (e.g. one per output column)")
     clock: float | None = clock_field()
+    activity: float = adder_activity_field()
 
     def _tree(self) -> Block:
         total = Block()
         operands, bits = self.children, self.psum_bits
         while operands > 1:
             adders = operands // 2
-            stage = ripple_adder(self.tech, bits).copies(adders)
+            stage = ripple_adder(self.tech, bits, self.activity).copies(adders)
             total = total.then(stage)
             operands = adders + operands % 2
             bits += 1
@@ -347,6 +355,7 @@ class ShiftAddBank(Component):
     adc_bits: int = int_field(1, 32, 5, "bits of the partial sum from the ADC")
     input_bits: int = int_field(1, 32, 8, "input precision = bit cycles shifted in (injected)")
     clock: float | None = clock_field()
+    activity: float = adder_activity_field()
 
     @property
     def units(self) -> int:
@@ -357,7 +366,7 @@ class ShiftAddBank(Component):
         return self.adc_bits + self.input_bits
 
     def _unit(self) -> Block:
-        return ripple_adder(self.tech, self.bits).then(dff(self.tech).copies(self.bits))
+        return ripple_adder(self.tech, self.bits, self.activity).then(dff(self.tech).copies(self.bits))
 
     def area(self) -> float:
         return self._unit().area * self.units

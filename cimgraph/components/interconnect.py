@@ -4,8 +4,12 @@ Sources: DNN+NeuroSim V2 manual sec. 4.1 (seed 001): repeaters of optimal spacin
 (eq. 4.1, 4.2) relaxed by a delay tolerance (globalBusDelayTolerance / localBusDelayTolerance, 0.1
 in NeuroSim Param.cpp), and the H-tree of Fig. 5 whose wire length halves at every stage from the
 main bus to the units while the sum of bus widths per stage equals the main bus width;
-NeuroSim HTree.cpp / Bus.cpp (the main bus from the region's edge to the root is counted);
-NeuroTorch manual sec. 4 (seed 000): Elmore / pi-model wire delay, CV^2 energy with activity.
+NeuroSim HTree.cpp / Bus.cpp (the main bus from the region's edge to the root is counted) and
+XYBus.cpp (V1.4's chip-level X-Y bus, Param.cpp globalBusType false); NeuroTorch manual sec. 4
+(seed 000): Elmore / pi-model wire delay. Data energy: a bit that toggles between consecutive flits
+charges or discharges its wire once; rising and falling toggles are equally likely, and only a rising
+one draws C V^2 from the supply, so a flit costs toggle x 1/2 C V^2 per bit (NeuroSim V1.4
+Param.cpp inputtoggle / outputtoggle on 1/2 C V^2, HTree.cpp / XYBus.cpp CalculatePower).
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ from .digital import Block, int_field, transconductance_beta
 
 # NeuroSim Param.cpp globalBusDelayTolerance = localBusDelayTolerance = 0.1.
 DELAY_TOLERANCE = 0.1
+# Random data: a bit differs from the previous flit's with probability 1/2.
+RANDOM_TOGGLE = 0.5
 
 
 def driver_size(tech: Technology, r_wire: float, c_wire: float, delay_tolerance: float) -> float:
@@ -98,24 +104,29 @@ class _Link(Component):
                              metadata={"doc": "metal layer: global | local"})
     delay_tolerance: float = quantity("1", default=DELAY_TOLERANCE, validator=non_negative,
                                       doc="delay sacrificed to save repeater energy (NeuroSim BusDelayTolerance)")
-    activity: float = quantity("1", default=0.5, validator=non_negative,
-                               doc="probability a bit toggles per transfer")
+    toggle: float = quantity("1", default=RANDOM_TOGGLE, validator=non_negative,
+                             doc="probability a bit differs from the previous flit's (when the scheduler "
+                                 "passes none for the data moved)")
 
     def __attrs_post_init__(self) -> None:
         if not self.child_width or not self.child_height:
             raise CimgraphError(f"{self.kind}: needs child_width and child_height (m), injected by the netlist "
                                 f"builder or given explicitly")
-        if self.activity > 1:
-            raise CimgraphError(f"{self.kind}: activity must be in [0, 1], got {self.activity!r}")
+        if self.toggle > 1:
+            raise CimgraphError(f"{self.kind}: toggle must be in [0, 1], got {self.toggle!r}")
 
     @abc.abstractmethod
     def runs(self) -> list[float]:
         """Wire run lengths (m) from the root to a leaf."""
 
-    def _path(self) -> Block:
+    def _path(self, runs: list[float] | None = None, toggle: float | None = None) -> Block:
+        """Per-bit Block along ``runs`` (default: root to leaf); energy at ``toggle`` / 2 x C V^2."""
+        toggle = self.toggle if toggle is None else toggle
+        if not 0 <= toggle <= 1:
+            raise CimgraphError(f"{self.kind}: toggle must be in [0, 1], got {toggle!r}")
         total = Block()
-        for length in self.runs():
-            total = total.then(wire_run(self.tech, length, self.layer, self.delay_tolerance, self.activity))
+        for length in self.runs() if runs is None else runs:
+            total = total.then(wire_run(self.tech, length, self.layer, self.delay_tolerance, toggle / 2))
         return total
 
     def area(self) -> float:
@@ -124,8 +135,9 @@ class _Link(Component):
     def leakage(self) -> float:
         return self.width * self._path().leakage
 
-    def transfer(self) -> Cost:
-        path = self._path()
+    def transfer(self, toggle: float | None = None) -> Cost:
+        """One ``width``-bit flit from the root to a leaf; ``toggle``: of the data moved (default the field)."""
+        path = self._path(toggle=toggle)
         return Cost(path.latency, self.width * path.energy)
 
 
@@ -133,7 +145,9 @@ class _Link(Component):
 class HTree(_Link):
     """H-tree from the edge of a grid of ``children`` units to each unit (seed 001 sec. 4.1, Fig. 5).
 
-    levels = ceil(log2 children); the units sit in a 2^ceil(levels/2) x 2^floor(levels/2) grid.
+    levels = ceil(log2 children); the units sit in a grid of ny = min(2^floor(levels/2),
+    ceil(sqrt children)) rows and ceil(children / ny) columns (2^ceil(levels/2) x 2^floor(levels/2) for
+    a power of two; 3 x 3 for 9 PEs, as NeuroSim Tile.cpp lays out its novel-mapping PEs).
     Stages alternate horizontal / vertical from the root; each is a quarter of the current
     region's extent in its direction, which then halves, so lengths halve every two stages and
     the wire length per bit halves each stage pair. The main bus runs from the region's edge to the
@@ -151,8 +165,8 @@ class HTree(_Link):
 
     def runs(self) -> list[float]:
         """Wire length of every stage on the root-to-leaf path, the main bus first (m)."""
-        nx = 2 ** math.ceil(self.levels / 2)
-        ny = 2 ** (self.levels // 2)
+        ny = min(2 ** (self.levels // 2), math.ceil(math.sqrt(self.children)))
+        nx = math.ceil(self.children / ny)
         w, h = nx * self.child_width, ny * self.child_height
         runs = [w / 2]
         for stage in range(self.levels):
@@ -178,7 +192,67 @@ class Bus(_Link):
         return [self.children * self.child_width]
 
 
+def grid_shape(units: int) -> tuple[int, int]:
+    """(rows, columns) of the most nearly square grid holding ``units``: rows = ceil(sqrt(units)),
+    columns = ceil(units / rows) (NeuroSim Chip.cpp numTileRow / numTileCol)."""
+    rows = max(1, math.ceil(math.sqrt(units)))
+    return rows, max(1, math.ceil(units / rows))
+
+
+@attrs.frozen
+class XYBus(_Link):
+    """Chip-level X-Y (mesh) bus: tiles in a grid, data routed X then Y to the tiles that need it.
+
+    Layout (NeuroSim V1.4 Chip.cpp / XYBus.cpp, Param.cpp globalBusType false): the ``children``
+    tiles sit row-major in a rows x columns grid (:func:`grid_shape`); the global buffer runs along
+    the grid's left edge with its port at mid-height; one X bus per tile row and one Y bus along the
+    buffer, each ``width`` bits of repeated wire (eq. 4.1-4.2 with the delay tolerance). A flit for a
+    layer placed on tiles ``first`` .. ``first + count - 1`` (the layer order, as NeuroSim's
+    tileLocaEachLayer) travels the Manhattan distance from the port to each of them: its energy and
+    latency are those of the mean of those distances, taken as one repeated run (valid where the
+    run is long against a repeater segment). NeuroSim instead charges every layer half the grid's
+    width (inputs) or height (outputs); docs/fidelity.md compares the two. area() / leakage(): the
+    repeaters of the Y bus and of every row's X bus. Valid for any children >= 1.
+    """
+
+    kind: ClassVar[str] = "link.xybus"
+    source: ClassVar[str] = ("DNN+NeuroSim V1.4 Chip.cpp / XYBus.cpp (globalBusType false); repeated wires of "
+                             "DNN+NeuroSim V2 manual sec. 4.1, eq. 4.1-4.2 (seed 001)")
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        return grid_shape(self.children)
+
+    def runs(self) -> list[float]:
+        """Wires of the whole bus: the Y bus along the grid, then one X bus per tile row (m)."""
+        rows, columns = self.grid
+        return [rows * self.child_height] + [columns * self.child_width] * rows
+
+    def distance(self, first: int = 0, count: int | None = None) -> float:
+        """Mean X-Y route length (m) from the buffer port to tiles first .. first + count - 1."""
+        rows, columns = self.grid
+        count = self.children - first if count is None else count
+        if not (0 <= first and count >= 1 and first + count <= rows * columns):
+            raise CimgraphError(f"{self.kind}: tiles {first}..{first + count - 1} are not on the "
+                                f"{rows} x {columns} grid of {self.children} tiles")
+        tiles = range(first, first + count)
+        port = rows * self.child_height / 2
+        return sum((t % columns + 0.5) * self.child_width + abs((t // columns + 0.5) * self.child_height - port)
+                   for t in tiles) / count
+
+    def area(self) -> float:
+        return self.width * sum(self._path([run]).area for run in self.runs())
+
+    def leakage(self) -> float:
+        return self.width * sum(self._path([run]).leakage for run in self.runs())
+
+    def transfer(self, toggle: float | None = None, first: int = 0, count: int | None = None) -> Cost:
+        """One ``width``-bit flit to the layer on tiles ``first`` .. (default: the mean over all tiles)."""
+        path = self._path([self.distance(first, count)], toggle)
+        return Cost(path.latency, self.width * path.energy)
+
+
 @hookimpl(trylast=True)
 def cimgraph_register_components(registry) -> None:
-    for cls in (HTree, Bus):
+    for cls in (HTree, Bus, XYBus):
         registry.add_component(cls)

@@ -3,8 +3,10 @@
 Sources: DNN+NeuroSim V2 manual sec. 5.4(1) switch matrix (Fig. 16), 5.4(4) new switch matrix
 (Fig. 18) and 5.4(5) mux (seed 001); NeuroSim SwitchMatrix.cpp / Mux.cpp sizing rule: the
 transmission gate's resistance is at most ``ir_drop`` x the resistance of the line's load
-(constant.h IR_DROP_TOLERANCE = 0.25); NeuroTorch manual sec. 4 (seed 000) for the pi-model line
-delay and CV^2 energy.
+(constant.h IR_DROP_TOLERANCE = 0.25), the load being the EXPECTED line resistance, i.e. the
+line with every cell driven and the cells half on, half off (NeuroSim V1.4 SubArray.cpp:
+``resMemCellAvg`` / numRowParallel gives the mux its load); NeuroTorch manual sec. 4 (seed 000)
+for the pi-model line delay and CV^2 energy.
 
 Line helpers (:func:`line_rc`, :func:`line_current`, :func:`tg_width`) are shared with the
 decoders.
@@ -20,7 +22,8 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import optional_quantity, positive, quantity
+from ..units import one_of, optional_quantity, positive, quantity
+from .arrays import SRAM_PULLDOWN_WIDTH
 from .base import Component, Cost
 from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy
 from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
@@ -28,6 +31,7 @@ from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_f
 
 # NeuroSim constant.h IR_DROP_TOLERANCE: R_TG <= 0.25 x R_load of the line.
 IR_DROP_TOLERANCE = 0.25
+SIZINGS = ("expected", "worst")
 
 
 def array_size(tech: Technology, cell: MemoryCell | None, rows: int, columns: int,
@@ -61,19 +65,55 @@ def line_rc(tech: Technology, cell: MemoryCell | None, cells: int, length: float
     return wire.r * length, wire.c * length + cells * cell_line_cap(tech, cell, gate_line)
 
 
-def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage: float) -> float:
-    """Worst-case current (A) of a line driving ``cells`` cells at ``voltage`` (all cells on; a 1T1R
-    cell's access transistor in series with R_on)."""
+def cell_conductance(tech: Technology, cell: MemoryCell, sizing: str = "worst") -> float:
+    """Read conductance (S) of one resistive cell with its access transistor in series: the
+    on-state (``worst``) or the mean of the on and off states (``expected``: a line whose cells
+    are half on, half off, NeuroSim SubArray.cpp ``resMemCellAvg``)."""
+    r_access = on_resistance(tech, cell.access_width * tech.feature_size) if cell.access_width else 0.0
+    g_on = 1.0 / (cell.r_on + r_access)
+    return g_on if sizing == "worst" else (g_on + 1.0 / (cell.r_off + r_access)) / 2
+
+
+def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage: float,
+                 sizing: str = "worst") -> float:
+    """Current (A) of a line driving ``cells`` cells at ``voltage``: every cell on (``worst``) or
+    at the mean of its on and off conductance (``expected``); a 1T1R cell's access transistor is
+    in series. Capacitive cells: C V / t_read (C_on, or the mean of C_on and C_off); SRAM: V over the
+    access + pull-down stack of every cell (``worst``) or of the half that stores a one (``expected``;
+    NeuroSim V1.4 SubArray.cpp sizes the SRAM mux for resCellAccess / (numRowParallel / 2))."""
     if cell is None:
         return 0.0
     if cell.is_resistive:
-        r_access = on_resistance(tech, cell.access_width * tech.feature_size) if cell.access_width else 0.0
-        return cells * voltage / (cell.r_on + r_access)
+        return cells * voltage * cell_conductance(tech, cell, sizing)
     if cell.is_capacitive:
-        return cells * cell.c_on * voltage / cell.read_pulse
+        c = cell.c_on if sizing == "worst" else (cell.c_on + cell.c_off) / 2
+        return cells * c * voltage / cell.read_pulse
     if cell.access_width:
-        return cells * tech.i_on_n * cell.access_width * tech.feature_size * min(1.0, voltage / tech.vdd)
+        # an SRAM cell conducts through its access and pull-down transistors when it stores a one
+        f = tech.feature_size
+        r_cell = on_resistance(tech, cell.access_width * f) + on_resistance(tech, SRAM_PULLDOWN_WIDTH * f)
+        return cells * voltage / r_cell * (1.0 if sizing == "worst" else 0.5)
     return 0.0
+
+
+def sizing_field():
+    """The IR-drop rule's load: the expected line current (default) or the worst case."""
+    return attrs.field(default="expected", validator=one_of(*SIZINGS), metadata={
+        "doc": "TG sizing load: expected (cells half on, every cell driven; NeuroSim resMemCellAvg) | worst "
+               "(every cell at R_on)"})
+
+
+def read_input_field(default: bool, what: str):
+    """Whether a row/column driver applies the input vector on every forward read (scheduler counts)."""
+    return attrs.field(default=default, validator=attrs.validators.instance_of(bool),
+                       metadata={"doc": f"driven on every forward read ({what})"})
+
+
+def tg_leakage(tech: Technology, width_n: float, voltage: float) -> float:
+    """Static power (W) of one OFF transmission gate holding ``voltage`` across it: the
+    subthreshold current of both devices (off-current per width) times ``voltage``. An ON gate
+    has no voltage across it and does not leak."""
+    return voltage * (tech.i_off_n * width_n + tech.i_off_p * balanced_pmos_width(tech, width_n))
 
 
 def tg_resistance(tech: Technology, width_n: float) -> float:
@@ -117,6 +157,8 @@ class _SwitchMatrix(Component):
     array_height: float | None = optional_quantity("m", "array height (injected; else from the cell pitch)")
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / line load resistance",
                               validator=positive)
+    sizing: str = sizing_field()
+    read_input: bool = read_input_field(True, "it applies the input bit-vector to the rows")
 
     # -- geometry of one line ------------------------------------------------------------
     @property
@@ -134,18 +176,29 @@ class _SwitchMatrix(Component):
     def pairs(self) -> list[tuple[float, float, float]]:
         """The TG pairs of one line's switch: (NMOS width, voltage passed, capacitance driven).
 
-        A data line (BL / SL) passes V_read through a pair sized by the IR-drop rule; a gate line
+        A data line (BL / SL) passes V_read through a pair sized by the IR-drop rule for the line's
+        read current; a write-path matrix (``read_input`` false, the SL matrix) passes V_write to one
+        cell per line (a row-by-row write; NeuroSim's SL matrix is sized for one cell). A gate line
         (WL) passes Vdd through a minimum pair (no DC current) and, as the new switch matrix of
         pseudo-crossbar / FeFET arrays (Fig. 18b), also drives the row's BL through a second,
-        IR-sized pair.
+        IR-sized pair. An SRAM array's WL switch matrix drives the WLs only (seed 001 sec. 5.1(1):
+        the inputs are fetched in via the WL switch matrix; the BLs are the read-out).
         """
         length, _, cells = self._dims()
-        v_read = self.cell.read_voltage if self.cell is not None else self.tech.vdd
-        data_width = tg_width(self.tech, line_current(self.tech, self.cell, cells, v_read), v_read, self.ir_drop)
-        data = (data_width, v_read, line_rc(self.tech, self.cell, cells, length, gate_line=False)[1])
+        if self.read_input or self.cell is None:
+            voltage = self.cell.read_voltage if self.cell is not None else self.tech.vdd
+            current = line_current(self.tech, self.cell, cells, voltage, self.sizing)
+        else:
+            # a write-path matrix (SL): a row-by-row write puts one cell on each line, at V_write
+            voltage = self.tech.vdd if self.cell.family == "sram" else self.cell.write_voltage
+            current = self.cell.write_current or line_current(self.tech, self.cell, 1, voltage, self.sizing)
+        data_width = tg_width(self.tech, current, voltage, self.ir_drop)
+        data = (data_width, voltage, line_rc(self.tech, self.cell, cells, length, gate_line=False)[1])
         if not self.gate_line:
             return [data]
         gate = (min_width(self.tech), self.tech.vdd, line_rc(self.tech, self.cell, cells, length, gate_line=True)[1])
+        if self.cell is not None and self.cell.family == "sram":
+            return [gate]   # an SRAM row has no input data line: its BLs are the precharged outputs
         return [gate, data]
 
     def _tg_width(self) -> float:
@@ -166,8 +219,9 @@ class _SwitchMatrix(Component):
             c_self = 2 * drain_cap(self.tech, tg.width_n + tg.width_p)
             t_line, _ = horowitz(tg_resistance(self.tech, tg_n) * (c_self + c_line), transconductance_beta(self.tech),
                                  math.inf)
-            # the line's own C V^2 is the array's; the TG drains are the switch's
-            switches = switches.beside(Block(2 * tg.geometry.area, 2 * tg.leakage, t_line,
+            # the line's own C V^2 is the array's; the TG drains are the switch's. Of the pair
+            # (to the line voltage / to ground) one is off with the voltage across it.
+            switches = switches.beside(Block(2 * tg.geometry.area, tg_leakage(self.tech, tg_n, voltage), t_line,
                                              switching_energy(c_self, voltage)))
             width += sum(g.width for g in chain) + 2 * tg.width
         return register.then(control).then(switches), width
@@ -211,10 +265,16 @@ class BLSwitchMatrix(_SwitchMatrix):
 @attrs.frozen
 class SLSwitchMatrix(_SwitchMatrix):
     """SL switch matrix: as switch.bl on the columns' source lines (used for transposed reads and
-    writes; DNN+NeuroSim V2 sec. 5.4(1))."""
+    writes; DNN+NeuroSim V2 sec. 5.4(1)). In a forward parallel read the SLs are the outputs,
+    connected to the read-out through the column mux, so the matrix is not driven (``read_input``
+    false by default; NeuroSim V1.4 SubArray.cpp calls its CalculatePower with no reads) and its
+    TGs are sized for its write duty, one cell per SL at V_write (``read_input: true`` sizes them
+    for a transposed read through the columns)."""
 
     kind: ClassVar[str] = "switch.sl"
     axis: ClassVar[str] = "columns"
+    read_input: bool = read_input_field(False, "default no: the SLs carry the read-out; set true for an "
+                                               "array read through its columns")
 
 
 @attrs.frozen
@@ -222,7 +282,8 @@ class WLSwitchMatrix(_SwitchMatrix):
     """WL (new) switch matrix for pseudo-crossbar / FeFET arrays (DNN+NeuroSim V2 sec. 5.4(4),
     Fig. 18b; NewSwitchMatrix.cpp): per row one input bit controls a minimum TG pair driving the
     WL (access gates) to Vdd or ground and a second pair, sized by the IR-drop rule, driving the
-    row's BL to V_read or ground, so no separate BL switch matrix is needed."""
+    row's BL to V_read or ground, so no separate BL switch matrix is needed. With an SRAM cell it
+    is the plain WL switch matrix of a parallel SRAM read (seed 001 sec. 5.1(1)): the WL pair only."""
 
     kind: ClassVar[str] = "switch.wl"
     axis: ClassVar[str] = "rows"
@@ -234,11 +295,15 @@ class ColumnMux(Component):
     """Column multiplexer bank: ceil(columns / share) muxes, each ``share``-to-1 of TGs, so that
     one read circuit serves ``share`` columns (DNN+NeuroSim V2 sec. 5.4(5), Mux.cpp).
 
-    One TG per column, sized by the IR-drop rule for a column carrying the current of all its
-    rows' cells at V_read; the TGs are pitch-matched to the array width. select() = every mux
-    switches to its next column: two TG gates toggle and the mux output node (the TGs' drains)
-    charges to V_read through the TG. Select lines come from ``decoder.mux``. Valid for
-    1 <= share <= columns.
+    One TG per column, sized by the IR-drop rule for the column's expected current (every row
+    driven at V_read, cells half on, half off: NeuroSim V1.4 SubArray.cpp sizes the mux for
+    resMemCellAvg / numRowParallel, 455 Ohm x 4 for its 100 kOhm cell; ``sizing: worst`` takes every
+    cell at R_on; a sequential read-out puts one cell on the column, as NeuroSim sizes its mux for
+    resMemCellOn there); the TGs are pitch-matched to the array width. select() = every mux switches to
+    its next column: the selected TG's two diffusions charge to V_read and the TG settles the
+    output node (the ``share`` drains); the select gates are the load of ``decoder.mux``, which
+    counts them. Leakage: the off TGs with
+    V_read across. Valid for 1 <= share <= columns.
     """
 
     kind: ClassVar[str] = "mux.column"
@@ -254,6 +319,9 @@ class ColumnMux(Component):
     array_height: float | None = optional_quantity("m", "array height (injected; else from the cell pitch)")
     ir_drop: float = quantity("1", default=IR_DROP_TOLERANCE, doc="max TG resistance / column load resistance",
                               validator=positive)
+    sizing: str = sizing_field()
+    readout: str = attrs.field(default="parallel", validator=one_of("parallel", "sequential"), metadata={
+        "doc": "the array's read-out (injected): parallel puts every row's cell on a column, sequential one"})
 
     def __attrs_post_init__(self) -> None:
         if self.share > self.columns:
@@ -269,8 +337,9 @@ class ColumnMux(Component):
 
     def tg_width(self) -> float:
         """NMOS width (m) of one column's TG."""
-        return tg_width(self.tech, line_current(self.tech, self.cell, self.rows, self.voltage), self.voltage,
-                        self.ir_drop)
+        cells = self.rows if self.readout == "parallel" else 1
+        return tg_width(self.tech, line_current(self.tech, self.cell, cells, self.voltage, self.sizing),
+                        self.voltage, self.ir_drop)
 
     def select_load(self) -> float:
         """Gate capacitance one select line drives: one TG in every mux (F)."""
@@ -283,17 +352,23 @@ class ColumnMux(Component):
         return bank_area(self.tech, self.columns, tg.width, width)
 
     def leakage(self) -> float:
-        tg, _ = tg_block(self.tech, self.tg_width())
-        return self.columns * tg.leakage
+        """Every mux has one TG on and ``share - 1`` off, each off TG holding about V_read between
+        the sensed output node and its idle column."""
+        return (self.columns - self.muxes) * tg_leakage(self.tech, self.tg_width(), self.voltage)
 
     def select(self) -> Cost:
+        """Every mux switches to its next column. The output node (the ``share`` TG drains) is the
+        read-out's input, held at its clamp potential, and the newly selected column already sits
+        at its read potential (its charge is the array's), so per mux only the selected TG's two
+        diffusions charge to V_read (NeuroSim Mux.cpp counts the same two); latency = the TG
+        settling the output node. The select gates are charged by the mux decoder that drives
+        them (decoder.mux counts them as its load)."""
         w = self.tg_width()
-        tg, c_gate = tg_block(self.tech, w)
-        c_out = self.share * drain_cap(self.tech, tg.width_n + tg.width_p)
-        tau = tg_resistance(self.tech, w) * c_out
+        tg, _ = tg_block(self.tech, w)
+        c_diffusion = drain_cap(self.tech, tg.width_n + tg.width_p)
+        tau = tg_resistance(self.tech, w) * self.share * c_diffusion
         latency, _ = horowitz(tau, transconductance_beta(self.tech), math.inf)
-        per_mux = switching_energy(2 * c_gate, self.tech.vdd) + switching_energy(c_out, self.voltage)
-        return Cost(latency, self.muxes * per_mux)
+        return Cost(latency, self.muxes * switching_energy(2 * c_diffusion, self.voltage))
 
 
 @hookimpl(trylast=True)

@@ -36,14 +36,13 @@ from typing import ClassVar
 import attrs
 
 from ..hookspecs import hookimpl
-from ..tech.cells import MemoryCell
-from ..tech.technology import Technology
 from ..units import one_of, optional_quantity, positive, quantity
-from .base import Component, Cost
-from .circuit import (CELL_HEIGHT, GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz,
-                      leakage_power, min_width, on_resistance, switching_energy)
-from .digital import bank_area, int_field, transconductance_beta
-from .switches import array_size, line_rc
+from .base import Cost
+from .circuit import (CELL_HEIGHT, GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, drain_cap, gate_area, gate_cap,
+                      horowitz, leakage_power, min_width, on_resistance, switching_energy)
+from .decoders import _ArrayPeripheral
+from .digital import bank_area, transconductance_beta
+from .switches import line_rc
 
 # Device widths in multiples of the minimum width (NeuroSim V1.4 LevelShifter.cpp).
 INPUT_N, INPUT_P = 15, 20        # core input inverter (Vdd)
@@ -64,7 +63,7 @@ class Stage:
 
 
 @attrs.frozen
-class WriteDriver(Component):
+class WriteDriver(_ArrayPeripheral):
     """A bank of write drivers, one per array line along ``axis`` (rows: WL or BL; columns: SL),
     each a level shifter plus a V_w output inverter when the write voltage exceeds Vdd (see the
     module docstring for the circuit and its source).
@@ -80,16 +79,9 @@ class WriteDriver(Component):
     """
 
     kind: ClassVar[str] = "driver.write"
-    group: ClassVar[str] = "peripheral"
     source: ClassVar[str] = ("NeuroSim V1.4 LevelShifter.cpp (topology, sizing, 270 nm IO devices) and SubArray.cpp "
                              "(one per WL/BL/SL); DNN+NeuroSim V2 manual sec. 5.4(3) (seed 001)")
 
-    tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
-    cell: MemoryCell | None = attrs.field(default=None, metadata={"doc": "memory cell (injected)"})
-    rows: int = int_field(1, 1 << 16, 128, "subarray rows (injected)")
-    columns: int = int_field(1, 1 << 16, 128, "subarray columns (injected)")
-    array_width: float | None = optional_quantity("m", "array width (injected; else from the cell pitch)")
-    array_height: float | None = optional_quantity("m", "array height (injected; else from the cell pitch)")
     axis: str = attrs.field(default="rows", validator=one_of("rows", "columns"),
                             metadata={"doc": "rows (one driver per row: WL or BL) | columns (per column: SL)"})
     gate_line: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool),
@@ -149,8 +141,7 @@ class WriteDriver(Component):
         return on_resistance(self.tech, width, pmos) * scale
 
     def _line_cap(self) -> float:
-        width, height = array_size(self.tech, self.cell, self.rows, self.columns, self.array_width,
-                                   self.array_height, self.kind)
+        width, height = self._size()
         length, cells = (width, self.columns) if self.axis == "rows" else (height, self.rows)
         return line_rc(self.tech, self.cell, cells, length, self.gate_line)[1]
 
@@ -178,8 +169,7 @@ class WriteDriver(Component):
 
     # -- component interface ---------------------------------------------------------------
     def area(self) -> float:
-        width, height = array_size(self.tech, self.cell, self.rows, self.columns, self.array_width,
-                                   self.array_height, self.kind)
+        width, height = self._size()
         span = height if self.axis == "rows" else width
         return bank_area(self.tech, self.lines, self._line_width(), span)
 

@@ -21,7 +21,8 @@ def geometry_of(chip: Any, method: str | None = None) -> Geometry:
     array = chip.subarray
     return Geometry(rows=int(array.rows), columns=int(array.columns), cells_per_weight=int(chip.cells_per_weight),
                     tiles=counts.get("tiles"), pes=counts.get("pes"), subarrays=counts.get("subarrays"),
-                    method=method or chip.spec.mapping.method, duplication=bool(chip.spec.mapping.duplication))
+                    method=method or chip.spec.mapping.method, duplication=bool(chip.spec.mapping.duplication),
+                    tile_copies=bool(getattr(chip.spec.mapping, "tile_copies", False)))
 
 
 def place(chip: Any, network: Network, method: str) -> Mapping:

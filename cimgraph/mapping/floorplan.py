@@ -27,6 +27,11 @@ for the best overall utilization with copies.
 Grouped convolutions are placed block-diagonally (``grouped`` scheme, see placement.py) under both methods;
 the floorplan sees their subarrays of one copy as a row_blocks x column_blocks grid like any other layer.
 
+With ``tile_copies`` (netlist ``mapping: {tile_copies: true}``) a layer whose copies inside one tile design fall
+short of its speed-up bound is given whole extra tiles holding further copies, up to the bound: DNN+NeuroSim V1.4
+Chip.cpp (pipeline, speedUpDegree to its upper bound) duplicates the tiles of a layer this way
+(numTileEachLayer x speed-up), so a layer keeps pace with the slowest-but-unavoidable stage at the cost of area.
+
 Counts fixed in the netlist are kept; a network that needs more tiles than a fixed count raises MappingError.
 """
 from __future__ import annotations
@@ -65,6 +70,7 @@ class Geometry:
     subarrays: int | None = attrs.field(default=None, validator=_count("subarrays"))
     method: str = "conventional"
     duplication: bool = True
+    tile_copies: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.method not in METHODS:
@@ -180,6 +186,24 @@ def _novel_spot(need: _Need, pes_per_tile: int, sa_grid, duplication: bool) -> _
     return _Spot(tiles, pes_per_tile, min(br, sr) * min(bc, sc) * copies, copies)
 
 
+def _with_tile_copies(spot: _Spot, bound: int) -> _Spot:
+    """Whole extra tiles of further copies until the layer reaches its speed-up ``bound``."""
+    if spot.copies >= bound:
+        return spot
+    sets = math.ceil(bound / spot.copies)
+    return _Spot(spot.tiles * sets, spot.pes, spot.subarrays, spot.copies * sets if sets * spot.copies <= bound
+                 else bound)
+
+
+def _speed_up(network: Network, needs: list[_Need], spots: list[_Spot], geometry: Geometry) -> list[_Spot]:
+    """Tile copies up to each layer's bound where the geometry asks for them (and a fixed tile count allows)."""
+    if not (geometry.tile_copies and geometry.duplication):
+        return spots
+    faster = [_with_tile_copies(spot, need.bound) for need, spot in zip(needs, spots)]
+    _check_fits(network, faster, geometry.tiles)
+    return faster
+
+
 def _utilization(needs: list[_Need], spots: list[_Spot], tile_cells: int) -> float:
     tiles = sum(spot.tiles for spot in spots)
     return sum(need.cells * spot.copies for need, spot in zip(needs, spots)) / (tiles * tile_cells)
@@ -248,6 +272,7 @@ def _conventional(network: Network, needs: list[_Need], geometry: Geometry, meth
 
     pe_grid, sa_grid = max((c for c in combos if tile_dims(c) == best_dims), key=stage2)
     spots = [_grid_spot(need, pe_grid, sa_grid, geometry.duplication) for need in needs]
+    spots = _speed_up(network, needs, spots, geometry)
     return _finish(method, needs, spots, pe_grid, sa_grid, tile_cells, geometry.rows)
 
 
@@ -309,6 +334,7 @@ def _novel(network: Network, geometry: Geometry, bounds: list[int]) -> Floorplan
     (fits, *_), sa_grid, spots, tile_cells = best
     if not fits:
         _check_fits(network, fewest, geometry.tiles)
+    spots = _speed_up(network, needs, spots, geometry)
     return _finish("novel", needs, spots, grid_sides(positions), sa_grid, tile_cells, rows)
 
 

@@ -138,7 +138,7 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
             array = BuiltComponent("array", level, lspec.array, *made)
             model = array.model
             level_ctx.update(rows=model.rows, columns=model.columns, array_width=model.width(),
-                             array_height=model.height())
+                             array_height=model.height(), readout=getattr(model, "readout", "parallel"))
         else:
             side = math.sqrt(child_area) if child_area > 0 else 0.0
             level_ctx.update(children=child_count, child_width=side, child_height=side,
@@ -195,6 +195,6 @@ def _build_transposed(registry: Registry, lspec: Any, forward_ctx: dict[str, Any
 
 CONTEXT_FIELDS = ("tech", "cell", "rows", "columns", "array_width", "array_height", "children", "child_width",
                   "child_height", "input_bits", "weight_bits", "cells_per_weight", "psum_bits", "clock",
-                  "adc_bits", "share")
-# Context fields that are also ordinary user settings of some kinds (the array's size, the ADC's sharing).
-USER_OR_CONTEXT = ("rows", "columns", "share", "adc_bits")
+                  "adc_bits", "share", "readout")
+# Context fields that are also ordinary user settings of some kinds (the array's size and read-out, the ADC's sharing).
+USER_OR_CONTEXT = ("rows", "columns", "share", "adc_bits", "readout")

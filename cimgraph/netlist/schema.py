@@ -16,7 +16,7 @@ from ..units import parse
 LEVELS = ("chip", "tile", "pe", "subarray")
 COUNT_KEYS = {"chip": "tiles", "tile": "pes", "pe": "subarrays"}
 CHILD_KEYS = {"chip": "tile", "tile": "pe", "pe": "subarray"}
-TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "mapping", "chip", "designs")
+TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "synchronous", "mapping", "chip", "designs")
 MAPPING_METHODS = ("conventional", "novel")
 
 
@@ -58,6 +58,7 @@ class Precision:
 class MappingSpec:
     method: str = "novel"
     duplication: bool = True
+    tile_copies: bool = False   # also duplicate whole tiles up to the pipeline's speed-up bound
 
 
 @attrs.frozen
@@ -74,6 +75,7 @@ class NetlistSpec:
     mapping: MappingSpec
     levels: dict[str, LevelSpec]
     file: str = ""
+    synchronous: bool = False   # read-out steps take whole cycles of `clock` (NeuroSim Param.cpp synchronous)
     designs: dict[str, Any] = attrs.Factory(dict)   # name -> designs.DesignSpec (extra tile designs)
 
     def with_counts(self, **counts: int) -> "NetlistSpec":
@@ -251,12 +253,17 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         except UnitError as exc:
             c.add("$.clock", str(exc))
 
+    synchronous = raw.get("synchronous", False)
+    if not isinstance(synchronous, bool):
+        c.add("$.synchronous", f"expected true or false, got {synchronous!r}")
+        synchronous = False
+
     mapping = MappingSpec()
     map_raw = raw.get("mapping", {})
     if not isinstance(map_raw, dict):
         c.add("$.mapping", f"expected a mapping with 'method' and 'duplication', got {map_raw!r}")
     else:
-        _unknown_keys(c, "$.mapping", map_raw, ("method", "duplication"))
+        _unknown_keys(c, "$.mapping", map_raw, ("method", "duplication", "tile_copies"))
         method = map_raw.get("method", "novel")
         if method not in MAPPING_METHODS:
             c.add("$.mapping.method", f"expected one of 'conventional', 'novel'{did_you_mean(str(method), MAPPING_METHODS)}, got {method!r}")
@@ -265,7 +272,11 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         if not isinstance(dup, bool):
             c.add("$.mapping.duplication", f"expected true or false, got {dup!r}")
             dup = True
-        mapping = MappingSpec(method=method, duplication=dup)
+        tile_copies = map_raw.get("tile_copies", False)
+        if not isinstance(tile_copies, bool):
+            c.add("$.mapping.tile_copies", f"expected true or false, got {tile_copies!r}")
+            tile_copies = False
+        mapping = MappingSpec(method=method, duplication=dup, tile_copies=tile_copies)
 
     levels = _level(c, "chip", "$.chip", raw["chip"]) if "chip" in raw else {}
     designs = {}
@@ -278,5 +289,6 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
             c.add("$.chip", "expected the hierarchy chip -> tile -> pe -> subarray")
         return None, c.problems
     spec = NetlistSpec(name=name, technology=tech, cell=cell, cell_overrides=overrides, precision=precision,
-                       clock=clock, mapping=mapping, levels=levels, file=file, designs=designs)
+                       clock=clock, mapping=mapping, levels=levels, file=file, synchronous=synchronous,
+                       designs=designs)
     return spec, c.problems

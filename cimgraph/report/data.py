@@ -145,7 +145,8 @@ def _walk(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _summary(r: Any) -> Section:
     rows = [
-        ("chip area", r.area, "m^2"), ("latency per image", r.latency, "s"),
+        ("chip area", r.area, "m^2"), ("placed chip area (subarray bounding boxes)", r.placed_area, "m^2"),
+        ("latency per image", r.latency, "s"),
         ("pipeline period" if r.schedule == "pipeline" else "period", r.period, "s"),
         ("energy per image", r.energy, "J"), ("dynamic energy per image", r.dynamic_energy, "J"),
         ("leakage energy per image", r.leakage_energy, "J"), ("leakage power", r.leakage_power, "W"),

@@ -4,7 +4,16 @@ The counting follows DNN+NeuroSim V2 (seed 001 sec. 4.3-4.4, 5.1, 5.4): inputs a
 bit-serially (one bit per cycle); each bit-cycle every ADC converts its ``share`` columns in
 turn through the column mux, and the shift-adder accumulates each conversion; partial sums of a
 layer's row blocks are reduced by adder trees in the PE, then the tile, then the chip; activations
-move through buffers and H-tree/bus links as bits over the width of each access or flit.
+move through buffers and H-tree/bus links as bits over the width of each access or flit. What moves
+up from a level is decided by where the reduction and the activation happen: partial sums
+(``psum_bits`` each) while a layer's row blocks are still spread over several units of that level;
+once they all meet inside one unit the sum is complete, and it leaves as an activation of the input
+precision if the activation unit (role ``activation``, which quantises the sum for the next layer)
+sits at that level or below, else as the complete sum at ``psum_bits``: nothing in between can drop
+its low bits. (NeuroSim V1.4 with chipActivation counts activations on the chip bus but partial sums
+in the tile output buffer; docs/fidelity.md.) Link and buffer counts are split into the data moved
+down (``data="input"``, the input activations) and up (``data="output"``), so the scheduler can
+charge each its own toggle rate.
 
 Everything is vectorised over layers: each count is a numpy array of shape (n_layers,).
 ``active`` is how many instances of a node share that work in parallel, so that node's share of
@@ -28,13 +37,18 @@ LEVEL_ORDER = ("chip", "tile", "pe", "subarray")
 
 @attrs.frozen
 class ActionCount:
-    """``count`` actions of ``action`` on node ``path`` per layer, spread over ``active`` instances."""
+    """``count`` actions of ``action`` on node ``path`` per layer, spread over ``active`` instances.
+
+    ``pipelined``: the action overlaps the read-out's conversion step (see :func:`conversion_step`),
+    so only the part of its latency beyond that step adds to the layer latency."""
 
     path: str
     action: str
     count: np.ndarray
     active: np.ndarray
     activity_dependent: bool = False
+    data: str = ""    # "input" | "output": the activations moved down or the results moved up (links, buffers)
+    pipelined: bool = False
 
 
 @attrs.frozen
@@ -55,6 +69,7 @@ class Work:
     rows_per_block: np.ndarray
     novel: bool
     residual_bits: np.ndarray    # skip-connection activation bits read back and added (0 without one)
+    activated: tuple[str, ...] = LEVEL_ORDER  # levels whose finished outputs leave as activations
 
 
 def layer_work(mapping: Any) -> Work:
@@ -69,11 +84,8 @@ def layer_work(mapping: Any) -> Work:
     rows = arr(lambda p: p.input_rows)          # unfold rows driven per input vector (all groups)
     pool = arr(lambda p: p.layer.pool)
     ifm = arr(lambda p: p.layer.input_size[0] * p.layer.input_size[1] * p.layer.in_channels)
-    tiles, pes, subs = arr(lambda p: p.tiles), arr(lambda p: p.pes), arr(lambda p: p.subarrays)
-    # Row blocks held together: a PE holds up to `subs / cb` row blocks of one copy, a tile `pes` PEs.
-    rb_in_pe = np.clip(np.floor(subs / np.maximum(cb, 1)), 1, rb)
-    pe_groups = np.ceil(rb / rb_in_pe)
-    tile_groups = np.ceil(pe_groups / np.maximum(pes, 1))
+    tiles, pes = arr(lambda p: p.tiles), arr(lambda p: p.pes)
+    pe_groups, tile_groups = (np.array(g, dtype=float) for g in zip(*(_row_spread(mapping, p) for p in places)))
     outputs = vectors * out_ch
     return Work(
         row_blocks=rb, column_blocks=cb, duplication=dup, vectors=vectors, outputs=outputs,
@@ -85,7 +97,41 @@ def layer_work(mapping: Any) -> Work:
         rows_per_block=arr(lambda p: p.rows_per_subarray),
         novel=mapping.method == "novel",
         residual_bits=arr(lambda p: p.layer.residual) * outputs * in_bits,
+        activated=activated_levels(chip),
     )
+
+
+def _row_spread(mapping: Any, p: Any) -> tuple[int, int]:
+    """(PEs, tiles) over which the row blocks of one output of placement ``p`` are spread, from the
+    floorplan's grids (see mapping/floorplan.py): a novel-mapped layer keeps one kernel position per PE
+    and all positions in every tile, so its rows spread over the tiles only past a PE's subarray rows;
+    a conventional layer fills the PE grid of a tile (conventional method) or a novel tile's PEs as a
+    pool of PE blocks, columns first (novel method). Grouped layers: the row blocks of one copy, laid
+    along the PE's and then the tile's free subarrays."""
+    sr, sc = mapping.subarray_grid
+    pr, pc = mapping.pe_grid
+    rb, cb = max(p.row_blocks, 1), max(p.column_blocks, 1)
+    if p.scheme == "grouped":
+        in_pe = max(1, min(rb, p.subarrays // cb))
+        pe_groups = math.ceil(rb / in_pe)
+        return pe_groups, math.ceil(pe_groups / max(p.pes, 1))
+    if p.scheme == "novel":
+        per_position = math.ceil(rb / max(p.positions, 1))
+        return p.positions * math.ceil(per_position / sr), math.ceil(per_position / sr)
+    pe_rows, pe_cols = math.ceil(rb / sr), math.ceil(cb / sc)
+    if mapping.method == "novel":
+        rows_per_tile = max(1, (pr * pc) // min(pe_cols, pr * pc))
+    else:
+        rows_per_tile = pr
+    return pe_rows, math.ceil(pe_rows / rows_per_tile)
+
+
+def activated_levels(chip: Any) -> tuple[str, ...]:
+    """Levels at or above the lowest level holding an activation unit: their finished outputs have
+    been quantised to the input precision before they leave (none without an activation unit)."""
+    lowest = [lvl for lvl in LEVEL_ORDER if any(c.spec.kind.split(".")[0] == "activation"
+                                                for c in chip.levels[lvl].components)]
+    return LEVEL_ORDER[:LEVEL_ORDER.index(lowest[-1]) + 1] if lowest else ()
 
 
 def _share(chip: Any) -> int:
@@ -122,6 +168,23 @@ def sense_window(chip: Any, call: Any = None) -> float:
     return _share(chip) * step
 
 
+def conversion_step(chip: Any, call: Any = None) -> float:
+    """Latency (s) of one conversion step of the subarray read-out: the column mux, its decoder and
+    the ADC / sense amplifier in series (every per-conversion component but the shift-adder).
+
+    The shift-adder is pipelined behind it: a register holds each conversion's code while the ADC
+    converts the next column, so the shift-add of step k runs during step k + 1 and a conversion
+    step lasts max(read-out step, shift-add), not their sum (NeuroSim V1.4 SubArray.cpp,
+    synchronous mode: the shift-add adds only the cycles it needs beyond the ADC's)."""
+    call = call or (lambda path, method: method())
+    step = 0.0
+    for comp in chip.levels["subarray"].components:
+        if per_conversion(comp.spec.kind) and comp.spec.kind.split(".")[0] != "shiftadd":
+            path = f"{LEVEL_PATHS['subarray']}/{comp.name}"
+            step += call(path, getattr(comp.model, type(comp.model).actions()[0])).latency
+    return step
+
+
 def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     """Every (node, action) with its per-layer counts and parallel instances."""
     chip = mapping.chip
@@ -135,8 +198,10 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     psum_bits = {level: chip.levels[level].psum_bits for level in LEVEL_ORDER}
     out: list[ActionCount] = []
 
-    def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False) -> None:
-        out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity))
+    def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False, data: str = "",
+            pipelined: bool = False) -> None:
+        out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity, data,
+                               pipelined))
 
     add(LEVEL_PATHS["subarray"], "read", bit_cycles, "subarray", activity=True)
     for level in LEVEL_ORDER:
@@ -145,9 +210,10 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
             path, model, role = f"{parent_path}/{comp.name}", comp.model, comp.spec.kind.split(".")[0]
             n = comp.spec.count
             if per_conversion(comp.spec.kind):
-                add(path, type(model).actions()[0], bit_cycles * share, level)
+                add(path, type(model).actions()[0], bit_cycles * share, level, pipelined=(role == "shiftadd"))
             elif role in ("switch", "decoder", "register"):
-                add(path, type(model).actions()[0], bit_cycles, level, activity=(role == "switch"))
+                if getattr(model, "read_input", True):  # e.g. an SL switch matrix serves writes only
+                    add(path, type(model).actions()[0], bit_cycles, level, activity=(role == "switch"))
             elif role == "adder":
                 # one add() reduces `copies` output values; only where partial sums meet at this level
                 below = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1] if level != "subarray" else "subarray"
@@ -161,12 +227,15 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
                 add(path, "add", adds, level)
             elif role == "buffer":
                 width = float(getattr(model, "width", 1)) * n
-                reads, writes = _buffer_bits(level, w, psum_bits)
-                add(path, "read", reads / width, level)
-                add(path, "write", writes / width, level)
+                holds = getattr(model, "holds", "both")
+                for data, (reads, writes) in _buffer_bits(level, w, psum_bits, in_bits).items():
+                    if holds in ("both", data):
+                        add(path, "read", reads / width, level, data=data)
+                        add(path, "write", writes / width, level, data=data)
             elif role == "link":
                 width = float(getattr(model, "width", 1)) * n
-                add(path, "transfer", _link_bits(level, w, psum_bits, in_bits) / width, level)
+                for data, bits in _link_bits(level, w, psum_bits, in_bits).items():
+                    add(path, "transfer", bits / width, level, data=data)
             elif role == "pool":
                 copies = getattr(model, "copies", 1) * n
                 pooled = np.where(w.pooled_outputs < w.outputs, w.pooled_outputs, 0.0)
@@ -176,25 +245,40 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     return out
 
 
-def _buffer_bits(level: str, w: Work, psum_bits: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Bits read and written per image by one level's buffer (seed 001 4.3: novel mapping reuses
-    inputs across PEs, so the tile buffer is read once per input rather than once per use)."""
-    if level == "chip":
-        return w.ifm_bits + w.residual_bits, w.ofm_bits
-    if level == "tile":
-        reads = w.ifm_bits if w.novel else w.stream_bits
-        return reads, w.ifm_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
-    if level == "pe":
-        writes = w.ifm_bits if w.novel else w.stream_bits
-        return w.stream_bits, writes + w.outputs * w.groups["pe"] * psum_bits["pe"]
-    return w.stream_bits / np.maximum(w.row_blocks, 1), w.stream_bits / np.maximum(w.row_blocks, 1)
+CHILD_LEVEL = {"chip": "tile", "tile": "pe", "pe": "subarray"}
 
 
-def _link_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> np.ndarray:
-    """Bits moved per image by the interconnect from this level down to its children and back."""
+def up_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> np.ndarray:
+    """Bits per image leaving the units of ``level`` upwards: each output's partial sums while its
+    row blocks are still spread over several units (``groups[level] > 1``), else the finished output,
+    at the input precision where it has passed the activation unit (see the module docstring)."""
+    groups = w.groups[level]
+    done = in_bits if level in w.activated else psum_bits[level]
+    return w.outputs * np.where(groups > 1, groups * psum_bits[level], done)
+
+
+def _buffer_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> dict[str, tuple]:
+    """(bits read, bits written) per image by one level's buffer, for the input activations it holds
+    and the results it collects and sends on (seed 001 4.3: novel mapping reuses inputs across PEs, so
+    the tile buffer is read once per input rather than once per use)."""
     if level == "chip":
-        return w.ifm_bits + w.residual_bits + w.outputs * w.groups["tile"] * psum_bits["tile"]
+        # a layer's (pooled) outputs are written once and read back as the next layer's inputs
+        return {"input": (w.ifm_bits + w.residual_bits, 0.0 * w.ifm_bits), "output": (0.0 * w.ofm_bits, w.ofm_bits)}
+    if level == "subarray":
+        per_block = w.stream_bits / np.maximum(w.row_blocks, 1)
+        return {"input": (per_block, per_block)}
+    spread = w.ifm_bits if w.novel else w.stream_bits
+    inputs = (spread, w.ifm_bits) if level == "tile" else (w.stream_bits, spread)
+    results = up_bits(level, w, psum_bits, in_bits)
+    return {"input": inputs, "output": (results, results)}
+
+
+def _link_bits(level: str, w: Work, psum_bits: dict[str, int], in_bits: int) -> dict[str, np.ndarray]:
+    """Bits moved per image by the interconnect from this level down to its children (inputs) and
+    back up from them (outputs)."""
+    up = up_bits(CHILD_LEVEL[level], w, psum_bits, in_bits)
+    if level == "chip":
+        return {"input": w.ifm_bits + w.residual_bits, "output": up}
     if level == "tile":
-        down = w.ifm_bits if w.novel else w.stream_bits
-        return down + w.outputs * w.groups["pe"] * psum_bits["pe"]
-    return w.stream_bits + w.outputs * w.groups["subarray"] * psum_bits["subarray"]
+        return {"input": w.ifm_bits if w.novel else w.stream_bits, "output": up}
+    return {"input": w.stream_bits, "output": up}

@@ -18,9 +18,12 @@ import numpy as np
 
 from .. import memo
 from ..components.base import GROUPS
+from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
+from ..netlist.graph import LEVEL_PATHS
 from .activity import Activity
-from .counts import action_counts, layer_work, sense_window
+from .counts import action_counts, conversion_step, layer_work, sense_window
+from .placed import placed_area, subarray_box
 from .result import ComponentResult, LayerResult, Result
 
 COMPUTE_GROUPS = ("array", "adc", "accumulation")
@@ -52,10 +55,20 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     latency_by_node: dict[str, np.ndarray] = {}
     energy_by_node: dict[str, np.ndarray] = {}
     window = sense_window(chip, lambda path, method: _call(chip, path, method))
+    step = conversion_step(chip, lambda path, method: _call(chip, path, method))
+    toggles = activity.toggles()
+    spans = _tile_spans(mapping)
+    step_path, step_wait = _synchronous_step(chip, step)
+    step += step_wait
     for ac in action_counts(mapping, work):
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
-        if ac.activity_dependent:
+        if ac.data:
+            costs = [_call(chip, ac.path, method, **_data_kwargs(method, toggles[ac.data][i], spans[i]))
+                     for i in range(n_layers)]
+            lat = np.array([c.latency for c in costs])
+            en = np.array([c.energy for c in costs])
+        elif ac.activity_dependent:
             extra = _read_kwargs(method, ac.action, window)
             costs = [_call(chip, ac.path, method, input_activity=float(a), **_weight_kw(ac.action, d), **extra)
                      for a, d in zip(activity.input, activity.weight)]
@@ -66,6 +79,10 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         else:
             cost = _call(chip, ac.path, method)
             lat, en = np.full(n_layers, cost.latency), np.full(n_layers, cost.energy)
+        if ac.path == step_path:
+            lat = lat + step_wait
+        if ac.pipelined:  # overlaps the conversion step: only its excess adds latency
+            lat = np.maximum(lat - step, 0.0)
         per_instance = np.divide(ac.count, ac.active, out=np.zeros(n_layers), where=ac.active > 0)
         latency_by_node[ac.path] = latency_by_node.get(ac.path, 0.0) + per_instance * lat
         energy_by_node[ac.path] = energy_by_node.get(ac.path, 0.0) + ac.count * en
@@ -115,6 +132,8 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         latency_by_group={g: float(v.sum()) for g, v in lat_group.items()},
         energy_by_group={g: float(v.sum()) for g, v in en_group.items()},
         netlist=chip.to_dict(),
+        placed_area=placed_area(chip), subarray_area=subarray_box(chip).parts_area,
+        subarray_placed_area=subarray_box(chip).area,
     )
 
 
@@ -134,6 +153,41 @@ def _call(chip: Any, path: str, method: Any, **kwargs: Any) -> Any:
         raise PluginError(f"{where}: {method.__name__}() returned {cost!r}; expected a Cost with finite, "
                           f"non-negative latency (s) and energy (J)")
     return cost
+
+
+def _synchronous_step(chip: Any, step: float) -> tuple[str, float]:
+    """(node, extra latency per conversion step) of a synchronous read-out: with netlist ``synchronous: true``
+    each conversion step (column mux, its decoder, ADC / sense amplifier: ``conversion_step``) takes whole
+    cycles of the digital ``clock``, since the mux select and the sense latch move on clock edges (DNN+NeuroSim
+    V1.4 Param.cpp synchronous = true, its clock set by the sensing delay). The wait is booked to the ADC (or
+    sense amplifier); the cells conduct only during the analog sensing, so energies are unchanged."""
+    if not (getattr(chip.spec, "synchronous", False) and step > 0):
+        return "", 0.0
+    for role in ("adc", "sense"):
+        for comp in chip.levels["subarray"].components:
+            if comp.spec.kind.split(".")[0] == role:
+                return f"{LEVEL_PATHS['subarray']}/{comp.name}", clocked(step, chip.spec.clock) - step
+    return "", 0.0
+
+
+def _tile_spans(mapping: Any) -> list[tuple[int, int]]:
+    """(first tile, tiles) of each layer, the layers placed one after another (NeuroSim Chip.cpp
+    tileLocaEachLayer)."""
+    spans, first = [], 0
+    for p in mapping.layers:
+        spans.append((first, max(int(p.tiles), 1)))
+        first += max(int(p.tiles), 1)
+    return spans
+
+
+def _data_kwargs(method: Any, toggle: float, span: tuple[int, int]) -> dict[str, Any]:
+    """What a link or buffer action may take about the data it moves: its toggle rate and, for a
+    chip-level link routed to the layer's tiles (``first``, ``count``), where they sit."""
+    params = inspect.signature(method).parameters
+    kwargs: dict[str, Any] = {"toggle": float(toggle)} if "toggle" in params else {}
+    if "first" in params and "count" in params:
+        kwargs.update(first=span[0], count=span[1])
+    return kwargs
 
 
 def _read_kwargs(method: Any, action: str, window: float) -> dict[str, float]:

@@ -84,6 +84,9 @@ class Result:
     latency_by_group: dict[str, float]
     energy_by_group: dict[str, float]
     netlist: dict[str, Any] = attrs.Factory(dict)
+    placed_area: float = 0.0           # chip area with each subarray as its placed bounding box (m^2)
+    subarray_area: float = 0.0         # one subarray: array + periphery, summed (m^2)
+    subarray_placed_area: float = 0.0  # one subarray: bounding box, periphery aligned to the array (m^2)
     designs: list[dict[str, Any]] = attrs.Factory(list)   # hybrid chips: tile designs used (schedule/hybrid.py)
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,7 +24,9 @@ def format_summary(r: Result) -> str:
     device = next((p["value"] for p in (r.netlist or {}).get("technology_parameters", []) if p["name"] == "device"), "")
     node = f"{r.technology} ({device})" if device else r.technology
     lines = [f"----- {r.chip}: {r.network} on {node} {r.cell}, {r.method} mapping, {r.schedule} schedule -----",
-             f"Chip area: {format_si(r.area, 'm^2')}   memory utilization {r.utilization * 100:.2f} %"]
+             f"Chip area: {format_si(r.area, 'm^2')}   memory utilization {r.utilization * 100:.2f} %",
+             f"  placed (subarray periphery aligned to the array): {format_si(r.placed_area, 'm^2')}; one subarray "
+             f"{format_si(r.subarray_area, 'm^2')} of parts in a {format_si(r.subarray_placed_area, 'm^2')} box"]
     for g in GROUPS:
         share = r.area_by_group[g] / r.area * 100 if r.area else 0.0
         lines.append(f"  {GROUP_TITLES[g]:72} {format_si(r.area_by_group[g], 'm^2'):>12} {share:5.1f} %")

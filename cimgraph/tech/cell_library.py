@@ -2,11 +2,16 @@
 
 Sources:
 
+* NeuroSim V1.4 Param.cpp (github neurosim/DNN_NeuroSim_V1.4, Inference_pytorch/NeuroSIM, default
+  inference chip) for the eNVM cells ``rram.1t1r`` (4 F x 12 F) and ``rram.crossbar`` (2 F x 2 F):
+  R_on = 100 kOhm, R_off = 1.7 MOhm (on/off 17), read voltage 0.55 V (the value Param.cpp sets for
+  its 22 nm default node; 0.51 V at 45/32 nm), read pulse 10 ns, write voltage 2 V (so write level
+  shifters are needed), access transistor R_access = IR_DROP_TOLERANCE x R_on = 25 kOhm.
+  V1.4's inference Param.cpp gives no programming pulse: write pulse 60 ns and 128 LTP/LTD levels
+  are the DNN+NeuroSim V2.0 manual's (seed 001, sec. 3); non-linearity +0.01/-0.01 from its
+  wrapper defaults (train.py).
 * DNN+NeuroSim V2.0 user manual (seed 001), sec. 3 "Param.cpp" defaults: SRAM cell 8 F x 20 F
-  (160 F^2, the manual's suggestion above 22 nm) with access width 1.31 F; 1T1R eNVM cell 4 F x 9 F,
-  crossbar cell 2 F x 2 F (4 F^2, ideal selector, sec. 4); R_on = 20 kOhm, R_off = 200 kOhm,
-  128 LTP/LTD levels, write 1.5 V / 60 ns, read 0.5 V / 10 ns, access resistance 15 kOhm; wrapper
-  defaults (train.py) non-linearity +0.01/-0.01, d2d = c2c = 0; the FeFET training example
+  (160 F^2, the manual's suggestion above 22 nm) with access width 1.31 F; the FeFET training example
   (sec. 3, Fig. 2): 32 levels, non-linearity 1.75/1.46, c2c 0.003 -- the FeFET of Jerry et al.,
   "Ferroelectric FET analog synapse for acceleration of deep neural network training", IEDM 2017.
 * NeuroTorch manual (seed 000), sec. 2 "Memory Device Specifications": Flash, FeFET, ReRAM
@@ -30,13 +35,16 @@ from .cells import MemoryCell
 from .nodes import make_technology
 
 SEED_NEUROSIM = "DNN+NeuroSim V2.0 manual (seed 001) sec. 3 Param.cpp defaults"
+SEED_NEUROSIM_V14 = "NeuroSim V1.4 Param.cpp default inference cell (neurosim/DNN_NeuroSim_V1.4)"
 SEED_NEUROTORCH = "NeuroTorch manual (seed 000) sec. 2 Memory Device Specifications"
 
-# NeuroSim sizes the 1T1R access transistor so that its on-resistance equals the access
-# resistance (Param.cpp resistanceAccess = 15 kOhm): W = R_on(W = F) / R_access, in F. We evaluate
-# it at NeuroSim V2's default node (Param.cpp technode = 32) and LSTP roadmap.
-NEUROSIM_ACCESS_RESISTANCE = 15e3  # Ohm
-NEUROSIM_DEFAULT_NODE = 32  # nm
+# NeuroSim V1.4 sizes the 1T1R access transistor for R_access = IR_DROP_TOLERANCE x R_on
+# (Param.cpp resistanceAccess, constant.h IR_DROP_TOLERANCE = 0.25). cimgraph's array model takes
+# the access device's resistance as r_eff / W, so W = r_eff / R_access, in F, at V1.4's default node
+# (22 nm LSTP).
+NEUROSIM_R_ON = 100e3  # Ohm
+NEUROSIM_ACCESS_RESISTANCE = 0.25 * NEUROSIM_R_ON  # Ohm
+NEUROSIM_DEFAULT_NODE = 22  # nm
 
 
 def _neurosim_access_width() -> float:
@@ -47,10 +55,12 @@ def _neurosim_access_width() -> float:
 def _neurosim_rram(name: str, access: str, height: float, width: float, access_width: float | None) -> MemoryCell:
     return MemoryCell(
         name=name, family="rram", access=access, area_f2=height * width, width_f=width, height_f=height,
-        r_on=20e3, r_off=200e3, read_voltage=0.5, read_pulse=10e-9, write_voltage=1.5, write_pulse=60e-9,
-        levels_ltp=128, levels_ltd=128, nonlinearity_ltp=0.01, nonlinearity_ltd=-0.01,
+        r_on=NEUROSIM_R_ON, r_off=17 * NEUROSIM_R_ON, read_voltage=0.55, read_pulse=10e-9, write_voltage=2.0,
+        write_pulse=60e-9, levels_ltp=128, levels_ltd=128, nonlinearity_ltp=0.01, nonlinearity_ltd=-0.01,
         access_width=access_width,
-        source=f"{SEED_NEUROSIM} ({access} cell {height:g} F x {width:g} F); NL from train.py defaults",
+        source=f"{SEED_NEUROSIM_V14} ({access} cell {height:g} F x {width:g} F, R_on 100 kOhm, on/off 17, "
+               f"V_read 0.55 V at 22 nm, V_write 2 V, R_access 0.25 R_on); write pulse and levels: {SEED_NEUROSIM}; "
+               "NL from train.py defaults",
     )
 
 
@@ -123,7 +133,7 @@ def library() -> list[MemoryCell]:
         MemoryCell(name="sram.8t", family="sram", access="8t", area_f2=208, width_f=26, height_f=8,
                    access_width=1.31, source=f"{SEED_NEUROSIM} 6T cell + 30 % for the read port "
                    "(Chang et al., VLSI Symp. 2005): 8 F x 26 F"),
-        _neurosim_rram("rram.1t1r", "1t1r", 4, 9, _neurosim_access_width()),
+        _neurosim_rram("rram.1t1r", "1t1r", 4, 12, _neurosim_access_width()),
         _neurosim_rram("rram.crossbar", "crossbar", 2, 2, None),
         _fefet(),
         *_neurotorch_cells(),

@@ -58,7 +58,15 @@ def test_sar_is_the_cheaper_chip_above_the_crossover(sweep):
 
 def test_flash_is_faster_and_sar_latency_grows_with_bits(sweep):
     flash, sar = sweep["adc.flash"], sweep["adc.sar"]
-    assert all(s.latency > f.latency for f, s in zip(flash, sar))
+    # the shift-adder is pipelined behind the conversions: while a conversion is shorter than the
+    # shift-add clock cycle both read-outs run at the shift-adder's rate, so the flash read-out is never
+    # slower and strictly faster once the SAR's conversion outlasts that cycle (the rest of the chip
+    # differs only by the wires around the ADCs' different areas)
+    def readout(r):
+        return r.latency_by_group["adc"] + r.latency_by_group["accumulation"]
+
+    assert all(readout(s) >= readout(f) * (1 - 1e-9) for f, s in zip(flash, sar))
+    assert sar[-1].latency > 1.5 * flash[-1].latency
     assert all(b.latency > a.latency for a, b in zip(sar, sar[1:]))
     assert all(b.energy_by_group["adc"] > a.energy_by_group["adc"] for a, b in zip(sar, sar[1:]))
 
