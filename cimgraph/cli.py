@@ -23,11 +23,12 @@ def _registry():
 def cmd_plugins(args: argparse.Namespace) -> str:
     reg = _registry()
     lines = [f"{'plugin':40} {'version':10} hooks"]
-    for name in sorted(reg.plugin_hooks):
+    broken = {name for name, _ in reg.failures}
+    for name in sorted(set(reg.plugin_hooks) - broken):
         hooks = ", ".join(h.removeprefix("cimgraph_") for h in reg.plugin_hooks[name])
         lines.append(f"{name:40} {reg.plugin_versions.get(name, ''):10} {hooks}")
     for name, message in reg.failures:
-        lines.append(f"{name:40} {'BROKEN':10} {message}")
+        lines.append(f"{name:40} {'BROKEN':10} {message} (nothing it registered is used)")
     return "\n".join(lines)
 
 
@@ -163,17 +164,11 @@ def cmd_report(args: argparse.Namespace) -> str:
 
 
 def cmd_accuracy(args: argparse.Namespace) -> str:
-    import yaml
-
+    from .accuracy.options import check_options, parse_options
     from .accuracy.run import accuracy_command
 
-    options = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise CimgraphError(f"--option {item!r}: expected NAME=VALUE, e.g. variation=0.1 or adc_bits=4")
-        parsed = yaml.safe_load(value)
-        options[key.strip()] = parsed if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) else value
+    options = parse_options(args.option)
+    check_options(options, args.batches, args.device, args.seed, args.netlist)  # every error before training
     return accuracy_command(args.netlist, model=args.model, data=args.data, batches=args.batches, seed=args.seed,
                             fast=args.fast, device=args.device, **options)
 
@@ -218,6 +213,17 @@ def add_activity_arguments(p: argparse.ArgumentParser) -> None:
                    "or package.module:function returning a tensor, Dataset or DataLoader")
 
 
+def _bounded(message: str, lines: int = 60) -> str:
+    """An error message of bounded size: each line clipped, at most ``lines`` lines."""
+    from .errors import clip
+
+    parts = message.splitlines() or [""]
+    shown = [clip(line, 600) for line in parts[:lines]]
+    if len(parts) > lines:
+        shown.append(f"... and {len(parts) - lines} more problems")
+    return "\n".join(shown)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cimgraph", description="Compute-in-memory accelerator modeling")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -257,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("netlist")
     p.add_argument("--model", default=None,
                    help="digits-cnn (default: trained here, seeded) or package.module:factory returning a torch module")
-    p.add_argument("--data", default="digits")
+    p.add_argument("--data", default="digits",
+                   help="digits (bundled) or package.module:function returning a Dataset, DataLoader or batches")
     p.add_argument("--batches", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fast", action="store_true", help="fold the input-bit loop where the ADC cannot clip")
@@ -265,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                    help="an effect or setting, repeatable: variation=0.1, read_noise=0.02, output_noise=0.01, "
                         "drift=1e4,0.1,random, stuck_at=0.01,0.01, memory_states=levels.csv, adc_bits=4, "
-                        "adc=nonlinear")
+                        "adc=nonlinear, profile=neurosim, parallel_read=64, input_calibration=entropy, "
+                        "output_noise_file=noise.csv")
     p = add("train", cmd_train, "simulate on-chip training accuracy (device update model, WAGE, V2 or POPU)")
     p.add_argument("netlist")
     p.add_argument("--model", default=None, help="digits-cnn (default), digits-mlp or package.module:factory")
@@ -319,8 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         output = args.func(args)
     except CimgraphError as exc:
-        message = str(exc).replace("\n", "\n  ")
+        message = _bounded(str(exc)).replace("\n", "\n  ")
         print(f"cimgraph {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an OS error no layer anticipated: still one clean line, exit 2
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"cimgraph {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

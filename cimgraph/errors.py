@@ -16,7 +16,7 @@ class Problem:
     """One thing wrong in an input: where (a `$.key.path`) and what was expected."""
 
     path: str
-    message: str
+    message: str = attrs.field(converter=lambda text: clip(str(text)))
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -30,6 +30,22 @@ class NetlistError(CimgraphError):
         self.file = file
         prefix = f"{file}: " if file else ""
         super().__init__("\n".join(prefix + str(p) for p in self.problems))
+
+
+class InputError(CimgraphError):
+    """A file or text could not be read as what it claims to be (size, encoding, YAML syntax).
+
+    ``where`` is ``$`` or ``line L[, column C]``; readers re-raise it as their own error with the file.
+    """
+
+    def __init__(self, where: str, message: str):
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}")
+
+
+class FieldError(CimgraphError, ValueError):
+    """A model, cell or technology field outside its valid (physical) range; names the field."""
 
 
 class UnitError(CimgraphError):
@@ -54,6 +70,25 @@ class MappingError(CimgraphError):
 
 class AccuracyError(CimgraphError):
     """The accuracy simulation was asked for something inconsistent."""
+
+
+MESSAGE_LIMIT = 600  # characters of one problem message; input text is quoted by `brief`, never in full
+
+
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (with a marker), so no message grows with its input."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """A short repr of a user value for messages: long strings and containers are cut."""
+    if isinstance(value, (dict, list, tuple, set)) and len(value) > 8:
+        return f"a {type(value).__name__} of {len(value)} items"
+    try:
+        text = repr(value)
+    except Exception:  # pragma: no cover - a value whose repr fails
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

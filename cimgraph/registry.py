@@ -9,13 +9,7 @@ import attrs
 from .errors import ComponentNotFound, PluginError, did_you_mean
 
 
-# Kinds provided by plugin packages that ship with cimgraph but install separately: named in the
-# error when a netlist asks for one that is not installed.
-KNOWN_PLUGIN_PROVIDERS = {
-    "adc.sar": "cimgraph-sar-adc",
-    "array.nvcap": "cimgraph-nvcap",
-    "nvcap.crossbar": "cimgraph-nvcap",
-}
+BUILTIN = "cimgraph"  # built-in plugins are named cimgraph.<module>
 
 
 @attrs.define
@@ -27,6 +21,7 @@ class Entry:
     plugin: str
     version: str
     overrides: str | None = None
+    previous: "Entry | None" = None  # what this entry shadows (restored if its plugin is withdrawn)
 
 
 @attrs.define
@@ -42,6 +37,8 @@ class Registry:
     failures: list[tuple[str, str]] = attrs.Factory(list)  # (plugin, message) of broken plugins
     plugin_hooks: dict[str, list[str]] = attrs.Factory(dict)
     plugin_versions: dict[str, str] = attrs.Factory(dict)
+    # kind/cell name -> (distribution, plugin name) that declares it provides it (see plugins.providers)
+    providers: dict[str, tuple[str, str | None]] = attrs.Factory(dict)
     current_plugin: str = "cimgraph"
     current_version: str = ""
 
@@ -49,7 +46,28 @@ class Registry:
     def _add(self, table: dict[str, Entry], name: str, value: Any) -> None:
         previous = table.get(name)
         overrides = previous.plugin if previous and previous.plugin != self.current_plugin else None
-        table[name] = Entry(name, value, self.current_plugin, self.current_version, overrides)
+        table[name] = Entry(name, value, self.current_plugin, self.current_version, overrides, previous)
+
+    def withdraw(self, plugin: str) -> None:
+        """Remove everything ``plugin`` registered, restoring what it shadowed (a plugin that broke)."""
+        for table in self._tables():
+            for name in list(table):
+                entry: Entry | None = table[name]
+                while entry is not None and entry.plugin == plugin:
+                    entry = entry.previous
+                if entry is None:
+                    del table[name]
+                else:
+                    table[name] = entry
+
+    def shadowed_builtins(self) -> list[Entry]:
+        """Entries of a third-party plugin that replace a built-in one (announced on `run`)."""
+        return [e for table in self._tables()
+                for e in table.values() if e.overrides and _is_builtin(e.overrides) and not _is_builtin(e.plugin)]
+
+    def _tables(self) -> tuple[dict[str, Entry], ...]:
+        return (self.components, self.memory_cells, self.technologies, self.mapping_strategies,
+                self.accuracy_effects, self.update_rules)
 
     def add_component(self, cls: type) -> None:
         from .components.base import Component
@@ -61,15 +79,31 @@ class Registry:
             raise PluginError(f"{cls.__name__}.kind must be a lowercase dotted tag like 'adc.sar', got {kind!r}")
         if not getattr(cls, "source", ""):
             raise PluginError(f"{cls.__name__} ({kind}) must name its source in the class attribute 'source'")
+        from .contracts import contract_problems
+
+        problems = contract_problems(cls)
+        if problems:
+            raise PluginError(f"component {kind} ({cls.__name__}) breaks the contract of its role: "
+                              + "; ".join(problems))
         self._add(self.components, kind, cls)
 
     def add_memory_cell(self, cell: Any) -> None:
+        from .tech.cells import MemoryCell
+
+        if not isinstance(cell, MemoryCell):
+            raise PluginError(f"add_memory_cell expects a cimgraph.tech.MemoryCell, got {type(cell).__name__}")
         self._add(self.memory_cells, cell.name, cell)
 
     def add_technology(self, tech: Any) -> None:
+        from .tech.technology import Technology
+
+        if not isinstance(tech, Technology):
+            raise PluginError(f"add_technology expects a cimgraph.tech.Technology, got {type(tech).__name__}")
         self._add(self.technologies, tech.name, tech)
 
     def add_mapping_strategy(self, name: str, function: Callable[..., Any]) -> None:
+        if not isinstance(name, str) or not name or not callable(function):
+            raise PluginError(f"add_mapping_strategy expects a name and a function, got {name!r}, {function!r}")
         self._add(self.mapping_strategies, name, function)
 
     def add_accuracy_effect(self, name: str, cls: Any) -> None:
@@ -82,14 +116,25 @@ class Registry:
     def _get(self, table: dict[str, Entry], name: str, what: str, command: str) -> Any:
         entry = table.get(name)
         if entry is None:
-            provider = KNOWN_PLUGIN_PROVIDERS.get(name)
-            if provider:
-                raise ComponentNotFound(
-                    f"{what} {name!r} is provided by the plugin package {provider}, which is not installed: "
-                    f"pip install -e plugins/{provider} (then `cimgraph {command}` lists it)")
+            if name in self.providers:
+                raise ComponentNotFound(self._provider_message(name, what, command))
+            broken = sorted({plugin for plugin, _ in self.failures})
+            hint = (f"; broken plugins that may provide it: {', '.join(broken)} (`cimgraph plugins` says why)"
+                    if broken else "")
             raise ComponentNotFound(
-                f"unknown {what} {name!r}{did_you_mean(name, table)}; `cimgraph {command}` lists them")
+                f"unknown {what} {name!r}{did_you_mean(name, table)}; `cimgraph {command}` lists them{hint}")
         return entry.value
+
+    def _provider_message(self, name: str, what: str, command: str) -> str:
+        dist, plugin = self.providers[name]
+        reasons = [message for failed, message in self.failures if failed in (plugin, dist)]
+        if reasons:
+            return (f"{what} {name!r} is provided by the plugin package {dist}, which is installed but BROKEN: "
+                    f"{reasons[0]} (`cimgraph plugins` shows it)")
+        if plugin is None:
+            return (f"{what} {name!r} is provided by the plugin package {dist}, which is not installed: "
+                    f"pip install -e plugins/{dist} (then `cimgraph {command}` lists it)")
+        return f"{what} {name!r} is declared by the plugin package {dist}, but the plugin did not register it"
 
     def component(self, kind: str) -> type:
         return self._get(self.components, kind, "component kind", "components")
@@ -108,3 +153,7 @@ class Registry:
 
     def update_rule(self, name: str) -> Any:
         return self._get(self.update_rules, name, "update rule", "plugins")
+
+
+def _is_builtin(plugin: str) -> bool:
+    return plugin == BUILTIN or plugin.startswith(BUILTIN + ".")

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import attrs
 
-from .errors import UnitError
+from .errors import FieldError, UnitError
 
 PREFIXES = {
     "y": 1e-24, "z": 1e-21, "a": 1e-18, "f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "µ": 1e-6,
@@ -129,13 +129,19 @@ def optional_quantity(unit: str, doc: str = "") -> Any:
 def positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     """attrs validator: a finite number > 0."""
     if value is None or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"expected a positive number, got {value!r}")
+        raise FieldError(f"{attribute.name}: expected a positive number, got {_brief(value)}")
 
 
 def non_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     """attrs validator: a finite number >= 0."""
     if value is None or not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"expected a number >= 0, got {value!r}")
+        raise FieldError(f"{attribute.name}: expected a number >= 0, got {_brief(value)}")
+
+
+def finite(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """attrs validator: a finite number (of either sign)."""
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value)):
+        raise FieldError(f"{attribute.name}: expected a finite number, got {_brief(value)}")
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[Any, attrs.Attribute, Any], None]:
@@ -147,9 +153,15 @@ def int_range(low: int, high: int | None = None) -> Callable[[Any, attrs.Attribu
             ok = value <= high
         if not ok:
             span = f"from {low} to {high}" if high is not None else f">= {low}"
-            raise ValueError(f"expected an integer {span}, got {value!r}")
+            raise FieldError(f"{attribute.name}: expected an integer {span}, got {_brief(value)}")
 
     return check
+
+
+def _brief(value: Any) -> str:
+    from .errors import brief
+
+    return brief(value)
 
 
 def one_of(*choices: str) -> Callable[[Any, attrs.Attribute, Any], None]:
@@ -157,6 +169,6 @@ def one_of(*choices: str) -> Callable[[Any, attrs.Attribute, Any], None]:
 
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value not in choices:
-            raise ValueError(f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
+            raise FieldError(f"{attribute.name}: expected one of {', '.join(map(repr, choices))}, got {_brief(value)}")
 
     return check

@@ -55,8 +55,12 @@ def test_plugin_registered_in_test_appears_and_is_removed(capsys):
 
 def test_plugin_overrides_builtin_and_registry_records_it():
     @attrs.frozen
-    class MyFlash(ToyCounter):
+    class MyFlash(ToyCounter):  # an adc needs bits (ToyCounter's), share and convert() by its role contract
         kind = "adc.flash"
+        share: int = 8
+
+        def convert(self):
+            return Cost(1e-9, 1e-12)
 
     plugin = make_plugin(lambda registry: registry.add_component(MyFlash))
     with registry_with(plugin) as reg:

@@ -99,9 +99,9 @@ def test_csv_round_trip_property(tmp_path_factory, network):
 
 @pytest.mark.parametrize("text, fragment", [
     ("32,32,3,3,3,128,0\n", "row 1: expected 8 columns"),
-    ("32,32,3,3,3,128,0,1\n32,32,x,3,3,128,1,1\n", "row 2, column 3 (IFM channel depth): expected an integer, got 'x'"),
-    ("32,32,3,3,3,128,2,1\n", "row 1, column 7 (followed by pooling (0/1)): expected 0 or 1, got 2"),
-    ("32,32,3,3,3,0,0,1\n", "row 1, column 6 (kernel depth): expected an integer >= 1, got 0"),
+    ("32,32,3,3,3,128,0,1\n32,32,x,3,3,128,1,1\n", "row 2, column 3 (IFM channel depth): expected an integer from 1 to 1048576, got 'x'"),
+    ("32,32,3,3,3,128,2,1\n", "row 1, column 7 (followed by pooling (0/1)): expected an integer from 0 to 1, got 2"),
+    ("32,32,3,3,3,0,0,1\n", "row 1, column 6 (kernel depth): expected an integer from 1 to 1048576, got 0"),
     ("32,32,3,3,5,128,0,1\n", "row 1, columns 4-5: expected a square kernel, got 3x5"),
     ("1,1,16,1,1,8,1,1\n", "row 1: layer 'fc1': pooling factor 2 exceeds the output 1x1"),
     ("\n# only a comment\n", "no layer rows found"),

@@ -8,11 +8,12 @@ import importlib
 from typing import Any
 
 from .config import CimConfig
-from .effects import (AccuracyEffect, CapacitiveCells, Drift, MemoryStates, OutputNoise, ReadNoise, StuckAt,
-                      Variation, make_effects, read_memory_states)
+from .effects import (AccuracyEffect, CapacitiveCells, Drift, MemoryStates, OutputNoise, OutputNoiseTable, ReadNoise,
+                      StuckAt, Variation, make_effects, read_memory_states, read_output_noise)
 
 _LAZY = {
     "simulate_accuracy": "run", "accuracy_command": "run", "AccuracyResult": "run", "evaluate": "run",
+    "calibrate": "run",
     "convert": "convert", "CimLayer": "convert", "set_mode": "convert", "cim_layers": "convert",
     "CimArray": "cim_layer", "digits": "data", "digits_cnn": "data", "trained_digits_cnn": "data",
 }
@@ -24,5 +25,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AccuracyEffect", "CapacitiveCells", "CimConfig", "Drift", "MemoryStates", "OutputNoise", "ReadNoise",
-           "StuckAt", "Variation", "make_effects", "read_memory_states", *_LAZY]
+__all__ = ["AccuracyEffect", "CapacitiveCells", "CimConfig", "Drift", "MemoryStates", "OutputNoise", "OutputNoiseTable",
+           "ReadNoise", "StuckAt", "Variation", "make_effects", "read_memory_states", "read_output_noise", *_LAZY]

@@ -1,15 +1,19 @@
 """ADC quantization of column partial sums: linear and non-linear (seed 001 sec. 7(4), Fig. 25).
 
 Partial sums are in cell-level units (one unit = one cell level times a 1 input digit). A linear
-ADC has 2^bits codes spaced ``step`` apart from 0; rounding to the nearest code, clipping at the
-top. Its full scale is either the largest partial sum the array can produce (``full``) or the
-largest one seen on calibration data (``calibrated``, NeuroSim's data-driven range); the step is
-never below one level, so an ADC with at least as many codes as partial-sum values is exact.
+ADC has 2^bits codes spaced ``step`` apart from ``low``; rounding to the nearest code, clipping at
+both ends. Its range is the span of partial sums the array can produce (``full``), or that seen on
+calibration data (``calibrated``: one range per layer, NeuroSim's data-driven range; ``slice``: one
+range per cell slice, :class:`SlicedAdc`). When the range straddles zero (analog reference
+subtraction gives signed sums) zero is always a code, so an idle column reads exactly 0. The step
+is never below one level, so an ADC with at least as many codes as partial-sum values is exact.
 A non-linear ADC has 2^bits reconstruction levels fitted to the calibration partial sums by
 Lloyd-Max (minimum mean squared error; denser where partial sums are frequent), with decision
 edges half-way between levels.
 """
 from __future__ import annotations
+
+import math
 
 import attrs
 
@@ -18,10 +22,11 @@ from ..errors import AccuracyError
 
 @attrs.frozen
 class LinearAdc:
-    """Uniform ADC: code = clamp(round(p / step), 0, codes - 1); value = code * step."""
+    """Uniform ADC: code = clamp(round((p - low) / step), 0, codes - 1); value = low + code * step."""
 
     bits: int
     step: float
+    low: float = 0.0
 
     @property
     def codes(self) -> int:
@@ -33,7 +38,16 @@ class LinearAdc:
 
     def lossless_below(self, peak: float) -> bool:
         """True if every integer partial sum up to ``peak`` converts exactly (no clipping, 1-level step)."""
-        return self.step == 1.0 and peak <= self.codes - 1
+        return self.lossless(0.0, peak)
+
+    def lossless(self, lowest: float, highest: float) -> bool:
+        """True if every integer partial sum in lowest..highest converts exactly."""
+        return (self.step == 1.0 and float(self.low).is_integer() and self.low <= lowest
+                and highest <= self.low + self.codes - 1)
+
+    @property
+    def parts(self) -> tuple["LinearAdc", ...]:
+        return (self,)
 
     def codes_of(self, scaled, whole: bool = False, peak: float | None = None):
         """In place: partial sums already divided by ``step`` -> integer codes.
@@ -60,7 +74,10 @@ class NonlinearAdc:
     levels: tuple[float, ...]
 
     def lossless_below(self, peak: float) -> bool:
-        return all(float(i) in self.levels for i in range(int(peak) + 1))
+        return self.lossless(0.0, peak)
+
+    def lossless(self, lowest: float, highest: float) -> bool:
+        return all(float(i) in self.levels for i in range(math.floor(lowest), math.ceil(highest) + 1))
 
     def convert(self, psum):
         import torch
@@ -70,14 +87,65 @@ class NonlinearAdc:
         return levels[torch.bucketize(psum, edges)]
 
 
+@attrs.frozen
+class SlicedAdc:
+    """One linear range per cell slice (``parts[k]`` converts slice k's columns).
+
+    Physically: the columns of one slice significance share their ADCs (slice-major column order),
+    and each ADC's reference ladder is trimmed once, at calibration, to its slice's span.
+    """
+
+    bits: int
+    parts: tuple[LinearAdc, ...]
+
+    def lossless(self, lowest, highest) -> bool:
+        return all(a.lossless(lo, hi) for a, lo, hi in zip(self.parts, lowest, highest))
+
+    @property
+    def step(self) -> float:
+        return max(a.step for a in self.parts)
+
+
 LLOYD_ITERATIONS = 100  # Lloyd-Max passes at most; it stops earlier at a fixed point
 
 
-def linear_adc(bits: int, full_scale: float) -> LinearAdc:
-    """Linear ADC of ``bits`` whose top code sits at ``full_scale`` (step >= 1 level)."""
-    if full_scale <= 0:
-        return LinearAdc(bits, 1.0)
-    return LinearAdc(bits, max(1.0, full_scale / (2**bits - 1)))
+TRIM_BITS = 8  # reference-ladder trim resolution: steps are multiples of 2^-8 level
+
+
+def ladder_step(step: float) -> float:
+    """The smallest step >= ``step`` whose decision thresholds (k + 1/2) step never sit on a whole level.
+
+    Partial sums of ideal cells are whole levels; a threshold exactly on one would make the code
+    depend on how a tie is broken (a comparator's metastable case), and a tie that recurs biases the
+    layer. A trimmed ladder has steps N / 2^TRIM_BITS of a level; (k + 1/2) N / 2^TRIM_BITS is never
+    an integer unless N / 2^TRIM_BITS is an even integer, which is then widened by one trim step.
+    """
+    if step <= 1.0:
+        return 1.0
+    trims = math.ceil(step * 2**TRIM_BITS - 1e-9)
+    if trims % 2**TRIM_BITS == 0 and (trims // 2**TRIM_BITS) % 2 == 0:
+        trims += 1
+    return trims / 2**TRIM_BITS
+
+
+def linear_adc(bits: int, full_scale: float, lowest: float = 0.0) -> LinearAdc:
+    """Linear ADC of ``bits`` covering lowest..full_scale (step >= 1 level, zero on a code).
+
+    A range that straddles zero spends one spare code so that zero is a code exactly: step =
+    span / (2^bits - 2), low = -ceil(-lowest / step) step. Steps are trimmed (``ladder_step``) so
+    that no decision threshold sits on a whole level.
+    """
+    top = 2**bits - 1
+    lowest, full_scale = min(0.0, lowest), max(0.0, full_scale)
+    if lowest == 0.0:
+        return LinearAdc(bits, ladder_step(full_scale / top)) if full_scale > 0 else LinearAdc(bits, 1.0)
+    if full_scale == 0.0:
+        step = ladder_step(-lowest / top)
+        return LinearAdc(bits, step, -top * step)
+    fits = math.ceil(-lowest - 1e-9) + full_scale <= top
+    step = 1.0 if fits else ladder_step((full_scale - lowest) / max(1, top - 1))
+    below = math.ceil(-lowest / step - 1e-9)
+    return LinearAdc(bits, step, -below * step)
 
 
 def _histogram(samples, weights=None):
@@ -106,8 +174,9 @@ def _whole_levels(bits: int, values) -> NonlinearAdc | None:
     import torch
 
     codes = 2**bits
-    if float(values[0]) >= 0 and float(values[-1]) <= codes - 1 and torch.equal(values, values.round()):
-        return NonlinearAdc(bits, tuple(float(i) for i in range(codes)))
+    low = min(0, int(values[0])) if torch.equal(values, values.round()) else None
+    if low is not None and float(values[-1]) <= low + codes - 1:
+        return NonlinearAdc(bits, tuple(float(low + i) for i in range(codes)))
     return None
 
 
@@ -168,6 +237,7 @@ def nonlinear_adc(bits: int, samples, weights=None) -> NonlinearAdc:
     exact = _whole_levels(bits, values)
     if exact is not None:
         return exact
-    linear = torch.arange(2**bits, dtype=torch.float64) * linear_adc(bits, float(values[-1])).step
+    start = linear_adc(bits, float(values[-1]), float(values[0]))
+    linear = start.low + torch.arange(2**bits, dtype=torch.float64) * start.step
     levels = lloyd_max_levels(values, counts, linear)
     return NonlinearAdc(bits, tuple(float(v) for v in levels.unique()))

@@ -8,6 +8,11 @@ Follows seed 001 sec. 7 (Fig. 22-25) and sec. 5.4(6)/(8):
   weight zero (its cells at the nominal state of that slice), so subtracting it cancels the
   off-state current and the offset; ``none`` subtracts the offset digitally from the known input
   sum and keeps the off-state error. ``differential`` stores max(q,0) and max(-q,0) in two columns.
+- ``subtraction="analog"`` (default) subtracts the reference current from each data column before
+  the ADC (a current mirror of the reference column per column, or the differential pair's two
+  currents into one sense node), so the ADC sees the signed difference: the off-state current
+  cancels in the analog domain and no reference conversion is rounded. ``digital`` converts data and
+  reference columns separately and subtracts the codes (NeuroSim's wrapper; a rounding bias).
 - a cell at level l has state off + l (on - off)/(L-1) (S or F), then every effect's ``program``;
 - inputs are applied ``dac_bits`` at a time (bit-serial for 1); each cycle every subarray sums
   input x state over its row group per column; read and output noise are added; the ADC converts
@@ -30,13 +35,42 @@ from typing import Any, Sequence
 import torch
 
 from ..errors import AccuracyError
-from .adc import LinearAdc, NonlinearAdc, linear_adc, nonlinear_adc
+from . import kernels
+from .adc import LinearAdc, NonlinearAdc, SlicedAdc, linear_adc, nonlinear_adc
 from .config import CimConfig
 
 SAMPLES_PER_BATCH = 20_000  # partial sums kept per forward for ADC calibration
 BFLOAT16_MATMUL = True  # exact-integer bfloat16 matmuls where they are provably exact
 INT8_MATMUL = True  # exact int8 x int8 -> int32 matmuls (CPU torch._int_mm) where the operands fit
 BLOCK_PSUMS = 1 << 22  # partial sums per block of output positions (16 MiB in float32, within a CPU's L3)
+
+
+def row_index(config: CimConfig, in_rows: int) -> torch.Tensor:
+    """(groups, rows) weight-row index of every read; ``in_rows`` (a row holding no cell) pads short groups."""
+    groups = config.groups_for(in_rows)
+    index = torch.full((len(groups), max(len(g) for g in groups)), in_rows, dtype=torch.long)
+    for i, rows in enumerate(groups):
+        index[i, : len(rows)] = torch.tensor(rows, dtype=torch.long)
+    return index
+
+
+def unsigned_inputs(x: torch.Tensor, in_rows: int, input_bits: int, signed: bool | None, device: Any,
+                    dtype: torch.dtype) -> tuple[torch.Tensor, float]:
+    """Inputs on the device, offset by 2^(bits-1) if ``signed`` (detected when None); and that offset."""
+    if x.shape[1] != in_rows:
+        raise AccuracyError(f"CIM layer: expected {in_rows} input rows, got {x.shape[1]}")
+    x = x.to(device, dtype)
+    signed = bool(x.numel() and float(x.min()) < 0) if signed is None else signed
+    offset = 2.0 ** (input_bits - 1) if signed else 0.0
+    return (x + offset if signed else x), offset
+
+
+def gather_rows(x: torch.Tensor, index: torch.Tensor, groups: int, rows: int) -> torch.Tensor:
+    """Inputs (N, I, P) -> (groups, N*P, rows) per read, zero on padding rows."""
+    n, _, positions = x.shape
+    padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
+    gathered = padded.index_select(1, index).view(n, groups, rows, positions)
+    return gathered.permute(1, 0, 3, 2).reshape(groups, n * positions, rows)
 
 
 class CimArray:
@@ -49,11 +83,8 @@ class CimArray:
         self.config, self.effects, self.device = config, tuple(effects), torch.device(device)
         out_features, in_rows = weight.shape
         self.out_features, self.in_rows = out_features, in_rows
-        groups = config.groups_for(in_rows)
-        self.group_count, self.group_rows = len(groups), max(len(g) for g in groups)
-        index = torch.full((self.group_count, self.group_rows), in_rows, dtype=torch.long)
-        for i, rows in enumerate(groups):
-            index[i, : len(rows)] = torch.tensor(rows, dtype=torch.long)
+        index = row_index(config, in_rows)
+        self.group_count, self.group_rows = index.shape
         self.index = index.flatten().to(self.device)
         present = (index < in_rows).to(torch.float64)  # (G, R): 0 on padding rows
         q = weight.detach().to(torch.float64).cpu()
@@ -62,29 +93,50 @@ class CimArray:
         levels = self._levels(placed)  # (S, G, R, C)
         span = config.state_on - config.state_off
         self.unit = span / (config.levels - 1)  # state of one level step
+        mask = present[None, :, :, None]
+        nominal = (config.state_off + levels * self.unit) * mask
         states = config.state_off + levels * self.unit
         for effect in self.effects:
             states = effect.program(states, levels, config, generator)
-        states = states * present[None, :, :, None]
-        self.slices, self.columns = levels.shape[0], levels.shape[-1]
-        self.conductance = self._flat(states / self.unit)  # (G, R, S*C) in level units
-        self.whole_levels = bool(torch.equal(self.conductance, self.conductance.round()))
-        self.column_peak = float(self.conductance.sum(1).max())
+        states = states * mask
+        self.analog = config.reference != "none" and config.subtraction == "analog"
         variance = None
         for effect in self.effects:
             extra = effect.read_variance(states, config)
             if extra is not None:
                 variance = extra if variance is None else variance + extra
-        self.read_variance = None if variance is None else self._flat(variance * present[None, :, :, None]
-                                                                          / self.unit**2)
+        variance = None if variance is None else variance * mask / self.unit**2
+        if self.analog:  # signed difference current; off-state and offset cancel exactly in level units
+            deviation = (states - nominal) / self.unit  # exactly 0 where no effect moved the cell
+            data, reference = slice(None, out_features), slice(out_features, None)
+            cells = (levels * mask)[..., data] - (levels * mask)[..., reference] \
+                + deviation[..., data] - deviation[..., reference]
+            variance = None if variance is None else variance[..., data] + variance[..., reference]
+        else:
+            cells = states / self.unit
+        self.slices, self.columns = cells.shape[0], cells.shape[-1]
+        self.conductance = self._flat(cells)  # (G, R, S*C) in level units
+        self.whole_levels = bool(torch.equal(self.conductance, self.conductance.round()))
+        per_slice = self.conductance.view(self.group_count, self.group_rows, self.slices, self.columns)
+        self.column_high = per_slice.clamp_min(0).sum(1).amax(dim=(0, 2)).double().cpu()  # (S,) largest sum
+        self.column_low = per_slice.clamp_max(0).sum(1).amin(dim=(0, 2)).double().cpu()  # (S,) most negative
+        self.column_peak = float(torch.maximum(self.column_high, -self.column_low).max())
+        self.read_variance = None if variance is None else self._flat(variance)
         self.output_sigma = sum(effect.output_sigma(config) for effect in self.effects)
+        self.output_effects = tuple(e for e in self.effects if getattr(e, "perturbs_output", False))
         cpb = config.bits_per_cell
         self.slice_weights = torch.tensor([2.0 ** (k * cpb) for k in range(self.slices)],
                                           dtype=torch.float64, device=self.device)
-        self.adc: LinearAdc | NonlinearAdc | None = None
+        self.adc: LinearAdc | SlicedAdc | NonlinearAdc | None = None
         self.observed_peak = 0.0
+        self.observed_low = torch.zeros(self.slices, dtype=torch.float64)  # per slice, over calibration
+        self.observed_high = torch.zeros(self.slices, dtype=torch.float64)
         self.observed: list[torch.Tensor] = []
         self.observed_weights: list[torch.Tensor] = []  # squared shift-and-add weight of each sample
+        self.observed_cycles: list[torch.Tensor] = []  # input cycle of each sample
+        self.observed_slices: list[torch.Tensor] = []  # cell slice of each sample
+        self.cycles = -(-config.input_bits // config.dac_bits)
+        self.mean_error = torch.zeros(self.cycles, self.slices, dtype=torch.float64)  # (cycle, slice) correction
 
     # -- programming ---------------------------------------------------------------------------
     def _levels(self, placed: torch.Tensor) -> torch.Tensor:
@@ -113,23 +165,37 @@ class CimArray:
 
     # -- read-out ------------------------------------------------------------------------------
     def cycle_peak(self) -> float:
-        """Largest partial sum one input cycle can put on a column of the programmed array."""
-        digit = 2 ** min(self.config.dac_bits, self.config.input_bits) - 1
-        return self.column_peak * digit
+        """Largest magnitude of a partial sum one input cycle can put on a column of the programmed array."""
+        return self.column_peak * self._digit_top()
+
+    def _digit_top(self) -> int:
+        return 2 ** min(self.config.dac_bits, self.config.input_bits) - 1
+
+    def cycle_bounds(self) -> tuple[list[float], list[float]]:
+        """Per slice, the lowest and highest partial sum one input cycle can put on a column."""
+        top = self._digit_top()
+        return [float(v) * top for v in self.column_low], [float(v) * top for v in self.column_high]
 
     def can_fold(self) -> bool:
         """Whether the input-cycle loop may be folded: the ADC cannot clip or round any cycle's sum.
 
-        Proof from the programmed array: every cycle's column sum is at most ``cycle_peak`` (all
-        digits at their maximum), and the ADC converts every integer up to it exactly. Exact when
-        the states are whole levels; otherwise folding skips the ADC's rounding to one level.
+        Proof from the programmed array: every cycle's column sum lies within ``cycle_bounds`` (all
+        digits at their maximum on the cells of one sign), and the ADC converts every integer there
+        exactly. Exact when the states are whole levels; otherwise folding skips the ADC's rounding.
         """
         if self.adc is None:
             return True
-        return self.adc.lossless_below(self.cycle_peak())
+        low, high = self.cycle_bounds()
+        if isinstance(self.adc, SlicedAdc):
+            return self.adc.lossless(low, high)
+        return self.adc.lossless(min(low), max(high))
 
     def calibrate_adc(self) -> None:
-        """Fix the ADC from the config and the partial sums observed since programming."""
+        """Fix the ADC from the config and the partial sums observed since programming.
+
+        ``adc_range``: ``full`` spans the array's possible column sums, ``calibrated`` the sums seen
+        on calibration data (one range per layer), ``slice`` those seen per cell slice.
+        """
         config = self.config
         if config.adc_bits is None:
             self.adc = None
@@ -138,11 +204,108 @@ class CimArray:
                 raise AccuracyError("non-linear ADC: run calibration batches before reading")
             self.adc = nonlinear_adc(config.adc_bits, torch.cat(self.observed), torch.cat(self.observed_weights))
         else:
-            full = self.cycle_peak() if config.adc_range == "full" else self.observed_peak
-            if config.adc_range == "calibrated" and not self.observed:
-                raise AccuracyError("calibrated ADC range: run calibration batches before reading")
-            self.adc = linear_adc(config.adc_bits, full)
-        self.observed, self.observed_weights = [], []
+            if config.adc_range == "full":
+                low, high = self.cycle_bounds()
+            elif not self.observed:
+                raise AccuracyError(f"{config.adc_range} ADC range: run calibration batches before reading")
+            else:
+                low, high = self.observed_low.tolist(), self.observed_high.tolist()
+            if config.adc_range == "slice":
+                self.adc = SlicedAdc(config.adc_bits, tuple(linear_adc(config.adc_bits, h, lo)
+                                                            for lo, h in zip(low, high)))
+            else:
+                self.adc = linear_adc(config.adc_bits, max(high), min(low))
+            if config.error_calibration and self.observed:
+                self.mean_error = self._mean_error(self.adc)
+        self.observed, self.observed_weights, self.observed_cycles, self.observed_slices = [], [], [], []
+
+    def _mean_error(self, adc) -> torch.Tensor:
+        """(cycle, slice) mean conversion error (converted - analog) of the calibration partial sums.
+
+        The digital periphery subtracts it from every conversion of that cycle and slice: a foreground
+        offset calibration (one register per slice and input bit), which removes the part of the
+        rounding error that does not average out, the mean of a narrow, discrete partial-sum
+        distribution on a coarse grid, without adding variance. Zero for a lossless ADC.
+        """
+        samples, slices = torch.cat(self.observed), torch.cat(self.observed_slices)
+        cycles = torch.cat(self.observed_cycles)
+        step, low, _ = self._adc_grid(adc)
+        step, low = step[slices], low[slices]
+        code = (samples / step).round() - low
+        converted = (code.clamp(0, 2**adc.bits - 1) + low) * step
+        cells = cycles * self.slices + slices
+        total = torch.bincount(cells, converted - samples, self.cycles * self.slices)
+        count = torch.bincount(cells, minlength=self.cycles * self.slices).clamp_min(1)
+        return (total / count).view(self.cycles, self.slices)
+
+    def _adc_grid(self, adc) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per slice: step, lowest and highest signed code n (value n x step) of a linear ADC."""
+        parts = adc.parts if len(adc.parts) == self.slices else adc.parts * self.slices
+        step = torch.tensor([a.step for a in parts], dtype=torch.float64)
+        low = torch.tensor([round(a.low / a.step) for a in parts], dtype=torch.float64)
+        return step, low, low + (2**adc.bits - 1)
+
+    def _convert_(self, values: torch.Tensor, adc, whole: bool = False, bounded: bool = False) -> torch.Tensor:
+        """In place: (..., slices*columns) partial sums -> signed codes n (linear) or levels (non-linear).
+
+        Linear: n = clamp(round(p / step + u), low, high) per slice, u the column's dither (``_dither``,
+        0 unless enabled), so the code's value is (n - u) x step (``_code_offsets`` adds the -u part).
+        ``whole`` skips the rounding when the step is one level and the values are integers;
+        ``bounded`` skips the clip when they provably fit. Five in-place passes at most: multiply by
+        the reciprocal step (several times faster than a divide), dither, round, and one scalar clamp
+        per slice (a clamp with tensor bounds is ~30x slower).
+        """
+        if isinstance(adc, NonlinearAdc):
+            return adc.convert(values)
+        step, low, high = self._adc_grid(adc)
+        shaped = values.view(-1, self.slices, self.columns)
+        if bool((step != 1.0).any()):
+            shaped.mul_((1.0 / step).to(values.device, values.dtype).view(-1, 1))
+            whole = False
+        if self.config.dither and bool((step > 1.0).any()):
+            shaped.add_(self._dither(adc).to(values.device, values.dtype))
+            whole = False
+        if not whole:
+            values.round_()
+        if bounded:
+            return values
+        if bool((low == low[0]).all()) and bool((high == high[0]).all()):
+            values.clamp_(float(low[0]), float(high[0]))
+        else:
+            for k in range(self.slices):
+                shaped[:, k].clamp_(float(low[k]), float(high[k]))
+        return values
+
+    def _dither(self, adc) -> torch.Tensor:
+        """(slices, columns) subtractive dither u in [-1/2, 1/2) steps; zero where the step is one level.
+
+        ``config.dither``: each column's conversion is offset by a fixed, known fraction of a step,
+        evenly spread over the columns (golden-ratio sequence), and the digital periphery subtracts it
+        again. A partial sum that many outputs share then rounds differently on each column, so the
+        rounding error loses its part common to all outputs (subtractive dither: Schuchman, IEEE Trans.
+        Commun. 1964; a per-column offset is an ADC reference trim the periphery undoes).
+        """
+        step = self._adc_grid(adc)[0]
+        if not self.config.dither:
+            return torch.zeros(self.slices, self.columns, dtype=torch.float64)
+        phase = (torch.arange(self.columns, dtype=torch.float64).view(1, -1) * 0.6180339887498949
+                 + torch.arange(self.slices, dtype=torch.float64).view(-1, 1) * 0.7548776662466927) % 1.0
+        return (phase - 0.5) * (step.view(-1, 1) > 1.0)
+
+    def _code_offsets(self, adc, conversions: float) -> torch.Tensor:
+        """(slices, columns) value the dither adds back: -u x step per conversion, times ``conversions``."""
+        if adc is None or isinstance(adc, NonlinearAdc) or not self.config.dither:
+            return torch.zeros(self.slices, self.columns, dtype=torch.float64)
+        return -self._dither(adc) * self._adc_grid(adc)[0].view(-1, 1) * conversions
+
+    def _code_values(self, adc) -> tuple[torch.Tensor, float]:
+        """Per-slice value of one code step (1 for none / non-linear) and the largest |code| or level."""
+        if adc is None:
+            return torch.ones(self.slices, dtype=torch.float64), self.cycle_peak()
+        if isinstance(adc, NonlinearAdc):
+            return torch.ones(self.slices, dtype=torch.float64), max(abs(v) for v in adc.levels)
+        step, low, high = self._adc_grid(adc)
+        return step, float(torch.maximum(low.abs(), high.abs()).max())
 
     def matmul(self, x: torch.Tensor, generator: torch.Generator | None = None, fast: bool = False,
                observe: bool = False, signed: bool | None = None) -> torch.Tensor:
@@ -153,22 +316,15 @@ class CimArray:
         """
         config = self.config
         n, rows, positions = x.shape
-        if rows != self.in_rows:
-            raise AccuracyError(f"CIM layer: expected {self.in_rows} input rows, got {rows}")
-        x = x.to(self.device, torch.float32)
-        signed = bool(x.numel() and float(x.min()) < 0) if signed is None else signed
-        offset = 2.0 ** (config.input_bits - 1) if signed else 0.0
-        if signed:
-            x = x + offset
+        x, offset = unsigned_inputs(x, self.in_rows, config.input_bits, signed, self.device, torch.float32)
+        signed = offset > 0
         adc = None if observe else self.adc
         dac = config.dac_bits
         cycles = -(-config.input_bits // dac)
-        noisy = self.read_variance is not None or self.output_sigma > 0
+        noisy = self.read_variance is not None or self.output_sigma > 0 or bool(self.output_effects)
         folded = fast and not observe and self.can_fold()
         if observe or noisy:
-            padded = torch.cat([x, x.new_zeros(n, 1, positions)], dim=1)
-            gathered = padded.index_select(1, self.index).view(n, self.group_count, self.group_rows, positions)
-            gathered = gathered.permute(1, 0, 3, 2).reshape(self.group_count, n * positions, self.group_rows)
+            gathered = gather_rows(x, self.index, self.group_count, self.group_rows)
         if folded and noisy:
             acc = self._cycle(gathered, self.conductance, self._folded_square(gathered, cycles, dac), cycles, dac,
                               None, generator, False)
@@ -181,7 +337,7 @@ class CimArray:
             codes = codes.view(n * positions, self.group_count, self.group_rows)
             acc = self._folded_product(codes) if folded else self._serial_blocked(codes, cycles, dac, adc)
         o = self.out_features
-        acc = acc if config.reference == "none" else acc[:, :o] - acc[:, o:]
+        acc = acc if config.reference == "none" or self.analog else acc[:, :o] - acc[:, o:]
         if config.reference == "none":
             acc -= 2.0 ** (config.weight_bits - 1) * x.double().sum(1).reshape(-1, 1)
         if signed:
@@ -198,24 +354,31 @@ class CimArray:
         for j in range(cycles):
             digits = ((codes >> (j * dac)) & (2**dac - 1)).to(operand_dtype)
             acc += 2.0 ** (j * dac) * self._cycle(digits, operand, None, 1, dac, adc, generator, observe,
-                                                  significance=2.0 ** (j * dac))
+                                                  significance=2.0 ** (j * dac), cycle=j)
         return acc
 
-    def _operand_dtype(self, dac: int) -> torch.dtype:
-        """Narrowest matmul operand that keeps every column sum exact.
+    def _operand_candidates(self, dac: int) -> list[torch.dtype]:
+        """Matmul operands that keep every column sum exact, narrowest first.
 
-        int8 (int32 sums, CPU ``torch._int_mm``) when states are whole levels in 0..127 and digits fit;
-        bfloat16 (8 significant bits) when every column sum is a whole number <= 256; else float32.
+        int8 (int32 sums, CPU ``torch._int_mm``) when states are whole levels in -128..127 and digits
+        fit; bfloat16 (8 significant bits) when every |column sum| is a whole number <= 256; float32.
         """
         digit_top = 2**dac - 1
         if not self.whole_levels:
-            return torch.float32
+            return [torch.float32]
+        found = []
         if (INT8_MATMUL and self.device.type == "cpu" and hasattr(torch, "_int_mm") and digit_top <= 127
-                and float(self.conductance.min()) >= 0 and float(self.conductance.max()) <= 127):
-            return torch.int8
+                and float(self.conductance.min()) >= -128 and float(self.conductance.max()) <= 127):
+            found.append(torch.int8)
         if BFLOAT16_MATMUL and digit_top * self.column_peak <= 256:
-            return torch.bfloat16
-        return torch.float32
+            found.append(torch.bfloat16)
+        return found + [torch.float32]
+
+    def _operand_dtype(self, dac: int, rows: int | None = None) -> torch.dtype:
+        """The fastest exact operand for this array's product, measured once per shape class."""
+        groups, depth = self.conductance.shape[:2]
+        return kernels.fastest(self._operand_candidates(dac), groups, rows or 4096, depth,
+                               self.conductance.shape[2], self.device)
 
     def _serial_blocked(self, codes: torch.Tensor, cycles: int, dac: int, adc) -> torch.Tensor:
         """Noise-free bit-serial read-out, blocked over output positions so partial sums stay in cache.
@@ -227,62 +390,67 @@ class CimArray:
         """
         count, groups, rows = codes.shape
         width = self.slices * self.columns
-        dtype = self._operand_dtype(dac)
-        operand = self.conductance.to(dtype)
         block = max(1, min(count, BLOCK_PSUMS // (groups * cycles * width)))
-        psum_dtype = torch.int32 if dtype == torch.int8 else dtype
+        dtype = self._operand_dtype(dac, cycles * block)
+        with kernels.threads(kernels.threads_for(dtype, self._operand_candidates(dac), groups, cycles * block,
+                                                 rows, width, self.device)):
+            return self._blocks(codes, cycles, dac, adc, dtype, block)
+
+    def _blocks(self, codes: torch.Tensor, cycles: int, dac: int, adc, dtype: torch.dtype,
+                block: int) -> torch.Tensor:
+        """The block loop of ``_serial_blocked`` with the chosen operand type."""
+        count, groups, rows = codes.shape
+        width = self.slices * self.columns
+        operand = self.conductance.to(dtype)
+        psum_dtype = kernels.sums_dtype(dtype)
         store = torch.empty(groups * cycles * block * width, dtype=psum_dtype, device=self.device)
         real = store.view(torch.float32) if psum_dtype == torch.int32 else (
             store if dtype == torch.float32 else torch.empty(store.shape, device=self.device))
         shifts = torch.arange(0, cycles * dac, dac, dtype=codes.dtype, device=self.device).view(1, cycles, 1, 1)
         cycle_weights = 2.0 ** shifts.flatten().double()
         integral = dtype != torch.float32
-        if isinstance(adc, LinearAdc):
-            top = adc.codes - 1.0
-        elif isinstance(adc, NonlinearAdc):
-            top, integral = max(abs(v) for v in adc.levels), all(float(v).is_integer() for v in adc.levels)
-        else:
-            top = self.column_peak * (2.0**dac - 1)
+        if isinstance(adc, NonlinearAdc):
+            integral = integral and all(float(v).is_integer() for v in adc.levels)
+        steps, top = self._code_values(adc)
         # float32 sums are exact for whole numbers below 2^24; fractional values get float64 cycle sums
         group_dtype = torch.float32 if groups * top < 2.0**24 else torch.float64
         cycle_dtype = torch.float32 if integral and groups * top * float(cycle_weights.sum()) < 2.0**24 \
             else torch.float64
         cycle_weights = cycle_weights.to(cycle_dtype)
-        step = adc.step if isinstance(adc, LinearAdc) else 1.0
-        # whole-number sums of non-negative cells never exceed the cycle peak: no clip needed below it
-        peak = None
-        if integral and float(self.conductance.min()) >= 0:
-            peak = float(torch.tensor(self.cycle_peak(), dtype=torch.float32) / step)
+        low, high = self.cycle_bounds()
+        linear = adc is not None and not isinstance(adc, NonlinearAdc)
+        bounded = False  # whole-number sums within the cycle bounds need no clip where the codes cover them
+        if linear and integral:
+            step, code_low, code_high = self._adc_grid(adc)
+            bounded = bool((torch.tensor(low) / step).round().ge(code_low).all()
+                           and (torch.tensor(high) / step).round().le(code_high).all())
         convert = not (integral and psum_dtype == torch.int32 and groups * top < 2.0**31 and (
-            adc is None or (isinstance(adc, LinearAdc) and adc.lossless_below(self.cycle_peak()))))
-        slice_weights = self.slice_weights * step
+            adc is None or (linear and self.can_fold())))
+        slice_weights = (self.slice_weights.cpu() * steps).to(self.device)
+        # the codes' offsets (low x step per conversion) over subarrays, cycles and slices: one constant
+        offset = torch.mv(self._code_offsets(adc, groups * float(cycle_weights.double().sum())).t(),
+                          self.slice_weights.cpu()).to(self.device) if convert and adc is not None else None
         acc = torch.empty(count, self.columns, dtype=torch.float64, device=self.device)
         for start in range(0, count, block):
             k = min(block, count - start)
             size = groups * cycles * k * width
             digits = ((codes[start:start + k].transpose(0, 1).unsqueeze(1) >> shifts) & (2**dac - 1)).to(dtype)
             digits = digits.reshape(groups, cycles * k, rows).contiguous()
-            psum = store[:size].view(groups, cycles * k, width)
-            if dtype == torch.int8:
-                for g in range(groups):
-                    torch._int_mm(digits[g], operand[g], out=psum[g])
-            else:
-                torch.bmm(digits, operand, out=psum)
+            psum = kernels.batched_product(digits, operand, store[:size].view(groups, cycles * k, width))
             if not convert:  # exact integer sums that the ADC passes unchanged
                 total = psum.sum(0, dtype=torch.int32).view(cycles, k * width).to(cycle_dtype)
             else:
                 values = real[:size].view(groups, cycles * k, width)
                 if values.data_ptr() != psum.data_ptr() or values.dtype != psum.dtype:
                     values.copy_(psum)  # int32 -> float32 in place (same memory), bfloat16 -> float32
-                if isinstance(adc, LinearAdc):
-                    if step != 1.0:
-                        values.div_(step)
-                    adc.codes_of(values, whole=integral and step == 1.0, peak=peak)
-                elif isinstance(adc, NonlinearAdc):
-                    values = adc.convert(values)
+                if adc is not None:
+                    values = self._convert_(values, adc, whole=integral, bounded=bounded)
                 total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
             total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
+        if offset is not None:
+            acc += offset - groups * float(torch.einsum("js,j,s->", self.mean_error, cycle_weights.double().cpu(),
+                                                        self.slice_weights.cpu()))
         return acc
 
     def _folded_product(self, codes: torch.Tensor) -> torch.Tensor:
@@ -290,22 +458,26 @@ class CimArray:
 
         Valid where ``can_fold`` holds (the ADC passes every cycle's sum unchanged), so the read-out
         equals sum over subarrays of x @ (sum over slices of 2^(slice bits) x states). Whole-level
-        8-bit operands run as one exact int8 GEMM on offset values (x - 128)(w - 128) with the
-        offsets restored from row and column sums; otherwise per-subarray float32 products where
-        exact, else (wider integers, analog states) float64. ``codes`` (positions, groups, rows) -> (positions, columns).
+        8-bit operands run as one exact int8 GEMM on offset values (x - 128)(w - c), c = 128 for
+        weights in 0..255 and 0 for signed ones in -128..127, with the offsets restored from row and
+        column sums; otherwise per-subarray float32 products where exact, else (wider integers, analog
+        states) float64. ``codes`` (positions, groups, rows) -> (positions, columns).
         """
         count, groups, rows = codes.shape
         per_slice = self.conductance.view(groups, rows, self.slices, self.columns).double()
         weights = torch.einsum("grsc,s->grc", per_slice, self.slice_weights)  # (groups, rows, columns)
         depth = groups * rows
+        low, high = float(weights.min()), float(weights.max())
+        shift = 128.0 if low >= 0 else 0.0
         if (INT8_MATMUL and self.device.type == "cpu" and hasattr(torch, "_int_mm") and self.whole_levels
-                and codes.dtype == torch.uint8 and float(weights.min()) >= 0 and float(weights.max()) <= 255
-                and depth * 128 * 128 < 2**31):
+                and codes.dtype == torch.uint8 and low >= -128 + shift and high <= 127 + shift
+                and depth * 128 * 256 < 2**31):
             inputs = (codes.reshape(count, depth) ^ 128).view(torch.int8)  # x - 128
-            cells = (weights.reshape(depth, self.columns) - 128).to(torch.int8)
+            cells = (weights.reshape(depth, self.columns) - shift).to(torch.int8)
             acc = torch._int_mm(inputs, cells).double()
-            acc += 128.0 * inputs.sum(1, dtype=torch.int32).double().view(-1, 1)
-            acc += (128.0 * cells.sum(0, dtype=torch.int32).double() + 128.0 * 128.0 * depth).view(1, -1)
+            acc += 128.0 * cells.sum(0, dtype=torch.int32).double().view(1, -1)
+            if shift:
+                acc += shift * inputs.sum(1, dtype=torch.int32).double().view(-1, 1) + 128.0 * shift * depth
             return acc
         top = 2.0**self.config.input_bits - 1
         exact32 = self.whole_levels and rows * top * float(weights.abs().max()) < 2.0**24
@@ -326,8 +498,23 @@ class CimArray:
             total += 4.0 ** (j * dac) * self._digit(x, j, dac) ** 2
         return total
 
+    def _observe(self, psum: torch.Tensor, significance: float, cycle: int = 0) -> None:
+        """Record one cycle's partial sums (G, M, slices*columns) for ADC calibration."""
+        per_slice = psum.view(*psum.shape[:2], self.slices, self.columns)
+        self.observed_peak = max(self.observed_peak, float(psum.max()))
+        self.observed_low = torch.minimum(self.observed_low, per_slice.amin(dim=(0, 1, 3)).double().cpu())
+        self.observed_high = torch.maximum(self.observed_high, per_slice.amax(dim=(0, 1, 3)).double().cpu())
+        flat = psum.flatten()
+        stride = max(1, flat.numel() // SAMPLES_PER_BATCH)
+        self.observed.append(flat[::stride].double().cpu())
+        # a sample's error reaches the output times its cycle's and its slice's shift-and-add weight
+        slice_of = torch.arange(0, flat.numel(), stride) % (self.slices * self.columns) // self.columns
+        self.observed_weights.append((significance * self.slice_weights.cpu()[slice_of]) ** 2)
+        self.observed_cycles.append(torch.full((len(slice_of),), cycle, dtype=torch.long))
+        self.observed_slices.append(slice_of)
+
     def _cycle(self, digits, operand, squares, span, dac, adc, generator, observe,
-               significance: float = 1.0) -> torch.Tensor:
+               significance: float = 1.0, cycle: int | None = None) -> torch.Tensor:
         """One input cycle (or the folded sum): column sums -> noise -> ADC -> shift-add over slices
         and subarrays. Returns (samples*positions, slices' columns incl. reference) in float64."""
         psum = torch.bmm(digits.to(operand.dtype), operand).float()
@@ -338,26 +525,29 @@ class CimArray:
         if self.output_sigma > 0:
             scale = sum(4.0 ** (j * dac) for j in range(span)) ** 0.5
             psum += (self.output_sigma * scale) * torch.randn(psum.shape, generator=generator, device=psum.device)
+        for effect in self.output_effects:
+            psum = effect.perturb_output(psum, generator)
         if observe:
-            self.observed_peak = max(self.observed_peak, float(psum.max()))
-            flat = psum.flatten()
-            stride = max(1, flat.numel() // SAMPLES_PER_BATCH)
-            self.observed.append(flat[::stride].double().cpu())
-            # a sample's error reaches the output times its cycle's and its slice's shift-and-add weight
-            slice_of = torch.arange(0, flat.numel(), stride) % (self.slices * self.columns) // self.columns
-            self.observed_weights.append((significance * self.slice_weights.cpu()[slice_of]) ** 2)
-        step = 1.0
-        if isinstance(adc, LinearAdc):
-            step = adc.step
-            if step != 1.0:
-                psum.div_(step)
-            adc.codes_of(psum)
-        elif isinstance(adc, NonlinearAdc):
-            psum = adc.convert(psum)
+            self._observe(psum, significance, cycle or 0)
+        steps, _ = self._code_values(adc)
+        if adc is not None:
+            psum = self._convert_(psum, adc)
         # sum over subarrays in float32 (exact while below 2^24), then weight the slices in float64
         g, m, _ = psum.shape
-        top = (max(adc.levels) if isinstance(adc, NonlinearAdc) else 2**adc.bits - 1) if adc is not None \
-            else self.column_peak * float(digits.max())
+        top = self._code_values(adc)[1] if adc is not None else self.column_peak * float(digits.max())
         total = psum.sum(0) if g * top < 2.0**24 else psum.double().sum(0)
         total = total.view(m, self.slices, self.columns).double()
-        return torch.einsum("msc,s->mc", total, self.slice_weights * step)
+        offset = torch.mv(self._code_offsets(adc, g).t(), self.slice_weights.cpu()).to(self.device)
+        if adc is not None and cycle is not None:  # the calibrated mean error of this cycle's conversions
+            offset -= g * float(self.mean_error[cycle] @ self.slice_weights.cpu())
+        return torch.einsum("msc,s->mc", total, (self.slice_weights.cpu() * steps).to(self.device)) + offset
+
+
+def build_array(weight: torch.Tensor, config: CimConfig, effects: Sequence[Any] = (),
+                generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> Any:
+    """The programmed arrays of one layer under ``config.profile`` (``cimgraph`` or ``neurosim``)."""
+    if config.profile == "neurosim":
+        from .neurosim import NeuroSimArray
+
+        return NeuroSimArray(weight, config, effects, generator, device)
+    return CimArray(weight, config, effects, generator, device)

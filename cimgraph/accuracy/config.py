@@ -15,8 +15,11 @@ from ..errors import AccuracyError
 from ..units import quantity
 
 REFERENCES = ("dummy", "differential", "none")
+SUBTRACTIONS = ("analog", "digital")
 ADC_KINDS = ("linear", "nonlinear")
-ADC_RANGES = ("calibrated", "full")
+ADC_RANGES = ("slice", "calibrated", "full")
+PROFILES = ("cimgraph", "neurosim")
+CALIBRATIONS = ("max", "percentile", "entropy", "mse")
 STATE_UNITS = ("S", "F", "1")
 
 
@@ -54,6 +57,12 @@ class CimConfig:
     a differential pair of arrays, or none (digital offset correction only). ``column_groups``
     (one per row group; None = every column) lists the weight-matrix columns (output channels) the
     subarrays of that row group hold: a grouped convolution's block-diagonal placement.
+    ``subtraction`` ``analog`` subtracts the reference current before the ADC, ``digital`` converts
+    data and reference separately; ``adc_range`` ``slice`` calibrates one range per cell slice;
+    ``error_calibration`` subtracts the calibrated mean conversion error per cycle and slice;
+    ``dither`` adds a fixed subtractive per-column dither (see docs/accuracy.md). ``profile``
+    ``neurosim`` reads out as NeuroSim V1.4's wrapper (:mod:`.neurosim`); ``parallel_read`` rows
+    are read (and converted) at a time (NeuroSim V1.5).
     """
 
     rows: int = attrs.field(default=128, validator=_int_in(1))
@@ -66,14 +75,19 @@ class CimConfig:
     dac_bits: int = attrs.field(default=1, validator=_int_in(1, 16))
     adc_bits: int | None = attrs.field(default=None)
     adc: str = attrs.field(default="linear", validator=_one_of(ADC_KINDS))
-    adc_range: str = attrs.field(default="calibrated", validator=_one_of(ADC_RANGES))
+    adc_range: str = attrs.field(default="slice", validator=_one_of(ADC_RANGES))
     reference: str = attrs.field(default="dummy", validator=_one_of(REFERENCES))
+    subtraction: str = attrs.field(default="analog", validator=_one_of(SUBTRACTIONS))
+    dither: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    error_calibration: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     state_off: float = quantity("1", default=0.0, doc="off state (S, F or normalised)")
     state_on: float = quantity("1", default=1.0, doc="on state (S, F or normalised)")
     state_unit: str = attrs.field(default="1", validator=_one_of(STATE_UNITS))
-    weight_calibration: str = attrs.field(default="max")
-    input_calibration: str = attrs.field(default="max")
+    weight_calibration: str = attrs.field(default="max", validator=_one_of(CALIBRATIONS))
+    input_calibration: str = attrs.field(default="max", validator=_one_of(CALIBRATIONS))
     percentile: float = 99.99
+    profile: str = attrs.field(default="cimgraph", validator=_one_of(PROFILES))
+    parallel_read: int | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
         if self.cells_per_weight is None:
@@ -84,6 +98,8 @@ class CimConfig:
                 f"cannot hold {self.weight_bits}-bit weights")
         if self.adc_bits is not None:
             _int_in(1, 16)(self, attrs.fields(CimConfig).adc_bits, self.adc_bits)
+        if self.parallel_read is not None:
+            _int_in(1, self.rows)(self, attrs.fields(CimConfig).parallel_read, self.parallel_read)
         if not 0.0 <= self.state_off < self.state_on:
             raise AccuracyError(
                 f"CimConfig: expected 0 <= state_off < state_on, got {self.state_off!r}, {self.state_on!r}")
@@ -105,15 +121,23 @@ class CimConfig:
         return self.state_on / self.state_off if self.state_off > 0 else math.inf
 
     def groups_for(self, weight_rows: int) -> list[list[int]]:
-        """Row groups for a weight matrix of ``weight_rows`` rows (checked to cover each row once)."""
+        """Rows read together in one conversion, for a weight matrix of ``weight_rows`` rows.
+
+        The subarrays' row groups (checked to cover each row once), each split into consecutive
+        reads of ``parallel_read`` rows when set (NeuroSim V1.5 ``--parallel_read``, seed 003: fewer
+        rows than the subarray's are activated per read, each read converted on its own).
+        """
         if self.row_groups is None:
-            return [list(range(s, min(s + self.rows, weight_rows))) for s in range(0, weight_rows, self.rows)]
-        flat = sorted(r for g in self.row_groups for r in g)
-        if flat != list(range(weight_rows)):
-            raise AccuracyError(
-                f"CimConfig.row_groups: expected every weight row 0..{weight_rows - 1} exactly once, "
-                f"got {len(flat)} entries")
-        return [list(g) for g in self.row_groups]
+            groups = [list(range(s, min(s + self.rows, weight_rows))) for s in range(0, weight_rows, self.rows)]
+        else:
+            flat = sorted(r for g in self.row_groups for r in g)
+            if flat != list(range(weight_rows)):
+                raise AccuracyError(
+                    f"CimConfig.row_groups: expected every weight row 0..{weight_rows - 1} exactly once, "
+                    f"got {len(flat)} entries")
+            groups = [list(g) for g in self.row_groups]
+        step = self.parallel_read
+        return groups if step is None else [g[i:i + step] for g in groups for i in range(0, len(g), step)]
 
     @classmethod
     def from_mapping(cls, mapping: Any, layer_name: str, **overrides: Any) -> "CimConfig":
@@ -165,4 +189,5 @@ def chip_fields(chip: Any) -> dict[str, Any]:
 
 # CimConfig fields a user may override on the command line or in simulate_accuracy(**overrides).
 CONFIG_OVERRIDES = ("rows", "weight_bits", "input_bits", "bits_per_cell", "cells_per_weight", "dac_bits", "adc_bits",
-                    "adc", "adc_range", "reference", "weight_calibration", "input_calibration", "percentile")
+                    "adc", "adc_range", "reference", "subtraction", "dither", "error_calibration",
+                    "weight_calibration", "input_calibration", "percentile", "profile", "parallel_read")

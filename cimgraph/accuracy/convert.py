@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AccuracyError
-from .cim_layer import CimArray
+from .cim_layer import CimArray, build_array
 from .config import CimConfig
 from .quantize import RangeObserver, quantize_activation, quantize_weight, weight_scale
 
@@ -47,7 +47,7 @@ class BlockDiagonalArrays:
     def __init__(self, dense: torch.Tensor, mask: torch.Tensor, config: CimConfig, effects: Sequence[Any] = (),
                  generator: torch.Generator | None = None, device: str | torch.device = "cpu", name: str = ""):
         outputs, rows = dense.shape
-        groups = config.groups_for(rows)
+        groups = attrs.evolve(config, parallel_read=None).groups_for(rows)  # the subarrays; reads split later
         columns = config.column_groups or [tuple(range(outputs))] * len(groups)
         sets: dict[tuple[int, ...], list[list[int]]] = {}
         for group, held in zip(groups, columns):
@@ -66,7 +66,7 @@ class BlockDiagonalArrays:
             part = attrs.evolve(config, row_groups=[local[torch.tensor(g)].tolist() for g in row_groups],
                                 column_groups=None)
             covered[column_index.view(-1, 1), row_index.view(1, -1)] = True
-            array = CimArray(dense[column_index][:, row_index], part, effects, generator, device)
+            array = build_array(dense[column_index][:, row_index], part, effects, generator, device)
             self.parts.append((row_index.to(self.device), column_index.to(self.device), array))
         missing = mask & ~covered
         if bool(missing.any()):
@@ -92,11 +92,16 @@ class BlockDiagonalArrays:
         """One ADC for the layer from the partial sums seen by every part (full range: the largest part's)."""
         lead = max(self.arrays, key=lambda a: a.cycle_peak())
         lead.observed_peak = max(a.observed_peak for a in self.arrays)
+        lead.observed_low = torch.stack([a.observed_low for a in self.arrays]).amin(0)
+        lead.observed_high = torch.stack([a.observed_high for a in self.arrays]).amax(0)
         lead.observed = [t for a in self.arrays for t in a.observed]
         lead.observed_weights = [t for a in self.arrays for t in a.observed_weights]
+        lead.observed_cycles = [t for a in self.arrays for t in a.observed_cycles]
+        lead.observed_slices = [t for a in self.arrays for t in a.observed_slices]
         lead.calibrate_adc()
         for array in self.arrays:
-            array.adc, array.observed, array.observed_weights = lead.adc, [], []
+            array.adc, array.mean_error = lead.adc, lead.mean_error
+            array.observed, array.observed_weights, array.observed_cycles, array.observed_slices = [], [], [], []
 
     def matmul(self, x: torch.Tensor, generator: torch.Generator | None = None, fast: bool = False,
                observe: bool = False, signed: bool | None = None) -> torch.Tensor:
@@ -166,7 +171,7 @@ class CimLayer(nn.Module):
             dense, mask = block_diagonal(self.weight_int, groups)
             self.array = BlockDiagonalArrays(dense, mask, self.config, self.effects, generator, device, self.name)
         else:
-            self.array = CimArray(self.weight_int, self.config, self.effects, generator, device)
+            self.array = build_array(self.weight_int, self.config, self.effects, generator, device)
         self.noise_seed = seed + 7919
         self.reset_noise()
 

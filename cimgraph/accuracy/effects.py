@@ -7,7 +7,9 @@ An effect may act at four points of a layer's life (every method is optional):
   programmed cell states (S, F or normalised) from the nominal ones;
 - ``read_variance(states, config)``: per-read variance of each cell's state (state units^2);
 - ``output_sigma(config)``: standard deviation of additive noise at the ADC input, in cell-level
-  units (one level = (state_on - state_off) / (2^bits_per_cell - 1) of input-weighted state).
+  units (one level = (state_on - state_off) / (2^bits_per_cell - 1) of input-weighted state);
+- ``perturb_output(psum, generator)`` (with ``perturbs_output = True``): any change of the ADC
+  input, every conversion (e.g. per-level measured output statistics).
 
 Effects run in ``order`` (lower first). All randomness comes from the generator the layer passes
 in, seeded from the run's seed, so the same seed gives the same numbers. Torch is imported only
@@ -16,6 +18,7 @@ inside methods so that registering effects never imports it.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from typing import Any, ClassVar
 
@@ -42,6 +45,7 @@ class AccuracyEffect:
     name: ClassVar[str] = ""
     source: ClassVar[str] = ""
     order: ClassVar[int] = 50
+    perturbs_output: ClassVar[bool] = False
 
     def configure(self, config: Any) -> Any:
         return config
@@ -54,6 +58,9 @@ class AccuracyEffect:
 
     def output_sigma(self, config: Any) -> float:
         return 0.0
+
+    def perturb_output(self, psum: Any, generator: Any) -> Any:
+        return psum
 
 
 @attrs.frozen
@@ -119,17 +126,65 @@ class MemoryStates(AccuracyEffect):
 
 
 def read_memory_states(path: str, unit: str = "S") -> MemoryStates:
-    """Read a memory-state CSV with columns ``level,mean,sigma`` (one row per level, SI units)."""
+    """Read a memory-state CSV with columns ``level,mean,sigma`` (a header row, one row per level, SI
+    units; extra columns ignored). Levels must be the integers 0..n-1, each once, in any order; means
+    and sigmas finite, sigma >= 0. Errors name the file, row and column."""
+    from .. import safe_yaml
+    from ..errors import InputError, brief
+
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise AccuracyError(f"memory-state file {path}: {exc.strerror}") from exc
+        text = safe_yaml.read_text(path)
+    except InputError as exc:
+        raise AccuracyError(f"memory-state file {path}: {exc.where}: {exc.message}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        rows.sort(key=lambda r: int(r["level"]))
-        return MemoryStates([r["mean"] for r in rows], [r["sigma"] for r in rows], unit)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AccuracyError(f"memory-state file {path}: expected columns level,mean,sigma with numbers ({exc})")
+        table = list(reader)
+    except csv.Error as exc:
+        raise AccuracyError(f"memory-state file {path}: row {reader.line_num}: not a CSV row "
+                            f"({str(exc)[:80]})") from None
+    reader = iter(table)
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in ("level", "mean", "sigma") if c not in header]
+    if missing:
+        raise AccuracyError(f"memory-state file {path}: row 1: expected the columns level,mean,sigma, "
+                            f"missing {', '.join(missing)}")
+    index = {c: header.index(c) for c in ("level", "mean", "sigma")}
+    states: dict[int, tuple[float, float]] = {}
+    rows: dict[int, int] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        values = []
+        for column in ("level", "mean", "sigma"):
+            where = f"memory-state file {path}: row {number}, column {index[column] + 1} ({column})"
+            text_value = cells[index[column]].strip() if index[column] < len(cells) else ""
+            try:
+                value = float(text_value) if len(text_value) <= 40 else math.nan
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or (column == "sigma" and value < 0):
+                wanted = "a finite number >= 0" if column == "sigma" else "a finite number"
+                raise AccuracyError(f"{where}: expected {wanted}, got {brief(text_value)}")
+            if column == "level" and (value != int(value) or value < 0):
+                raise AccuracyError(f"{where}: expected a level number 0, 1, 2, ..., got {brief(text_value)}")
+            values.append(value)
+        level = int(values[0])
+        if level in states:
+            raise AccuracyError(f"memory-state file {path}: row {number}: level {level} is given again "
+                                f"(first on row {rows[level]})")
+        states[level], rows[level] = (values[1], values[2]), number
+    if len(states) < 2:
+        raise AccuracyError(f"memory-state file {path}: expected at least two level rows after the header row, "
+                            f"found {len(states)}")
+    absent = [level for level in range(len(states)) if level not in states]
+    if absent:
+        raise AccuracyError(f"memory-state file {path}: rows 2-{max(rows.values())}, column {index['level'] + 1} "
+                            f"(level): levels must be 0..{len(states) - 1}, each once; missing level {absent[0]}")
+    ordered = [states[level] for level in range(len(states))]
+    try:
+        return MemoryStates([m for m, _ in ordered], [s for _, s in ordered], unit)
+    except AccuracyError as exc:
+        raise AccuracyError(f"memory-state file {path}: rows 2-{max(rows.values())}: {exc}") from None
 
 
 @attrs.frozen
@@ -252,7 +307,80 @@ class OutputNoise(AccuracyEffect):
         return self.sigma
 
 
-BUILTIN_EFFECTS = (CapacitiveCells, MemoryStates, Variation, StuckAt, Drift, ReadNoise, OutputNoise)
+@attrs.frozen
+class OutputNoiseTable(AccuracyEffect):
+    """Output noise from measured per-level statistics: a column output at level l reads Normal(mean(l), sigma(l)).
+
+    NeuroSim V1.5 ``--output_noise -1 --output_noise_file`` (seed 003): the statistics of the column
+    output for each ideal output level, from silicon or SPICE. Here ``levels`` are ideal ADC-input
+    values in cell-level units (the partial sum of one conversion; signed where the reference is
+    subtracted in the analog domain), ``means`` and ``sigmas`` in the same units; between two levels
+    mean and sigma are interpolated linearly, beyond the table the edge level's offset (mean - level)
+    and sigma hold. Fresh draws every conversion.
+    """
+
+    name: ClassVar[str] = "output_noise_table"
+    source: ClassVar[str] = "NeuroSim V1.5 README (seed 003): --output_noise -1, --output_noise_file"
+    perturbs_output: ClassVar[bool] = True
+    levels: tuple[float, ...] = attrs.field(converter=lambda v: tuple(float(x) for x in v))
+    means: tuple[float, ...] = attrs.field(converter=lambda v: tuple(float(x) for x in v))
+    sigmas: tuple[float, ...] = attrs.field(converter=lambda v: tuple(float(x) for x in v))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.levels or not len(self.levels) == len(self.means) == len(self.sigmas):
+            raise AccuracyError("output_noise_table: expected at least one level, each with a mean and a sigma")
+        if any(b <= a for a, b in zip(self.levels, self.levels[1:])):
+            raise AccuracyError(f"output_noise_table: levels must rise, got {self.levels}")
+        if any(s < 0 or not math.isfinite(s) for s in self.sigmas) or not all(map(math.isfinite, self.means)):
+            raise AccuracyError("output_noise_table: means must be finite and sigmas finite and >= 0")
+
+    def perturb_output(self, psum: Any, generator: Any) -> Any:
+        import torch
+
+        table = torch.tensor([self.levels, self.means, self.sigmas], dtype=psum.dtype, device=psum.device)
+        levels, offsets, sigmas = table[0], table[1] - table[0], table[2]
+        if levels.numel() == 1:
+            offset, sigma = offsets[0].expand_as(psum), sigmas[0].expand_as(psum)
+        else:
+            right = torch.bucketize(psum, levels).clamp_(1, levels.numel() - 1)
+            left = right - 1
+            t = ((psum - levels[left]) / (levels[right] - levels[left])).clamp_(0, 1)
+            offset = offsets[left] + t * (offsets[right] - offsets[left])
+            sigma = sigmas[left] + t * (sigmas[right] - sigmas[left])
+        noise = torch.randn(psum.shape, generator=generator, dtype=psum.dtype, device=psum.device)
+        return psum + offset + sigma * noise
+
+
+def read_output_noise(path: str) -> OutputNoiseTable:
+    """Read an output-noise CSV with columns ``level,mean,sigma`` (cell-level units; extra columns ignored)."""
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            missing = [c for c in ("level", "mean", "sigma") if c not in header]
+            if missing:
+                raise AccuracyError(f"output-noise file {path}: row 1: missing column(s) {missing}; "
+                                    f"expected level,mean,sigma")
+            rows = []
+            for number, row in enumerate(reader, start=2):
+                values = []
+                for column in ("level", "mean", "sigma"):
+                    try:
+                        values.append(float(row[column]))
+                    except (TypeError, ValueError):
+                        raise AccuracyError(f"output-noise file {path}: row {number}, column {column!r}: "
+                                            f"expected a number, got {row[column]!r}") from None
+                rows.append(values)
+    except OSError as exc:
+        raise AccuracyError(f"output-noise file {path}: {exc.strerror}") from exc
+    rows.sort()
+    try:
+        return OutputNoiseTable(*zip(*rows)) if rows else OutputNoiseTable((), (), ())
+    except AccuracyError as exc:
+        raise AccuracyError(f"output-noise file {path}: {exc}") from None
+
+
+BUILTIN_EFFECTS = (CapacitiveCells, MemoryStates, Variation, StuckAt, Drift, ReadNoise, OutputNoise, OutputNoiseTable)
 
 
 def make_effects(specs: dict[str, Any] | None, registry: Any = None) -> tuple[AccuracyEffect, ...]:

@@ -86,7 +86,7 @@ class FlashADC(Component):
     columns: int = attrs.field(default=128, validator=int_range(1, 1 << 16), metadata={"doc": "columns (injected)"})
     bits: int = attrs.field(default=5, validator=int_range(1, 10), metadata={"doc": "ADC resolution"})
     share: int = attrs.field(default=8, validator=int_range(1, 1 << 16), metadata={"doc": "columns per ADC"})
-    full_scale: float | None = quantity("A", default=None, doc="largest column current (default: from the cell)")
+    full_scale: float | None = optional_quantity("A", "largest column current (default: from the cell)")
     offset_sigmas: float = quantity("", default=0.0, validator=non_negative,
                                     doc="yield factor k: k sigma of comparator offset <= LSB / 2; 0 (default): "
                                         "offset-calibrated minimum-size comparators, as NeuroSim's MLSA fit assumes")

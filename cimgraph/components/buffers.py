@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import attrs
 
-from ..errors import CimgraphError
+from ..errors import CimgraphError, FieldError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
@@ -31,8 +31,8 @@ MAX_COLUMN_MUX = 64  # widest column mux considered when shaping the macro
 
 
 def _positive_bits(instance, attribute, value) -> None:
-    if not (isinstance(value, float) and value >= 1):
-        raise ValueError(f"expected a size of at least 1 bit such as '64kB', got {value!r}")
+    if not (isinstance(value, float) and math.isfinite(value) and value >= 1):
+        raise FieldError(f"{attribute.name}: expected a size of at least 1 bit such as '64kB', got {value!r}")
 
 
 @attrs.frozen

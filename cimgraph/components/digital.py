@@ -295,7 +295,8 @@ class AdderTree(Component):
     ceil(log2 children) stages of ripple-carry adders; stage k (from the leaves) has
     ceil(n_k / 2) adders of psum_bits + k bits. add() = every tree reduces its operands once:
     latency = the sum of the stage adder delays, energy = all adders once. A tree over one
-    child is a wire (zero cost). Valid for 1 <= children <= 4096, psum_bits <= 64.
+    child is a wire (zero cost). Valid for any children >= 1 (the tree sizes itself from the
+    mapping), psum_bits <= 64.
     """
 
     kind: ClassVar[str] = "adder.tree"
@@ -303,7 +304,7 @@ class AdderTree(Component):
     source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 4 and 5.4(7) (seed 001); Weste & Harris sec. 11.2.1"
 
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
-    children: int = int_field(1, 4096, 4, "operands per tree (injected: child units under the parent)")
+    children: int = int_field(1, None, 4, "operands per tree (injected: child units under the parent)")
     psum_bits: int = int_field(1, 64, 8, "bits of each input partial sum (injected)")
     copies: int = int_field(1, 1 << 20, 1, "independent trees (e.g. one per output column)")
     clock: float | None = clock_field()

@@ -138,7 +138,7 @@ class Study:
 
 def load_study(path: str | os.PathLike) -> Study:
     """Read and validate a study file; raises StudyError with every problem at once."""
-    from ..netlist.loader import read_yaml
+    from ..netlist.loader import read_netlist_file as read_yaml
 
     file = os.fspath(path)
     try:
@@ -199,7 +199,7 @@ def _relative(name: str, base: str) -> str:
 
 
 def _netlists(raw: dict[str, Any], base: str, problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
-    from ..netlist.loader import read_yaml
+    from ..netlist.loader import read_netlist_file as read_yaml
 
     out = []
     where = "$.netlist" if "netlist" in raw else "$.netlists"

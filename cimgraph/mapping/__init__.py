@@ -30,6 +30,7 @@ def place(chip: Any, network: Network, method: str) -> Mapping:
     if not isinstance(network, Network):
         raise MappingError(f"expected a cimgraph Network to map, got {type(network).__name__}")
     plan = memo.function(floorplan, geometry_of(chip, method), network)
+    _check_buildable(network, plan)
     counts = chip.counts
     resolved = chip.with_counts(
         tiles=counts.get("tiles") or plan.tiles_used,
@@ -38,6 +39,20 @@ def place(chip: Any, network: Network, method: str) -> Mapping:
     return Mapping(chip=resolved, network=network, method=plan.method, layers=plan.placements,
                    utilization=plan.utilization, tiles_used=plan.tiles_used, pe_grid=plan.pe_grid,
                    subarray_grid=plan.subarray_grid)
+
+
+def _check_buildable(network: Network, plan: Floorplan) -> None:
+    """Blame the network's largest layer (not a chip key) when no chip could hold the network."""
+    from ..netlist.schema import MAX_COUNT
+
+    if plan.tiles_used <= MAX_COUNT:
+        return
+    worst = max(plan.placements, key=lambda p: p.tiles)
+    layer = worst.layer
+    raise MappingError(
+        f"network {network.name!r} needs {plan.tiles_used} tiles, more than any chip can hold ({MAX_COUNT}): layer "
+        f"{layer.name} alone ({layer.in_channels} input channels, {layer.out_channels} output channels, "
+        f"kernel {layer.kernel}) needs {worst.tiles}; check that layer's channel counts")
 
 
 def map_network(chip: Any, network: Network, method: str | None = None) -> Mapping:
@@ -51,8 +66,23 @@ def map_network(chip: Any, network: Network, method: str | None = None) -> Mappi
     if needs_hybrid(chip, network):
         return map_hybrid(chip, network, method)
 
-    strategy = default_registry().mapping_strategy(method or chip.spec.mapping.method)
-    return strategy(chip, network)
+    from ..errors import CimgraphError, PluginError
+
+    name = method or chip.spec.mapping.method
+    registry = default_registry()
+    strategy = registry.mapping_strategy(name)
+    try:
+        mapping = strategy(chip, network)
+    except CimgraphError:
+        raise
+    except Exception as exc:  # a plugin's strategy is blamed by name, never a traceback
+        plugin = registry.mapping_strategies[name].plugin
+        raise PluginError(f"mapping strategy {name!r} (plugin {plugin}) raised {type(exc).__name__}: {exc}") from exc
+    if not isinstance(mapping, Mapping):
+        plugin = registry.mapping_strategies[name].plugin
+        raise PluginError(f"mapping strategy {name!r} (plugin {plugin}) returned {type(mapping).__name__}, "
+                          "expected a cimgraph.mapping.Mapping")
+    return mapping
 
 
 __all__ = ["Floorplan", "Geometry", "LayerPlacement", "Mapping", "MatrixView", "floorplan", "format_mapping",

@@ -12,7 +12,8 @@ from typing import Any
 import attrs
 
 from .. import memo
-from ..errors import ComponentNotFound, Problem, did_you_mean
+from ..contracts import placement_problem
+from ..errors import ComponentNotFound, Problem, brief, did_you_mean
 from ..registry import Registry
 from .schema import LEVELS, ComponentSpec, NetlistSpec
 
@@ -43,15 +44,21 @@ class BuiltLevel:
 
 
 def _field_problem(cls: type, field: attrs.Attribute, value: Any) -> str | None:
-    """Check one user value against a field's converter and validator; return a message or None."""
+    """Check one user value against a field's converter and validator; return a message or None.
+
+    Validators name the field (``bits: expected ...``) for Python callers; the netlist names it by
+    its key path, so that prefix is dropped here.
+    """
     try:
         converted = field.converter(value) if field.converter else value
         if field.validator is not None:
             field.validator(None, field, converted)
         if field.type in (int, "int") and not (isinstance(converted, int) and not isinstance(converted, bool)):
-            return f"expected an integer, got {value!r}"
+            return f"expected an integer, got {brief(value)}"
+        if field.type in (bool, "bool") and not isinstance(converted, bool):
+            return f"expected true or false, got {brief(value)}"
     except Exception as exc:  # validators raise ValueError/TypeError/UnitError with a message
-        return str(exc) or f"invalid value {value!r}"
+        return str(exc).removeprefix(f"{field.name}: ") or f"invalid value {brief(value)}"
     return None
 
 
@@ -83,8 +90,8 @@ def instantiate(registry: Registry, spec: ComponentSpec, context: dict[str, Any]
     entry = registry.components[spec.kind]
     try:
         model = memo.instance(cls, kwargs)
-    except Exception as exc:
-        problems.append(Problem(spec.path, f"{spec.kind}: {exc}"))
+    except Exception as exc:  # a model's own consistency checks, or a broken plugin model
+        problems.append(Problem(spec.path, f"{spec.kind} (plugin {entry.plugin}): {exc}"))
         return None
     try:
         area = float(memo.call(model.area))
@@ -116,6 +123,34 @@ def _adc_context(comps: list[BuiltComponent], rows: int, context: dict[str, Any]
         context["share"] = adc.share
 
 
+READOUT_ROLES = ("adc", "sense")
+
+
+def _check_readout(components: dict[str, ComponentSpec], array: BuiltComponent, problems: list[Problem]) -> None:
+    """A subarray whose array needs a read-out circuit (every analog array; a digital CIM array
+    class sets ``digital = True``) must have an ADC or sense amplifier: without one
+    the read-out would silently cost nothing (a netlist cut off before its `adc:` line). A missing
+    shift-adder is a reported assumption instead (`cimgraph run` warns)."""
+    if getattr(type(array.model), "digital", False):
+        return
+    roles = {c.kind.split(".")[0] for c in components.values()}  # the forward read-out
+    if not roles & set(READOUT_ROLES):
+        problems.append(Problem(array.spec.path, f"the {array.spec.kind} subarray has no read-out circuit: add an "
+                                                 "ADC (e.g. adc: {kind: adc.flash, bits: 5, share: 8}) or a sense "
+                                                 "amplifier (sense.*); `cimgraph components` lists the kinds"))
+
+
+
+def _check_sharing(comps: list[BuiltComponent], columns: int, problems: list[Problem]) -> None:
+    """Columns per ADC / mux (``share``) cannot exceed the subarray's columns."""
+    for comp in comps:
+        share = getattr(comp.model, "share", None)
+        if isinstance(share, int) and share > columns:
+            where = f"{comp.spec.path}.share" if "share" in comp.spec.params else comp.spec.path
+            problems.append(Problem(where, f"{comp.spec.kind} shares one unit among {share} columns, but the "
+                                           f"subarray has {columns} columns; expected share <= {columns}"))
+
+
 def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
                  problems: list[Problem]) -> dict[str, BuiltLevel]:
     """Build every level's models, subarray first, injecting context; return levels by name."""
@@ -137,8 +172,16 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
                 return {}
             array = BuiltComponent("array", level, lspec.array, *made)
             model = array.model
-            level_ctx.update(rows=model.rows, columns=model.columns, array_width=model.width(),
-                             array_height=model.height(), readout=getattr(model, "readout", "parallel"))
+            try:
+                size = (float(model.width()), float(model.height()))
+                if not all(math.isfinite(v) and v > 0 for v in size):
+                    raise ValueError(f"width() and height() returned {size}, expected positive lengths (m)")
+            except Exception as exc:  # a broken array plugin is blamed, never a traceback
+                problems.append(Problem(lspec.array.path, f"{lspec.array.kind} (plugin {array.plugin}): "
+                                                          f"{type(exc).__name__}: {exc}"))
+                return {}
+            level_ctx.update(rows=model.rows, columns=model.columns, array_width=size[0], array_height=size[1],
+                             readout=getattr(model, "readout", "parallel"))
         else:
             side = math.sqrt(child_area) if child_area > 0 else 0.0
             level_ctx.update(children=child_count, child_width=side, child_height=side,
@@ -150,11 +193,18 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
         for name, cspec in ordered:
             if level == "subarray" and "psum_bits" not in level_ctx and not cspec.kind.startswith("adc."):
                 _adc_context(comps, array.model.rows, level_ctx)
+            misplaced = placement_problem(cspec.kind, level)
+            if misplaced:
+                problems.append(Problem(cspec.path, misplaced))
+                continue
             made = instantiate(registry, cspec, level_ctx, problems)
             if made is not None:
                 comps.append(BuiltComponent(name, level, cspec, *made))
         if level == "subarray" and "psum_bits" not in level_ctx:
             _adc_context(comps, array.model.rows, level_ctx)
+        if level == "subarray":
+            _check_readout(forward, array, problems)
+            _check_sharing(comps, array.model.columns, problems)
         order = list(lspec.components)
         comps.sort(key=lambda c: order.index(c.name))
         transposed = _build_transposed(registry, lspec, level_ctx, problems) if array else ()

@@ -24,7 +24,7 @@ import attrs
 
 from ..errors import NetlistError, Problem, did_you_mean
 from ..workload.layers import KINDS
-from .schema import LevelSpec, MappingSpec, NetlistSpec
+from .schema import LevelSpec, MappingSpec, NetlistSpec, _check_count
 
 DESIGN_KEYS = ("runs", "cell", "tiles", "tile")
 
@@ -77,10 +77,8 @@ def validate_designs(c: Any, raw: Any, level: Callable) -> dict[str, DesignSpec]
             c.add(f"{path}.tile", "missing: the design's tile level must be described")
             continue
         levels = level(c, "tile", f"{path}.tile", data["tile"])
-        tiles = data.get("tiles", "auto")
-        if tiles != "auto" and (not isinstance(tiles, int) or isinstance(tiles, bool) or tiles < 1):
-            c.add(f"{path}.tiles", f"expected a positive integer or 'auto', got {tiles!r}")
-            tiles = "auto"
+        tiles = _check_count(c, f"{path}.tiles", data.get("tiles", "auto"))  # 1 .. MAX_COUNT or auto
+        tiles = "auto" if tiles in (None, "bad") else tiles
         if "tile" in levels:
             levels["tile"] = attrs.evolve(levels["tile"], count=None if tiles == "auto" else tiles)
         out[name] = DesignSpec(name, tuple(runs), cell, overrides, levels)

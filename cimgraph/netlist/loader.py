@@ -4,13 +4,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import yaml
-
-from ..errors import NetlistError, Problem
+from .. import safe_yaml
+from ..errors import InputError, NetlistError, Problem
 from ..plugins import default_registry
 from ..registry import Registry
 from .graph import ChipGraph, build_chip
 from .schema import validate
+
+
+def read_netlist_file(file: str) -> Any:
+    """The raw mapping of a netlist file through the bounded safe YAML loader (NetlistError if not)."""
+    try:
+        return safe_yaml.load_file(file)
+    except InputError as exc:
+        raise NetlistError([Problem(exc.where, exc.message)], file) from None
 
 
 def load_netlist(source: str | os.PathLike | dict, registry: Registry | None = None,
@@ -21,29 +28,13 @@ def load_netlist(source: str | os.PathLike | dict, registry: Registry | None = N
 
     Raises NetlistError listing every problem as ``file: $.key.path: what was expected``.
     """
-    registry = registry or default_registry()
     if isinstance(source, dict):
         raw: Any = source
         file = file or "<netlist>"
     else:
         file = os.fspath(source)
-        raw = read_yaml(file)
+        raw = read_netlist_file(file)
     spec, problems = validate(raw, file)
     if problems or spec is None:
         raise NetlistError(problems, file)
-    return build_chip(spec, registry)
-
-
-def read_yaml(file: str) -> Any:
-    """Parse a YAML file (safe loader); NetlistError naming the file and the line of any problem."""
-    try:
-        with open(file, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise NetlistError([Problem("$", f"cannot read the file: {exc.strerror}")], file) from None
-    except UnicodeDecodeError as exc:
-        raise NetlistError([Problem("$", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})")], file) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
-        raise NetlistError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], file) from None
+    return build_chip(spec, registry or default_registry())  # plugins load only for a well-formed file

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from ..errors import Problem, UnitError, did_you_mean
+from ..errors import Problem, UnitError, brief, did_you_mean
 from ..units import parse
 
 LEVELS = ("chip", "tile", "pe", "subarray")
@@ -18,6 +18,8 @@ COUNT_KEYS = {"chip": "tiles", "tile": "pes", "pe": "subarrays"}
 CHILD_KEYS = {"chip": "tile", "tile": "pe", "pe": "subarray"}
 TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "synchronous", "mapping", "chip", "designs")
 MAPPING_METHODS = ("conventional", "novel")
+MAX_CLOCK = 100e9  # Hz: beyond any CMOS digital clock (the fastest processors run near 10 GHz)
+MAX_COUNT = 1 << 20  # instances of one level or component per parent: beyond any chip that can be built
 
 
 @attrs.frozen
@@ -101,7 +103,7 @@ def _is_int(value: Any) -> bool:
 
 def _check_int(c: _Collector, path: str, value: Any, low: int, high: int) -> int | None:
     if not _is_int(value) or not low <= value <= high:
-        c.add(path, f"expected an integer from {low} to {high}, got {value!r}")
+        c.add(path, f"expected an integer from {low} to {high}, got {brief(value)}")
         return None
     return value
 
@@ -109,8 +111,8 @@ def _check_int(c: _Collector, path: str, value: Any, low: int, high: int) -> int
 def _check_count(c: _Collector, path: str, value: Any) -> int | None | str:
     if value == "auto" or value is None:
         return None
-    if not _is_int(value) or value < 1:
-        c.add(path, f"expected a positive integer or 'auto', got {value!r}")
+    if not _is_int(value) or not 1 <= value <= MAX_COUNT:
+        c.add(path, f"expected a positive integer or 'auto' (at most {MAX_COUNT}), got {brief(value)}")
         return "bad"
     return value
 
@@ -123,15 +125,15 @@ def _unknown_keys(c: _Collector, path: str, data: dict, allowed: tuple[str, ...]
 
 def _component(c: _Collector, path: str, value: Any) -> ComponentSpec | None:
     if not isinstance(value, dict):
-        c.add(path, f"expected a component mapping with a 'kind', got {value!r}")
+        c.add(path, f"expected a component mapping with a 'kind', got {brief(value)}")
         return None
     kind = value.get("kind")
     if not isinstance(kind, str) or not kind:
-        c.add(f"{path}.kind", f"expected a component kind such as 'adc.flash', got {kind!r}")
+        c.add(f"{path}.kind", f"expected a component kind such as 'adc.flash', got {brief(kind)}")
         return None
     count = value.get("count", 1)
-    if not _is_int(count) or count < 1:
-        c.add(f"{path}.count", f"expected a positive integer, got {count!r}")
+    if not _is_int(count) or not 1 <= count <= MAX_COUNT:
+        c.add(f"{path}.count", f"expected a positive integer up to {MAX_COUNT}, got {brief(count)}")
         count = 1
     transposed = value.get("transposed", False)
     if not isinstance(transposed, bool):
@@ -146,7 +148,7 @@ def _component(c: _Collector, path: str, value: Any) -> ComponentSpec | None:
 
 def _level(c: _Collector, name: str, path: str, data: Any) -> dict[str, LevelSpec]:
     if not isinstance(data, dict):
-        c.add(path, f"expected a mapping describing the {name} level, got {data!r}")
+        c.add(path, f"expected a mapping describing the {name} level, got {brief(data)}")
         return {}
     levels: dict[str, LevelSpec] = {}
     components: dict[str, ComponentSpec] = {}
@@ -154,7 +156,7 @@ def _level(c: _Collector, name: str, path: str, data: Any) -> dict[str, LevelSpe
     if name == "subarray":
         kind = data.get("kind")
         if not isinstance(kind, str):
-            c.add(f"{path}.kind", f"expected the array kind such as 'array.rram', got {kind!r}")
+            c.add(f"{path}.kind", f"expected the array kind such as 'array.rram', got {brief(kind)}")
         fields = {}
         for key, value in data.items():
             if key == "kind":
@@ -184,7 +186,7 @@ def _level(c: _Collector, name: str, path: str, data: Any) -> dict[str, LevelSpe
             else:
                 hint = did_you_mean(str(key), (count_key, child_key))
                 c.add(f"{path}.{key}", f"expected a component (a mapping with 'kind') or one of "
-                                       f"'{count_key}', '{child_key}'{hint}, got {value!r}")
+                                       f"'{count_key}', '{child_key}'{hint}, got {brief(value)}")
         if child_key in data:
             levels.update(_level(c, child_key, f"{path}.{child_key}", data[child_key]))
         count = _check_count(c, f"{path}.{count_key}", data.get(count_key, "auto"))
@@ -207,7 +209,7 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
             c.add(f"$.{key}", "missing required key")
     name = raw.get("name", file or "chip")
     if not isinstance(name, str):
-        c.add("$.name", f"expected a string, got {name!r}")
+        c.add("$.name", f"expected a string, got {brief(name)}")
         name = str(name)
 
     tech = raw.get("technology", "")
@@ -217,7 +219,7 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
     if isinstance(tech, (int, float)) and not isinstance(tech, bool):
         tech = f"{tech:g}nm" if tech >= 1 else f"{tech * 1e9:g}nm"
     if not isinstance(tech, str):
-        c.add("$.technology", f"expected a node name such as '22nm', got {tech!r}")
+        c.add("$.technology", f"expected a node name such as '22nm', got {brief(tech)}")
         tech = ""
     elif tech:
         try:
@@ -231,13 +233,13 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         overrides = {k: v for k, v in cell.items() if k != "name"}
         cell = cell.get("name")
     if not isinstance(cell, str):
-        c.add("$.cell", f"expected a memory cell name such as 'rram.1t1r', got {cell!r}")
+        c.add("$.cell", f"expected a memory cell name such as 'rram.1t1r', got {brief(cell)}")
         cell = ""
 
     precision = Precision()
     prec_raw = raw.get("precision", {})
     if not isinstance(prec_raw, dict):
-        c.add("$.precision", f"expected a mapping with 'weight' and 'input' bits, got {prec_raw!r}")
+        c.add("$.precision", f"expected a mapping with 'weight' and 'input' bits, got {brief(prec_raw)}")
     else:
         _unknown_keys(c, "$.precision", prec_raw, ("weight", "input"))
         w = _check_int(c, "$.precision.weight", prec_raw.get("weight", 8), 1, 16)
@@ -248,8 +250,8 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
     if "clock" in raw:
         try:
             clock = parse(raw["clock"], "Hz")
-            if clock <= 0:
-                raise UnitError("expected a positive frequency")
+            if not 0 < clock <= MAX_CLOCK:
+                raise UnitError(f"expected a frequency above 0 and at most 100 GHz, got {brief(raw['clock'])}")
         except UnitError as exc:
             c.add("$.clock", str(exc))
 
@@ -261,16 +263,16 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
     mapping = MappingSpec()
     map_raw = raw.get("mapping", {})
     if not isinstance(map_raw, dict):
-        c.add("$.mapping", f"expected a mapping with 'method' and 'duplication', got {map_raw!r}")
+        c.add("$.mapping", f"expected a mapping with 'method' and 'duplication', got {brief(map_raw)}")
     else:
         _unknown_keys(c, "$.mapping", map_raw, ("method", "duplication", "tile_copies"))
         method = map_raw.get("method", "novel")
         if method not in MAPPING_METHODS:
-            c.add("$.mapping.method", f"expected one of 'conventional', 'novel'{did_you_mean(str(method), MAPPING_METHODS)}, got {method!r}")
+            c.add("$.mapping.method", f"expected one of 'conventional', 'novel'{did_you_mean(str(method), MAPPING_METHODS)}, got {brief(method)}")
             method = "novel"
         dup = map_raw.get("duplication", True)
         if not isinstance(dup, bool):
-            c.add("$.mapping.duplication", f"expected true or false, got {dup!r}")
+            c.add("$.mapping.duplication", f"expected true or false, got {brief(dup)}")
             dup = True
         tile_copies = map_raw.get("tile_copies", False)
         if not isinstance(tile_copies, bool):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Iterator
 
+import math
+
 import attrs
 import cattrs
 
@@ -77,12 +79,15 @@ class Section:
 
 @attrs.frozen
 class Tile:
-    """One tile of the floorplan: its index and the layer it holds ('' = idle)."""
+    """One square of the floorplan: the index of the (first) tile it shows, the layer it holds ('' =
+    idle), and how many consecutive tiles of that layer it stands for (1 unless the chip has more
+    tiles than the figure draws squares)."""
 
     index: int
     layer: str
     duplication: int
     utilization: float
+    count: int = 1
 
 
 @attrs.frozen
@@ -238,17 +243,32 @@ def _technology_table(r: Any) -> Section:
                    note=" ".join(notes))
 
 
+FLOORPLAN_SQUARES = 4096  # squares drawn at most: a chip of a million tiles has a figure of bounded size
+
+
 def _floorplan(r: Any, chip_tiles: int) -> tuple[tuple[Tile, ...], str]:
-    """Tiles in placement order: each layer takes its ``tiles`` consecutive tiles."""
+    """Tiles in placement order: each layer takes its ``tiles`` consecutive tiles. Beyond
+    FLOORPLAN_SQUARES tiles, one square stands for up to ``block`` tiles of one layer."""
+    used = sum(max(layer.tiles, 0) for layer in r.layers)
+    block = max(1, math.ceil(max(used, chip_tiles) / FLOORPLAN_SQUARES))
     tiles: list[Tile] = []
+    first = 0
+
+    def place(name: str, count: int, duplication: int, utilization: float) -> None:
+        nonlocal first
+        while count > 0:
+            k = min(block, count)
+            tiles.append(Tile(first, name, duplication, utilization, k))
+            first, count = first + k, count - k
+
     for layer in r.layers:
-        for _ in range(max(layer.tiles, 0)):
-            tiles.append(Tile(len(tiles), layer.name, layer.duplication, layer.utilization))
+        place(layer.name, max(layer.tiles, 0), layer.duplication, layer.utilization)
     note = "Layers take consecutive tiles in network order (the result records tile counts, not positions)."
-    if len(tiles) > chip_tiles:
-        note += f" The layers ask for {len(tiles)} tiles on a {chip_tiles}-tile chip: some tiles are shared."
-    while len(tiles) < chip_tiles:
-        tiles.append(Tile(len(tiles), "", 0, 0.0))
+    if used > chip_tiles:
+        note += f" The layers ask for {used} tiles on a {chip_tiles}-tile chip: some tiles are shared."
+    place("", chip_tiles - used, 0, 0.0)
+    if block > 1:
+        note += f" Each square stands for up to {block} tiles of one layer."
     return tuple(tiles), note
 
 
@@ -304,6 +324,7 @@ def build_report(result: Any, pm: Any = None) -> ReportData:
     chip_tiles = _chip_tiles(r)
     floorplan, floorplan_note = _floorplan(r, chip_tiles)
     sections, warnings = collect_sections(r, pm)
+    warnings = tuple(getattr(r, "warnings", ())) + warnings
     return ReportData(
         title=f"{r.chip}: {r.network}", chip=r.chip, network=r.network, technology=r.technology, cell=r.cell,
         schedule=r.schedule, method=r.method, groups=groups, summary=_summary(r), parameters=_parameters(r),
@@ -333,14 +354,18 @@ def collect_sections(result: Any, pm: Any = None) -> tuple[tuple[Section, ...], 
     A plugin that raises or returns something malformed becomes a warning section naming it.
     """
     warnings: list[str] = []
+    broken: set[str] = set()
     if pm is None:
-        from ..plugins import get_plugin_manager
+        from ..plugins import default_registry, get_plugin_manager
 
         pm = get_plugin_manager()
-        warnings.extend(f"plugin {name} failed to load: {message}" for name, message in
-                        getattr(pm, "cimgraph_failures", []))
+        failures = default_registry().failures  # incl. plugins broken while registering (withdrawn)
+        warnings.extend(f"plugin {name} failed to load: {message}" for name, message in failures)
+        broken = {name for name, _ in failures}
     sections: list[Section] = []
     for impl in pm.hook.cimgraph_report_sections.get_hookimpls():
+        if impl.plugin_name in broken:
+            continue
         kwargs = {"result": result}
         try:
             answer = impl.function(*[kwargs[name] for name in impl.argnames])

@@ -193,20 +193,22 @@ def floorplan_figure(tiles: Sequence[Any], chip_tiles: int) -> Figure:
     hues = [*range(0, 20, 2), *range(1, 20, 2)]  # distinct hues first, then their light variants
     color = {name: cmap(hues[i % 20]) for i, name in enumerate(layer_order)}
     fontsize = max(4.0, min(8.0, 40.0 / cols))
-    for t in tiles:
-        row, col = divmod(t.index, cols)
+    for position, t in enumerate(tiles):
+        row, col = divmod(position, cols)
         over = t.index >= chip_tiles
         ax.add_patch(Rectangle((col + 0.05, row + 0.05), 0.9, 0.9, facecolor=color.get(t.layer, "#eeeeee"),
                                edgecolor="#c0392b" if over else "#555555", linewidth=1.2 if over else 0.5,
                                hatch="//" if over else None))
         if t.layer and cols <= 24:
             ax.text(col + 0.5, row + 0.5, _text(t.layer), ha="center", va="center", fontsize=fontsize, clip_on=True)
-    ax.set_title(f"{min(len([t for t in tiles if t.layer]), chip_tiles)} of {chip_tiles} tiles used", loc="left")
+    used = sum(getattr(t, "count", 1) for t in tiles if t.layer)
+    ax.set_title(f"{min(used, chip_tiles)} of {chip_tiles} tiles used", loc="left")
     handles = []
     for name in layer_order:
         held = [t for t in tiles if t.layer == name]
+        count = sum(getattr(t, "count", 1) for t in held)
         handles.append(Patch(facecolor=color[name], edgecolor="#555555",
-                             label=_text(f"{name}: {len(held)} tile(s), ×{held[0].duplication} copies, "
+                             label=_text(f"{name}: {count} tile(s), ×{held[0].duplication} copies, "
                                          f"{100 * held[0].utilization:.0f}% used")))
     handles.append(Patch(facecolor="#eeeeee", edgecolor="#555555", label="idle tile"))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.55, 0.95), frameon=False,

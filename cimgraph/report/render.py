@@ -103,14 +103,9 @@ def render_html(data: ReportData) -> str:
 
 def _write(text: str, path: str | os.PathLike | None) -> str:
     if path is not None:
-        folder = os.path.dirname(os.fspath(path))
-        try:
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-            with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise CimgraphError(f"{os.fspath(path)}: cannot write the report ({exc.strerror or exc})") from None
+        from ..output import write_text
+
+        write_text(path, text)
     return text
 
 
@@ -200,9 +195,11 @@ def report_command(args: Any) -> str:
     """``cimgraph report RESULT.json [OTHER.json] -o OUT.html``: one result -> report, two -> comparison."""
     from ..schedule.result import Result
 
-    paths = list(args.results)
+    from ..output import check_outputs
     from ..schedule.training_result import is_training_json
 
+    paths = list(args.results)
+    check_outputs([args.output], paths)
     if any(is_training_json(p) for p in paths):
         from .training import training_report_command
 

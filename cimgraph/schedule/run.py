@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from typing import Any
+
+import attrs
 
 from ..components.base import GROUPS
 from ..units import format_si
@@ -54,24 +57,27 @@ def format_summary(r: Result) -> str:
     return "\n".join(lines)
 
 
+CSV_FILES = ("layers.csv", "components.csv")
+
+
 def write_csv(r: Result, directory: str) -> list[str]:
-    """Write layers.csv (per layer x component energy) and components.csv; return the paths."""
-    os.makedirs(directory, exist_ok=True)
-    paths = [os.path.join(directory, "layers.csv"), os.path.join(directory, "components.csv")]
-    with open(paths[0], "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        comps = [c.path for c in r.components]
-        writer.writerow(["layer", "latency_s", "energy_J"] + [f"latency_{g}_s" for g in GROUPS]
-                        + [f"energy_{g}_J" for g in GROUPS] + [f"energy_J:{p}" for p in comps])
-        for layer in r.layers:
-            writer.writerow([layer.name, layer.latency, layer.energy] + [layer.latency_by_group[g] for g in GROUPS]
-                            + [layer.energy_by_group[g] for g in GROUPS]
-                            + [layer.energy_by_component.get(p, 0.0) for p in comps])
-    with open(paths[1], "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", "kind", "group", "plugin", "version", "instances", "area_m2", "leakage_W", "source"])
-        for c in r.components:
-            writer.writerow([c.path, c.kind, c.group, c.plugin, c.version, c.instances, c.area, c.leakage, c.source])
+    """Write layers.csv (per layer x component energy) and components.csv atomically; return the paths."""
+    from ..output import write_text
+
+    comps = [c.path for c in r.components]
+    layers = [["layer", "latency_s", "energy_J"] + [f"latency_{g}_s" for g in GROUPS]
+              + [f"energy_{g}_J" for g in GROUPS] + [f"energy_J:{p}" for p in comps]]
+    layers += [[layer.name, layer.latency, layer.energy] + [layer.latency_by_group[g] for g in GROUPS]
+               + [layer.energy_by_group[g] for g in GROUPS]
+               + [layer.energy_by_component.get(p, 0.0) for p in comps] for layer in r.layers]
+    components = [["path", "kind", "group", "plugin", "version", "instances", "area_m2", "leakage_W", "source"]]
+    components += [[c.path, c.kind, c.group, c.plugin, c.version, c.instances, c.area, c.leakage, c.source]
+                   for c in r.components]
+    paths = []
+    for name, rows in zip(CSV_FILES, (layers, components)):
+        table = io.StringIO(newline="")
+        csv.writer(table).writerows(rows)
+        paths.append(write_text(os.path.join(directory, name), table.getvalue()))
     return paths
 
 
@@ -86,25 +92,68 @@ def load_network(name_or_file: str) -> Any:
     return read_network(name_or_file)
 
 
+def shadowing_warnings(chip: Any, method: str = "") -> list[str]:
+    """One line per built-in kind, cell, technology or mapping this chip uses that a plugin replaced."""
+    used = {chip.node(path)["kind"] for path in chip.components()} | {chip.cell.name, chip.tech.name, method}
+    return [f"{e.name} is modelled by plugin {e.plugin} {e.version}, which overrides the built-in one of {e.overrides}"
+            for e in chip.registry.shadowed_builtins() if e.name in used]
+
+
+def assumption_warnings(chip: Any) -> list[str]:
+    """One line per level with several children but no interconnect or no adder, and for a subarray
+    without shift-adder: what moves, adds or combines that data is then costed as free, an
+    assumption the user should see."""
+    from ..netlist.schema import CHILD_KEYS
+
+    lines = []
+    slices = chip.spec.precision.input * chip.cells_per_weight
+    subarray_roles = {c.spec.kind.split(".")[0] for c in chip.levels["subarray"].components}
+    if slices > 1 and "shiftadd" not in subarray_roles and not getattr(type(chip.subarray), "digital", False):
+        lines.append(f"$.chip.tile.pe.subarray has no shiftadd.* component: combining its "
+                     f"{chip.spec.precision.input} input-bit cycles x {chip.cells_per_weight} cells per weight "
+                     "is assumed free")
+    for level, child in CHILD_KEYS.items():
+        children = chip.levels[child].count
+        if children < 2:
+            continue
+        roles = {c.spec.kind.split(".")[0] for c in chip.levels[level].components}
+        where = "$." + ".".join(("chip", "tile", "pe")[: ("chip", "tile", "pe").index(level) + 1])
+        for role, what in (("link", "moving data to and from"), ("adder", "adding the partial sums of")):
+            if role not in roles:
+                lines.append(f"{where} has no {role}.* component: {what} its {children} {child}s is assumed free")
+    return lines
+
+
 def run_command(args: Any) -> str:
     from ..mapping import map_network
     from ..netlist import load_netlist
+    from ..output import check_outputs
     from .activity import activity_for
     from .evaluate import evaluate
 
+    csv_paths = [os.path.join(args.csv, name) for name in CSV_FILES] if args.csv else []
+    inputs = [args.netlist, args.network if os.path.isfile(args.network) else None]
+    traces = getattr(args, "traces", None)
+    if traces and os.path.isdir(traces):
+        inputs += [os.path.join(traces, name) for name in sorted(os.listdir(traces))]
+    check_outputs([args.json, args.report, *csv_paths], inputs)
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, load_network(args.network), method=args.method)
     activity = activity_for(mapping, args.activity, args.traces, args.activity_model, args.activity_data)
     result = evaluate(mapping, schedule=args.schedule, activity=activity)
+    warnings = shadowing_warnings(mapping.chip, mapping.method) + assumption_warnings(mapping.chip)
+    if warnings:
+        import sys
+
+        result = attrs.evolve(result, warnings=tuple(warnings))
+        for line in warnings:
+            print(f"cimgraph run: warning: {line}", file=sys.stderr)
     text = format_summary(result)
     if result.designs:
         from .hybrid import format_designs
 
         text += "\n" + format_designs(result)
     notes = []
-    for path in (args.json, args.report):
-        if path and os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
     if args.json:
         result.to_json(args.json)
         notes.append(f"wrote {args.json}")

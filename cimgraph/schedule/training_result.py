@@ -86,10 +86,11 @@ class TrainingResult:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "TrainingResult":
+        from .result import read_result_json  # bounded, strict JSON (no NaN, no duplicate keys)
+
         try:
-            with open(path, encoding="utf-8") as handle:
-                return cls.from_dict(json.load(handle))
-        except (OSError, ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
+            return cls.from_dict(read_result_json(os.fspath(path), figures=False))
+        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
             raise CimgraphError(f"{os.fspath(path)}: not a cimgraph training result JSON "
                                 f"({type(exc).__name__}: {exc})") from None
 
@@ -99,7 +100,7 @@ def is_training_json(path: str | os.PathLike) -> bool:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and data.get("kind") == "training"
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import attrs
 
-from ..units import int_range, positive, quantity
+from ..errors import FieldError
+from ..units import finite, int_range, non_negative, optional_quantity, positive, quantity
 
 
 @attrs.frozen
@@ -22,23 +23,38 @@ class MemoryCell:
     width_f: float = quantity("1", doc="cell width in F", validator=positive)
     height_f: float = quantity("1", doc="cell height in F", validator=positive)
     bits_per_cell: int = attrs.field(default=1, validator=int_range(1, 8), metadata={"doc": "bits stored per cell"})
-    r_on: float | None = quantity("Ohm", default=None, doc="on-state (low) resistance")
-    r_off: float | None = quantity("Ohm", default=None, doc="off-state (high) resistance")
-    c_on: float | None = quantity("F", default=None, doc="on-state capacitance (capacitive cells)")
-    c_off: float | None = quantity("F", default=None, doc="off-state capacitance (capacitive cells)")
-    read_voltage: float = quantity("V", default=0.5, doc="read voltage")
-    read_pulse: float = quantity("s", default=10e-9, doc="read pulse width")
-    write_voltage: float = quantity("V", default=2.0, doc="write (program) voltage")
-    write_pulse: float = quantity("s", default=10e-9, doc="write pulse width")
-    write_current: float = quantity("A", default=0.0, doc="current per cell during a write pulse")
+    r_on: float | None = optional_quantity("Ohm", "on-state (low) resistance, > 0")
+    r_off: float | None = optional_quantity("Ohm", "off-state (high) resistance, > r_on")
+    c_on: float | None = optional_quantity("F", "on-state capacitance (capacitive cells), > c_off")
+    c_off: float | None = optional_quantity("F", "off-state capacitance (capacitive cells), > 0")
+    read_voltage: float = quantity("V", default=0.5, doc="read voltage", validator=positive)
+    read_pulse: float = quantity("s", default=10e-9, doc="read pulse width", validator=positive)
+    write_voltage: float = quantity("V", default=2.0, doc="write (program) voltage", validator=positive)
+    write_pulse: float = quantity("s", default=10e-9, doc="write pulse width", validator=positive)
+    write_current: float = quantity("A", default=0.0, doc="current per cell during a write pulse",
+                                    validator=non_negative)
     levels_ltp: int = attrs.field(default=2, validator=int_range(2), metadata={"doc": "LTP pulses over range"})
     levels_ltd: int = attrs.field(default=2, validator=int_range(2), metadata={"doc": "LTD pulses over range"})
-    nonlinearity_ltp: float = quantity("1", default=0.0, doc="LTP non-linearity")
-    nonlinearity_ltd: float = quantity("1", default=0.0, doc="LTD non-linearity")
-    sigma_d2d: float = quantity("1", default=0.0, doc="device-to-device variation (relative sigma)")
-    sigma_c2c: float = quantity("1", default=0.0, doc="cycle-to-cycle variation (relative sigma)")
-    access_width: float | None = quantity("1", default=None, doc="access transistor width in F")
+    nonlinearity_ltp: float = quantity("1", default=0.0, doc="LTP non-linearity", validator=finite)
+    nonlinearity_ltd: float = quantity("1", default=0.0, doc="LTD non-linearity", validator=finite)
+    sigma_d2d: float = quantity("1", default=0.0, doc="device-to-device variation (relative sigma, >= 0)",
+                                validator=non_negative)
+    sigma_c2c: float = quantity("1", default=0.0, doc="cycle-to-cycle variation (relative sigma, >= 0)",
+                                validator=non_negative)
+    access_width: float | None = optional_quantity("1", "access transistor width in F")
     source: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if (self.r_on is None) != (self.r_off is None):
+            raise FieldError(f"cell {self.name}: give both r_on and r_off (a resistive cell) or neither")
+        if self.r_on is not None and not self.r_on < self.r_off:
+            raise FieldError(f"cell {self.name}: expected r_on < r_off (on = low resistance), "
+                             f"got r_on {self.r_on:g} Ohm, r_off {self.r_off:g} Ohm")
+        if (self.c_on is None) != (self.c_off is None):
+            raise FieldError(f"cell {self.name}: give both c_on and c_off (a capacitive cell) or neither")
+        if self.c_on is not None and not self.c_off < self.c_on:
+            raise FieldError(f"cell {self.name}: expected c_off < c_on, got c_on {self.c_on:g} F, "
+                             f"c_off {self.c_off:g} F")
 
     @property
     def is_resistive(self) -> bool:

@@ -1,0 +1,119 @@
+"""Pick the fastest exact matmul operand type by measuring it once per process and shape class.
+
+Every candidate passed in is exact for the product at hand (the caller proves it: int8 x int8 with
+int32 sums, bfloat16 for whole-number sums <= 256, float32 below 2^24), so the choice changes speed
+only, never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs 4x faster than
+bfloat16 on one AMD EPYC and 4x slower on one Xeon (issue 15), so a fixed order cannot hold on any
+CPU. The first product of a shape class (sizes rounded up to powers of two, device, thread count)
+times each candidate on operands of that shape and caches the winner for the process. The thread
+count is part of the choice: on a CPU whose cores are busy with other work, OpenMP threads that wait
+for each other made one bit-serial layer 10x slower with 2 threads than with 1 (26 s against 2.4 s on
+the shared 2-core machine of issue 15), so 1 thread and the configured count are both timed.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+
+import torch
+
+TRIALS = 5  # timed runs per candidate after one warm-up; the minimum counts
+SAMPLE_ROWS = 4096  # matmul rows timed at most (the blocked read-out's rows are positions x cycles)
+
+_CHOICES: dict[tuple, torch.dtype] = {}
+
+
+def _class(*sizes: int) -> tuple[int, ...]:
+    return tuple(1 << max(0, int(s) - 1).bit_length() for s in sizes)
+
+
+def batched_product(left: torch.Tensor, right: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """out[g] = left[g] @ right[g] for (groups, m, k) x (groups, k, n); int8 operands give int32 sums."""
+    if left.dtype == torch.int8:
+        for g in range(left.shape[0]):
+            torch._int_mm(left[g], right[g], out=out[g])
+        return out
+    return torch.bmm(left, right, out=out)
+
+
+def sums_dtype(operand: torch.dtype) -> torch.dtype:
+    return torch.int32 if operand == torch.int8 else operand
+
+
+def _block(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device):
+    """A read-out block of this shape: the product, then a conversion's in-place element-wise passes."""
+    left = torch.randint(0, 2, (groups, m, k), device=device).to(dtype)
+    right = torch.randint(0, 2, (groups, k, n), device=device).to(dtype)
+    out = torch.empty(groups, m, n, dtype=sums_dtype(dtype), device=device)
+    real = out.view(torch.float32) if dtype == torch.int8 else (
+        out if dtype == torch.float32 else torch.empty(out.shape, device=device))
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def run() -> None:
+        batched_product(left, right, out)
+        if real.data_ptr() != out.data_ptr() or real.dtype != out.dtype:
+            real.copy_(out)
+        real.mul_(0.5).round_().clamp_(0, 31).sum(0)
+        sync()
+
+    return run
+
+
+def _time(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device) -> float:
+    """Seconds for one read-out block of this shape (best of ``TRIALS`` after a warm-up)."""
+    run = _block(dtype, groups, m, k, n, device)
+    run()
+    best = float("inf")
+    for _ in range(TRIALS):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@contextlib.contextmanager
+def threads(count: int):
+    """Run the block with ``count`` intra-op threads, restoring the caller's setting after."""
+    before = torch.get_num_threads()
+    if count != before:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if count != before:
+            torch.set_num_threads(before)
+
+
+def _plan(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
+          device: torch.device) -> tuple[torch.dtype, int]:
+    counts = sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [torch.get_num_threads()]
+    options = [(dtype, count) for dtype in candidates for count in counts]
+    if len(options) == 1:
+        return options[0]
+    m = min(m, SAMPLE_ROWS)
+    key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads())
+    if key not in _CHOICES:
+        def timed(option: tuple[torch.dtype, int]) -> float:
+            with threads(option[1]):
+                return _time(option[0], groups, m, k, n, device)
+
+        _CHOICES[key] = min(options, key=timed)
+    return _CHOICES[key]
+
+
+def fastest(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
+            device: torch.device) -> torch.dtype:
+    """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product."""
+    return _plan(candidates, groups, m, k, n, device)[0]
+
+
+def threads_for(dtype: torch.dtype, candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
+                device: torch.device) -> int:
+    """Threads to run ``dtype``'s products with: the measured choice, else the configured count."""
+    chosen, count = _plan(candidates, groups, m, k, n, device)
+    return count if chosen == dtype else torch.get_num_threads()
+
+
+def choices() -> dict[tuple, tuple[torch.dtype, int]]:
+    """Choices so far in this process: (device, candidates, shape class, threads) -> (operand, threads)."""
+    return dict(_CHOICES)
