@@ -56,9 +56,9 @@ def c2c() -> list[str]:
 
 def d2d() -> list[str]:
     keys = [0.0, 0.5, 1.0, 2.0]
-    return table("Device-to-device variation (sigma of the NL label, label steps)", "sigma_d2d", keys, {
-        "NL +-2": lambda s: dict(sigma_d2d=s, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0),
-        "NL +-2, momentum 0.9": lambda s: dict(sigma_d2d=s, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0,
+    return table("Device-to-device variation (sigma of the NL label, label steps)", "nonlinearity_d2d", keys, {
+        "NL +-2": lambda s: dict(nonlinearity_d2d=s, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0),
+        "NL +-2, momentum 0.9": lambda s: dict(nonlinearity_d2d=s, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0,
                                                 momentum=0.9)})
 
 

@@ -71,7 +71,7 @@ def main() -> None:
     results["V2 rram Fig.2"] = run(fig2, settings=TrainingSettings(error_bits=5, gradient_bits=5, delta_bits=5))
     wide = run(fig2, settings=TrainingSettings(error_bits=5, gradient_bits=14, delta_bits=5))
     os.unlink(fig2)
-    results["POPU flash"] = run(NEUROTORCH, "popu")
+    results["POPU flash"] = run(NEUROTORCH, "popu", popu=PopuSettings(refresh_every=0))
     fig34_table(results)
     print("array area [mm^2]: " + ", ".join(f"{n} {r.area_by_group['array'] * 1e6:.3g}" for n, r in results.items())
           + "; Fig. 34: 0.365")
@@ -120,6 +120,11 @@ def main() -> None:
               f"{popu_cost[key] * scale:.4g} {unit}: POPU / V2 = {ratio:.3g}")
     print(f"whole epoch: V2 {v2.latency:.4g} s, {v2.energy:.4g} J, {v2.area * 1e6:.4g} mm^2; POPU {popu.latency:.4g} s, "
           f"{popu.energy:.4g} J, {popu.area * 1e6:.4g} mm^2")
+    for label, settings in (("LTPLTD_both", PopuSettings(mode="LTPLTD_both")),
+                            ("LTP_only + pair refresh every 100 updates", PopuSettings(refresh_every=100))):
+        u = run(NEUROTORCH, "popu", popu=settings).phase("weight_update")
+        print(f"POPU {label}: update {u.latency:.4g} s, {u.energy:.4g} J: POPU / V2 = "
+              f"{u.latency / v2_cost['latency']:.3g} (latency), {u.energy / v2_cost['energy']:.3g} (energy)")
 
     print("\n== electromigration: ReRAM2 (16 uA per cell) on 256-cell lines ==")
     high = variant(NEUROTORCH, lambda raw: (raw.__setitem__("cell", {"name": "neurotorch.reram2", "bits_per_cell": 7}),

@@ -178,7 +178,7 @@ def cmd_train(args: argparse.Namespace) -> str:
 
     settings = {k: getattr(args, k) for k in ("lr", "batch_size", "scheme", "momentum", "adc", "adc_bits", "wl_weight",
                                               "wl_activate", "wl_error", "wl_grad", "popu_mode", "update_max",
-                                              "update_levels", "seed", "device", "traces")}
+                                              "update_levels", "refresh_every", "seed", "device", "traces")}
     return train_command(args.netlist, model=args.model, data=args.data, epochs=args.epochs, options=args.option,
                          **settings)
 
@@ -292,12 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
     p.add_argument("--update-max", type=float, default=0.01, help="POPU: largest change per step, fraction of range")
     p.add_argument("--update-levels", type=int, default=None, help="POPU: default from cell pulse time and clock")
+    p.add_argument("--refresh-every", type=int, default=100, help="POPU LTP_only/LTD_only: G+/G- pair refresh (0 = never)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda; falls back to CPU)")
     p.add_argument("--traces", metavar="DIR", help="write Weight_dist.csv and Delta_dist.csv here")
     p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                    help="device model field, repeatable: nonlinearity=3 (LTP +3, LTD -3), nonlinearity_ltp=2, "
-                        "levels=64, sigma_d2d=0.5, sigma_c2c=0.01")
+                        "levels=64, nonlinearity_d2d=0.5, sigma_c2c=0.01")
     p = add("sweep", cmd_sweep, "evaluate a netlist over a grid of parameter values")
     p.add_argument("netlist")
     p.add_argument("--network", required=True)

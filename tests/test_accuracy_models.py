@@ -89,7 +89,7 @@ def test_cuda_runs_where_present_and_is_a_clean_error_where_not():
         gpu = simulate_accuracy(model, batches, adc_bits=8, adc_range="full", device="cuda", progress=False)
         assert gpu.cim_error == cpu.cim_error == 0.0
     else:
-        with pytest.raises(AccuracyError, match="CUDA is not available"):
+        with pytest.raises(AccuracyError, match="no usable CUDA device"):
             simulate_accuracy(model, batches, device="cuda", progress=False)
     with pytest.raises(AccuracyError, match="not a torch device"):
         simulate_accuracy(model, batches, device="gpu9", progress=False)
@@ -106,7 +106,7 @@ def test_cli_data_from_a_module_function(capsys, monkeypatch):
     assert "cannot import" in capsys.readouterr().err
     if not torch.cuda.is_available():
         assert main(args + ["--device", "cuda"]) == 2
-        assert "CUDA is not available" in capsys.readouterr().err
+        assert "no usable CUDA device" in capsys.readouterr().err
 
 
 def test_histogram_calibrators_clip_outliers_by_their_rules():

@@ -198,7 +198,9 @@ def test_neurotorch_pulses_levels_and_nonlinearity():
     assert (reram.nonlinearity_ltp, reram.nonlinearity_ltd) == (2.4, 4.9)
     reram2 = r.memory_cell("neurotorch.reram2")
     assert (reram2.height_f, reram2.width_f, reram2.levels_ltd, reram2.write_current) == (2, 4, 128, 16e-6)
-    assert r.memory_cell("neurotorch.ideal").sigma_d2d == 0.6 and r.memory_cell("ideal").sigma_d2d == 0.0
+    # Vari is the non-linearity's d2d spread (label steps), not a conductance spread for inference
+    ideal = r.memory_cell("neurotorch.ideal")
+    assert (ideal.nonlinearity_d2d, ideal.sigma_d2d) == (0.6, 0.0) and r.memory_cell("ideal").nonlinearity_d2d == 0.0
 
 
 def test_neurosim_defaults_from_v14_param_cpp():

@@ -89,8 +89,27 @@ def test_c2c_variance_grows_with_sqrt_pulses_and_is_seeded():
     assert torch.equal(again["g"], state["g"])
 
 
+def test_d2d_of_the_nonlinearity_is_its_own_cell_field():
+    from cimgraph.tech.cells import MemoryCell
+    from cimgraph.training.device import make_rule
+
+    cell = MemoryCell(name="c", family="rram", access="1t1r", area_f2=4.0, width_f=2.0, height_f=2.0, r_on=1e4,
+                      r_off=1e5, levels_ltp=64, levels_ltd=64, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0,
+                      sigma_d2d=0.3, nonlinearity_d2d=1.5)
+    rule = make_rule(None, cell)
+    assert rule.nonlinearity_d2d == 1.5            # label steps, from the training field
+    assert not hasattr(rule, "sigma_d2d")          # the conductance spread stays with inference
+    with pytest.raises(TrainingError, match="nonlinearity_d2d"):
+        make_rule(None, cell, sigma_d2d=0.5)
+    from cimgraph.errors import FieldError
+
+    with pytest.raises(FieldError, match="nonlinearity_d2d: expected a number >= 0"):
+        attrs.evolve(cell, nonlinearity_d2d=-1.0)
+
+
 def test_d2d_spreads_the_labels_per_device():
-    device = NonlinearDevice(levels_ltp=32, levels_ltd=32, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0, sigma_d2d=1.0)
+    device = NonlinearDevice(levels_ltp=32, levels_ltd=32, nonlinearity_ltp=2.0, nonlinearity_ltd=-2.0,
+                             nonlinearity_d2d=1.0)
     state = device.program(torch.zeros(4000, dtype=torch.float64), torch.Generator().manual_seed(0))
     a = state["a_ltp"]
     assert a.unique().numel() > 3000  # one A per device
@@ -193,12 +212,12 @@ def test_exact_path_with_ideal_adc_matches_float_product(small_digits):
 
 def test_traces_follow_the_contract_and_popu_pulses(small_digits, tmp_path):
     result = train_on_chip("digits-mlp", small_digits, netlist=NETLIST, epochs=1, lr=0.2, scheme="popu",
-                           update_max=0.02, progress=False, traces=str(tmp_path))
+                           update_max=0.02, progress=False, traces=str(tmp_path), refresh_every=0)
     weights, deltas = read_trace(result.traces[0]), read_trace(result.traces[1])
     assert [r.layer for r in weights] == ["fc1", "fc2"] == [r.layer for r in deltas]
     assert all(r.updates == 256 for r in deltas)  # POPU: batch 1, one update per sample
     for r in deltas:
-        assert r.pulses_ltd == 0 and r.pulses_ltp > 0  # LTP_only: both devices of the pair only potentiate
+        assert r.pulses_ltd == 0 and r.pulses_ltp > 0  # LTP_only without refresh: the pair only potentiates
         assert 0 < r.nonzero_fraction <= 1 and r.mean_abs <= 0.02  # |dG| <= UpdateMax per step
     assert all(0 <= r.conductance_mean <= 1 for r in weights)
 
@@ -319,3 +338,63 @@ def test_training_ppa_reads_the_traces_this_loop_writes(small_digits, tmp_path):
     assert sorted(traces) == ["fc1", "fc2"]
     for row in deltas:
         assert traces[row.layer].pulses_ltp == row.pulses_ltp and traces[row.layer].updates == row.updates == 8
+
+
+def test_cli_train_then_train_ppa_reads_the_traces(tmp_path, capsys):
+    # the documented recipe: the same netlist, --network = the --model that was traced
+    from cimgraph.cli import main
+
+    train_netlist = "netlists/vgg8_rram_32nm_train.yaml"
+    assert main(["train", train_netlist, "--model", "digits-mlp", "--epochs", "1", "--traces", str(tmp_path)]) == 0
+    capsys.readouterr()
+    out_json = tmp_path / "ppa.json"
+    assert main(["train-ppa", train_netlist, "--network", "digits-mlp", "--traces", str(tmp_path),
+                 "--batch", "32", "--iterations", "41", "--json", str(out_json)]) == 0
+    assert "trace: Delta_dist.csv epoch 1" in capsys.readouterr().out
+    from cimgraph.schedule.training_result import TrainingResult
+
+    r = TrainingResult.from_json(out_json)
+    assert r.network == "digits-mlp" and [layer for layer in r.phase("weight_update").energy_by_layer] == ["fc1", "fc2"]
+    # a network whose layer names the traces do not carry is refused with the recipe
+    assert main(["train-ppa", train_netlist, "--network", "vgg8", "--traces", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "no rows for layer(s) conv1" in err and "--network digits-mlp" in err
+
+
+def test_refresh_moves_a_saturating_ltp_pair_back_onto_one_device():
+    from cimgraph.training.layers import TrainLayer
+
+    linear = torch.nn.Linear(2, 1, bias=False)
+    rule = NonlinearDevice(levels_ltp=100, levels_ltd=100)       # linear, 100 pulses over the range
+    layer = TrainLayer(linear, "fc", rule, cells="pair", pair_start="low")
+    layer.state = {"plus": rule.program(torch.tensor([[0.8, 0.3]]), None),
+                   "minus": rule.program(torch.tensor([[0.6, 0.1]]), None)}
+    pulses, due = layer.refresh(0.75, None)
+    assert due.tolist() == [[True, False]]                       # only the pair past 0.75 is refreshed
+    g_plus, g_minus = rule.conductance(layer.state["plus"]), rule.conductance(layer.state["minus"])
+    assert g_plus.flatten().tolist() == pytest.approx([0.2, 0.3]) and g_minus.flatten().tolist() == pytest.approx([0.0, 0.1])
+    # one reset pulse on each device of the refreshed pair, then 20 LTP pulses for w = 0.2 on G+
+    assert [float(p.abs().sum()) for p in pulses] == [1.0, 20.0, 1.0, 0.0]
+    # LTD only mirrors it: the pair goes back near G_max
+    layer.pair_start = "high"
+    layer.state = {"plus": rule.program(torch.tensor([[0.2]]), None), "minus": rule.program(torch.tensor([[0.1]]), None)}
+    layer.refresh(0.75, None)
+    assert rule.conductance(layer.state["plus"]).item() == pytest.approx(1.0)
+    assert rule.conductance(layer.state["minus"]).item() == pytest.approx(0.9)
+
+
+def test_popu_one_direction_training_refreshes_its_pairs(small_digits, tmp_path):
+    from cimgraph.training.layers import TrainLayer
+
+    kw = dict(netlist=NETLIST, epochs=1, scheme="popu", lr=0.2, update_max=0.02, progress=False)
+    runs = {}
+    for every in (0, 16):
+        out = tmp_path / str(every)
+        r = train_on_chip("digits-mlp", small_digits, refresh_every=every, refresh_level=0.3, traces=str(out), **kw)
+        cells = torch.cat([m.conductances() for m in r.trained.modules() if isinstance(m, TrainLayer)])
+        runs[every] = (read_trace(r.traces[1]), float(cells.mean()))
+    # without a refresh LTP_only never depresses and the devices climb; the refresh's resets are LTD pulses
+    assert all(row.pulses_ltd == 0 for row in runs[0][0]) and all(row.pulses_ltd > 0 for row in runs[16][0])
+    assert runs[16][1] < runs[0][1]
+    with pytest.raises(TrainingError, match="refresh"):
+        train_on_chip("digits-mlp", small_digits, refresh_level=0.0, **kw)

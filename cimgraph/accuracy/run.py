@@ -107,16 +107,9 @@ def _run(model: torch.nn.Module, batches: Iterable, device: str) -> None:
 
 def check_device(device: str) -> torch.device:
     """The torch device, or a clear error when it does not exist in this torch build or machine."""
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise AccuracyError(f"--device {device!r}: not a torch device ({exc})") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise AccuracyError(f"--device {device!r}: CUDA is not available (torch {torch.__version__}, "
-                            f"{'no CUDA build' if torch.version.cuda is None else 'no GPU found'}); use --device cpu")
-    if parsed.type not in ("cpu", "cuda"):
-        raise AccuracyError(f"--device {device!r}: expected cpu or cuda")
-    return parsed
+    from .options import check_device as checked
+
+    return torch.device(checked(device))
 
 
 def calibrate(converted: torch.nn.Module, batches: Iterable, seed: int = 0, device: str = "cpu",

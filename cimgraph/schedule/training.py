@@ -31,15 +31,15 @@ from ..errors import CimgraphError
 from ..netlist.graph import LEVEL_PATHS, build_chip
 from ..workload.training import TrainingSettings, TrainingWork, training_work
 from .activity import Activity
-from .counts import SENSING_ROLES, action_counts, per_conversion
+from .counts import SENSING_ROLES, per_conversion
 from .evaluate import _call, evaluate
+from .training_backward import backward_movement
 from .training_result import PhaseResult, TrainingResult
 from .training_update import (PopuSettings, UpdateStats, default_stats, inhibit_current, line_current,
-                              trace_stats, update_levels)
+                              refresh_stats, trace_stats, update_levels)
 
 SCHEMES = ("neurosim-v2", "popu")
 PEAK_GROUPS = ("array", "adc", "accumulation", "weight_gradient")
-BACKWARD_ROLES = ("buffer", "link", "adder")     # data movement above the subarray, also in backprop
 SUBARRAY = LEVEL_PATHS["subarray"]
 
 
@@ -57,6 +57,12 @@ class _Phase:
         per = np.divide(count, active, out=np.zeros(self.n), where=active > 0)
         self.latency[path] = self.latency.get(path, 0.0) + per * latency
         self.energy[path] = self.energy.get(path, 0.0) + count * energy
+
+    def merge(self, other: "_Phase", scale: float) -> None:
+        """Add ``other``'s latency and energy, times ``scale`` (e.g. a cost paid once every N updates)."""
+        for path in other.energy:
+            self.latency[path] = self.latency.get(path, 0.0) + other.latency[path] * scale
+            self.energy[path] = self.energy.get(path, 0.0) + other.energy[path] * scale
 
     def call(self, path: str, action: str, count: Any, active: Any = 1.0, **kwargs: Any) -> None:
         model = self.chip.model(path)
@@ -208,13 +214,9 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
         count = cycles * share if per_conversion(comp.spec.kind) else cycles
         kwargs = {"input_activity": 0.5} if role == "switch" else {}
         phase.call(_path("subarray", comp), action, count, active, **kwargs)
-    # the errors move through the buffers, links and adder trees as the forward's activations do (the same
-    # data flow, transposed), with error instead of activation bits: the forward's counts, scaled
-    scale = error_cycles / s.activation_bits * (work.transposed_vectors > 0)
-    for ac in action_counts(mapping):
-        level = next(l for l, p in LEVEL_PATHS.items() if ac.path.rsplit("/", 1)[0] == p)
-        if level != "subarray" and chip.model(ac.path).role() in BACKWARD_ROLES:
-            phase.call(ac.path, ac.action, ac.count * scale, ac.active)
+    # the errors enter where the outputs left and the partial errors are reduced back (seed 001 sec. 5.2)
+    for ac in backward_movement(mapping, s.error_bits, (work.transposed_vectors > 0).astype(float)):
+        phase.call(ac.path, ac.action, ac.count, ac.active)
     return phase
 
 
@@ -271,11 +273,12 @@ def _row_write_cost(chip: Any, stats: UpdateStats) -> Any:
 def _update_stats(mapping: Any, s: TrainingSettings, traces: dict[str, Any] | None) -> list[UpdateStats]:
     cell = mapping.chip.cell
     if traces is None:
-        return [default_stats(cell, s.delta_bits)] * len(mapping.layers)
+        return [default_stats(cell, s.delta_bits, p.layer.weights, s.learning_rate) for p in mapping.layers]
     missing = [p.layer.name for p in mapping.layers if p.layer.name not in traces]
     if missing:
         raise CimgraphError(f"Delta_dist.csv: no rows for layer(s) {', '.join(missing)} of the mapped network "
-                            f"(it has {', '.join(sorted(traces))})")
+                            f"{mapping.network.name!r} (the traces have {', '.join(sorted(traces))}): pass "
+                            "--network the model that `cimgraph train --model` traced (e.g. --network digits-mlp)")
     return [trace_stats(traces[p.layer.name]) for p in mapping.layers]
 
 
@@ -352,7 +355,7 @@ def _popu_update(mapping: Any, work: TrainingWork, activity: Activity, stats: li
     places = mapping.layers
     for i, p in enumerate(places):
         a = float(activity.input[i])
-        d = stats[i].nonzero_fraction if stats[i].source != "default" else 0.5
+        d = stats[i].nonzero_fraction if not stats[i].source.startswith("default") else 0.5
         t_on = window / 3          # mean coincidence of two pulses with uniform lengths in [0, window]
         cells = work.update_cells[i]
         row_lines = p.duplication * p.column_blocks * p.used_rows
@@ -368,6 +371,12 @@ def _popu_update(mapping: Any, work: TrainingWork, activity: Activity, stats: li
             if comp.spec.kind.split(".")[0] == "driver":
                 per = row_lines / subarrays if comp.model.axis == "rows" else 1.0
                 phase.call(_path("subarray", comp), "write", count * popu.phases * per * steps, 1.0)
+    if popu.mode != "LTPLTD_both" and popu.refresh_every:
+        # one-direction pairs saturate: every refresh_every updates their rows are rewritten row by row
+        every_subarray = max(p.row_blocks * p.column_blocks * p.duplication for p in mapping.layers)
+        phase.merge(_weight_update(mapping, work, [refresh_stats(cell)] * n, every_subarray), 1 / popu.refresh_every)
+        notes.append(f"{popu.mode}: G+/G- pairs refreshed every {popu.refresh_every} updates (full reset and "
+                     f"reprogram, row by row: {refresh_stats(cell).source})")
     # the row and column pulses come from the PE buffers (activations and deltas)
     for comp in _components(chip, "buffer", "pe"):
         width = float(comp.model.width) * comp.spec.count
@@ -429,6 +438,9 @@ def evaluate_training(mapping: Any, scheme: str = "neurosim-v2", settings: Train
         phases.append(_activation_gradient(mapping, work, activity, popu.delta_cycles, s).result(images, names))
         phases.append(_popu_update(mapping, work, activity, stats, popu, s, notes).result(images, names))
     notes.append(f"weight update pulses: {stats[0].source}")
+    if stats[0].source.startswith("default"):
+        notes.append("changing cells per update: " + ", ".join(
+            f"{p.layer.name} {st.nonzero_fraction:.3g}" for p, st in zip(mapping.layers, stats)))
     return _assemble(mapping, scheme, s, phases, inference, global_buffer, parallel, notes, wg_path)
 
 

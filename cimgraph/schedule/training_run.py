@@ -22,13 +22,15 @@ def training_command(args: Any) -> str:
     batch = args.batch if args.batch is not None else (1 if popu else 200)
     iterations = args.iterations if args.iterations is not None else (50000 if popu else 250)
     settings = TrainingSettings(batch=batch, iterations=iterations, epochs=args.epochs, error_bits=args.error_bits,
-                                gradient_bits=args.gradient_bits, delta_bits=args.delta_bits)
+                                gradient_bits=args.gradient_bits, delta_bits=args.delta_bits,
+                                learning_rate=args.learning_rate)
     chip = load_netlist(args.netlist)
-    mapping = map_network(chip, load_network(args.network), method=args.method)
+    mapping = map_network(chip, _network(args.network), method=args.method)
     traces = read_traces(args.traces) if args.traces else None
     activity = activity_for(mapping, args.activity, None, args.activity_model, args.activity_data)
     result = evaluate_training(mapping, scheme=args.scheme, settings=settings, traces=traces, activity=activity,
-                               popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration),
+                               popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration,
+                                                 refresh_every=args.popu_refresh),
                                buffer_constraint=args.buffer_overhead)
     inputs = {os.path.abspath(args.netlist)}
     notes = []
@@ -61,12 +63,16 @@ def add_parser(add: Any) -> None:
     p.add_argument("--epochs", type=int, default=1)
     for name in ("error", "gradient", "delta"):
         p.add_argument(f"--{name}-bits", type=int, default=8, help=f"{name} precision (default 8)")
+    p.add_argument("--learning-rate", type=float, default=1.0, metavar="LR",
+                   help="WAGE Q_G learning rate in (0, 1] for the update without --traces (default 1)")
     p.add_argument("--traces", metavar="DIR", help="folder with Delta_dist.csv (and Weight_dist.csv)")
     p.add_argument("--method", choices=("conventional", "novel"), default=None)
     p.add_argument("--activity", metavar="input=F,weight=F", help="input bit density and mean cell level per layer")
     p.add_argument("--activity-model", metavar="MODEL", help="measure per-layer activity with a torch model")
     p.add_argument("--activity-data", metavar="DATA", help="data for --activity-model (default random)")
     p.add_argument("--popu-mode", choices=("LTP_only", "LTD_only", "LTPLTD_both"), default="LTP_only")
+    p.add_argument("--popu-refresh", type=int, default=100, metavar="N",
+                   help="LTP_only / LTD_only: refresh the G+/G- pairs every N updates (0 = never; default 100)")
     p.add_argument("--electromigration", choices=("serialise", "error"), default="serialise",
                    help="when an array line would exceed the electromigration limit during a POPU update")
     p.add_argument("--buffer-overhead", type=float, default=1.0, metavar="N",
@@ -74,3 +80,15 @@ def add_parser(add: Any) -> None:
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--csv", metavar="DIR")
     p.add_argument("--report", metavar="HTML")
+
+
+def _network(name: str):
+    """A bundled network or NetWork.csv, or a model `cimgraph train --model` trains (digits-mlp, digits-cnn,
+    package.module:factory): then the network it mapped, whose layer names its trace files carry."""
+    from ..training import BUNDLED_MODELS
+
+    if name in BUNDLED_MODELS or (":" in name and not os.path.exists(name)):
+        from ..training.loop import model_network
+
+        return model_network(name)
+    return load_network(name)

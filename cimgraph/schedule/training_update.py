@@ -86,14 +86,35 @@ class UpdateStats:
         return float(math.ceil(per_cell - 1e-9)) if per_cell > 0 else 0.0
 
 
-def default_stats(cell: Any, delta_bits: int) -> UpdateStats:
-    """Stated default without a trace: every weight moves by one delta LSB (2^-delta_bits of the range)
-    per update, half of the cells up and half down, from the middle of the curve (level 0.5)."""
+def changing_fraction(weights: float, learning_rate: float = 1.0) -> float:
+    """Expected fraction of a layer's cells that get a pulse per update without a trace.
+
+    WAGE's Q_G (Wu et al., ICLR 2018, sec. 3.3; seed 001 sec. 6; NeuroSim V2.1's wrapper QG): the
+    update is delta = sigma(k) sr(lr g / shift(max |g|)), i.e. with lr g / max|g| <= 1 every weight
+    moves by one delta LSB with probability lr |g| / max|g| (stochastic rounding) and otherwise stays.
+    With Laplace-distributed gradients (|g| exponential with mean mu), the largest of n is on average
+    mu H_n (order statistics of n exponentials; H_n the harmonic number, ln n + 0.5772), so
+    E[lr |g| / max|g|] = lr / H_n. Valid for lr <= 1 (larger steps make several LSBs per cell); the
+    power-of-two shift of max|g| (a factor 0.7-1.4) is taken at 1. Heavier-tailed gradients than the
+    Laplace make the fraction smaller; a trace (Delta_dist.csv) replaces this estimate."""
+    n = max(int(round(weights)), 1)
+    harmonic = (sum(1.0 / k for k in range(1, n + 1)) if n <= 1000
+                else math.log(n) + 0.5772156649 + 1.0 / (2.0 * n) - 1.0 / (12.0 * n * n))
+    return min(1.0, learning_rate / harmonic)
+
+
+def default_stats(cell: Any, delta_bits: int, weights: float = 1.0, learning_rate: float = 1.0) -> UpdateStats:
+    """Stated default without a trace: a fraction ``changing_fraction(weights, learning_rate)`` of the
+    cells moves by one delta LSB (2^-delta_bits of the range) per update, half up and half down, from the
+    middle of the curve (level 0.5, eq. 8.1-8.3); the rest gets no pulse."""
     change = 2.0 ** -delta_bits
+    f = changing_fraction(weights, learning_rate)
     up = pulses_for_change(cell.levels_ltp, cell.nonlinearity_ltp, 0.5, change)
     down = pulses_for_change(cell.levels_ltd, cell.nonlinearity_ltd, 0.5, change)
-    return UpdateStats(pulses_ltp=up / 2, pulses_ltd=down / 2, nonzero_fraction=1.0, conductance_mean=0.5,
-                       source=f"default: one {delta_bits}-bit delta LSB per weight, eq. 8.1-8.3 at level 0.5")
+    return UpdateStats(pulses_ltp=f * up / 2, pulses_ltd=f * down / 2, nonzero_fraction=f, conductance_mean=0.5,
+                       source=(f"default: a fraction lr / H_n (WAGE Q_G stochastic rounding, Laplace gradients; "
+                               f"lr {learning_rate:g}) of the cells moves one {delta_bits}-bit delta LSB per update, "
+                               "eq. 8.1-8.3 at level 0.5"))
 
 
 def trace_stats(trace: Any) -> UpdateStats:
@@ -116,6 +137,9 @@ class PopuSettings:
     del_adc_max: float = 0.1
     electromigration: str = "serialise"       # or "error"
     current_density_limit: float = CURRENT_DENSITY_LIMIT
+    # LTP_only / LTD_only: G+/G- pair refresh every `refresh_every` updates (0 = never), as cimgraph.training's
+    # PopuScheme (the occasional RESET of Burr et al., IEEE TED 62(11), 2015)
+    refresh_every: int = 100
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -125,6 +149,8 @@ class PopuSettings:
             problems.append(f"update_max {self.update_max!r}: expected a fraction in (0, 1]")
         if self.electromigration not in ("serialise", "error"):
             problems.append(f"electromigration {self.electromigration!r}: expected 'serialise' or 'error'")
+        if not (isinstance(self.refresh_every, int) and self.refresh_every >= 0):
+            problems.append(f"refresh_every {self.refresh_every!r}: expected a whole number of updates >= 0")
         if not (isinstance(self.del_en, int) and 1 <= self.del_en <= self.del_precision):
             problems.append(f"del_en {self.del_en!r}: expected 1..del_precision bits per delta cycle")
         if problems:
@@ -138,6 +164,17 @@ class PopuSettings:
     def delta_cycles(self) -> int:
         """Bit-cycles of one delta in backpropagation: ceil(DelPrecision / DelEn)."""
         return math.ceil(self.del_precision / self.del_en)
+
+
+def refresh_stats(cell: Any) -> UpdateStats:
+    """Pulses per cell of one G+/G- pair refresh (cimgraph.training.layers.TrainLayer.refresh): one reset
+    pulse (RESET / erase to G_min for LTP only) on both devices, then |w| x P_max pulses on one of them
+    (mean |w| x P_max / 2 per cell with mean |w| = 0.5, a uniform |w|). Bound: every pair of a checked
+    row is refreshed (nonzero fraction 1)."""
+    reset = 1.0
+    program = 0.5 * cell.levels_ltp / 2
+    return UpdateStats(pulses_ltp=program, pulses_ltd=reset, nonzero_fraction=1.0,
+                       source="one reset pulse + |w| P_max reprogram pulses per pair")
 
 
 def update_levels(cell: Any, popu: PopuSettings, input_bits: int) -> int:

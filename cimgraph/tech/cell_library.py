@@ -19,7 +19,9 @@ Sources:
   neuromorphic computing", VLSI 2018) and IDEAL. Mapping to MemoryCell fields:
   height/width = MemHeight/MemWidth; r_on = VRead / ONCurrent; r_off = r_on * OnOffRatio;
   write_voltage = HighVoltage; write_current = WriteCurr; write_pulse = OnePulseLTP;
-  levels = FullTime / OnePulse (LTP, LTD); read_pulse = ReadTimePerCycle; sigma_d2d = Vari.
+  levels = FullTime / OnePulse (LTP, LTD); read_pulse = ReadTimePerCycle; nonlinearity_d2d = Vari
+  (NeuroSim's sigmaDtoD lineage: the d2d sigma of the update non-linearity in label steps, RealDevice;
+  0.6 as a relative conductance spread would be 60 %).
   Their access is 'crossbar' where the manual gives an inhibition current (half-selected cells
   conduct during the parallel update) and for the 4 F^2 IDEAL cell.
 * 8T SRAM: the decoupled read port (2 extra NMOS) adds ~30 % area over 6T: L. Chang et al.,
@@ -74,7 +76,7 @@ def _neurotorch(name: str, family: str, access: str, *, height: float, width: fl
         r_on=r_on, r_off=r_on * on_off, read_voltage=read_voltage, read_pulse=5e-9,
         write_voltage=write_voltage, write_pulse=pulse_ltp, write_current=write_current,
         levels_ltp=round(time_ltp / pulse_ltp), levels_ltd=round(time_ltd / pulse_ltd),
-        nonlinearity_ltp=nl_ltp, nonlinearity_ltd=nl_ltd, sigma_d2d=variation,
+        nonlinearity_ltp=nl_ltp, nonlinearity_ltd=nl_ltd, nonlinearity_d2d=variation,
         source=f"{SEED_NEUROTORCH}: {device} (LTD pulse {pulse_ltd:g} s)",
     )
 

@@ -37,8 +37,11 @@ class MemoryCell:
     levels_ltd: int = attrs.field(default=2, validator=int_range(2), metadata={"doc": "LTD pulses over range"})
     nonlinearity_ltp: float = quantity("1", default=0.0, doc="LTP non-linearity", validator=finite)
     nonlinearity_ltd: float = quantity("1", default=0.0, doc="LTD non-linearity", validator=finite)
-    sigma_d2d: float = quantity("1", default=0.0, doc="device-to-device variation (relative sigma, >= 0)",
-                                validator=non_negative)
+    sigma_d2d: float = quantity("1", default=0.0, doc="device-to-device conductance variation (relative sigma, "
+                                ">= 0; the inference `variation` effect)", validator=non_negative)
+    nonlinearity_d2d: float = quantity("1", default=0.0, doc="device-to-device spread of the LTP/LTD non-linearity "
+                                       "(sigma in NL label steps, >= 0; seed 001 sec. 8(3), NeuroSim d2dVari; "
+                                       "training)", validator=non_negative)
     sigma_c2c: float = quantity("1", default=0.0, doc="cycle-to-cycle variation (relative sigma, >= 0)",
                                 validator=non_negative)
     access_width: float | None = optional_quantity("1", "access transistor width in F")

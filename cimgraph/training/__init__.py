@@ -10,9 +10,11 @@ from typing import Any
 from .device import NonlinearDevice, TrainingError, UpdateRule, label_to_a, make_rule
 from .traces import DeltaRow, TraceError, WeightRow, read_trace, read_traces, write_traces
 
+BUNDLED_MODELS = ("digits-cnn", "digits-mlp")   # `cimgraph train --model` names (and `train-ppa --network`)
+
 _LAZY = {
     "train_on_chip": "loop", "TrainingResult": "loop", "V2Scheme": "loop", "PopuScheme": "loop",
-    "popu_update_levels": "loop", "train_command": "loop", "TrainLayer": "layers",
+    "popu_update_levels": "loop", "train_command": "loop", "model_network": "loop", "TrainLayer": "layers",
 }
 
 
@@ -22,5 +24,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["DeltaRow", "NonlinearDevice", "TraceError", "TrainingError", "UpdateRule", "WeightRow", "label_to_a",
+__all__ = ["BUNDLED_MODELS", "DeltaRow", "NonlinearDevice", "TraceError", "TrainingError", "UpdateRule", "WeightRow", "label_to_a",
            "make_rule", "read_trace", "read_traces", "write_traces", *_LAZY]

@@ -22,7 +22,8 @@ sign of NL is the sign of A; NL = 0 is the linear device. Valid for |NL| <= 9 (t
 larger labels are clamped to 9).
 
 Variation (seed 001 sec. 8(3)-(4), seed 002): device-to-device = each cell's LTP and LTD labels
-drawn once as NL + sigma_d2d N(0, 1) (sigma in label steps); cycle-to-cycle = Gaussian noise of
+drawn once as NL + nonlinearity_d2d N(0, 1) (sigma in label steps; the cell field of that name,
+not the conductance spread sigma_d2d); cycle-to-cycle = Gaussian noise of
 sigma_c2c x (G_max - G_min) per pulse, so n pulses add sigma_c2c sqrt(|n|) of the range
 (MLP_NeuroSim Cell.cpp). Conductances stay within [G_min, G_max]. All draws come from the
 generator passed in (seeded by the trainer).
@@ -178,7 +179,7 @@ class NonlinearDevice(UpdateRule):
     levels_ltd: float | None = attrs.field(default=None, validator=_positive_levels)
     nonlinearity_ltp: float = attrs.field(default=0.0, validator=_label)
     nonlinearity_ltd: float = attrs.field(default=0.0, validator=_label)
-    sigma_d2d: float = attrs.field(default=0.0, validator=_sigma)
+    nonlinearity_d2d: float = attrs.field(default=0.0, validator=_sigma)
     sigma_c2c: float = attrs.field(default=0.0, validator=_sigma)
 
     def __attrs_post_init__(self) -> None:
@@ -192,7 +193,7 @@ class NonlinearDevice(UpdateRule):
     @property
     def ideal(self) -> bool:
         return (self.levels_ltp is None and self.nonlinearity_ltp == 0 and self.nonlinearity_ltd == 0
-                and self.sigma_d2d == 0 and self.sigma_c2c == 0)
+                and self.nonlinearity_d2d == 0 and self.sigma_c2c == 0)
 
     def program(self, g: Any, generator: Any) -> dict[str, Any]:
         import torch
@@ -201,10 +202,10 @@ class NonlinearDevice(UpdateRule):
         labels = []
         for nl in (self.nonlinearity_ltp, self.nonlinearity_ltd):
             label = torch.full_like(g, float(nl))
-            if self.sigma_d2d > 0:
-                label = label + self.sigma_d2d * _normal(g, generator)
+            if self.nonlinearity_d2d > 0:
+                label = label + self.nonlinearity_d2d * _normal(g, generator)
             labels.append(label)
-        if self.sigma_d2d > 0:
+        if self.nonlinearity_d2d > 0:
             a_ltp, a_ltd = label_to_a(labels[0]), label_to_a(labels[1])
         else:  # one solve for the whole array
             a_ltp = label_to_a(self.nonlinearity_ltp).to(g.device).expand_as(g)
@@ -227,10 +228,11 @@ class NonlinearDevice(UpdateRule):
 
     @classmethod
     def from_cell(cls, cell: Any, **overrides: Any) -> "NonlinearDevice":
-        """The device of a netlist cell: levels_ltp/ltd, nonlinearity_ltp/ltd, sigma_d2d (label steps), sigma_c2c."""
+        """The device of a netlist cell: levels_ltp/ltd, nonlinearity_ltp/ltd, nonlinearity_d2d (label steps),
+        sigma_c2c. The cell's sigma_d2d (relative conductance spread) belongs to inference, not here."""
         fields = {"levels_ltp": float(cell.levels_ltp), "levels_ltd": float(cell.levels_ltd),
                   "nonlinearity_ltp": float(cell.nonlinearity_ltp), "nonlinearity_ltd": float(cell.nonlinearity_ltd),
-                  "sigma_d2d": float(cell.sigma_d2d), "sigma_c2c": float(cell.sigma_c2c)}
+                  "nonlinearity_d2d": float(cell.nonlinearity_d2d), "sigma_c2c": float(cell.sigma_c2c)}
         return cls(**{**fields, **overrides})
 
 
@@ -247,6 +249,9 @@ def make_rule(spec: Any = None, cell: Any = None, registry: Any = None, **overri
 
         registry = default_registry()
     cls = registry.update_rule(spec or "nonlinear")
+    if "sigma_d2d" in overrides and "sigma_d2d" not in (attrs.fields_dict(cls) if attrs.has(cls) else {}):
+        raise TrainingError("sigma_d2d is the cell's relative conductance spread (inference); the device-to-device "
+                            "spread of the update non-linearity is nonlinearity_d2d (NL label steps)")
     try:
         if cell is not None and hasattr(cls, "from_cell"):
             return cls.from_cell(cell, **overrides)

@@ -114,6 +114,7 @@ class TrainLayer(nn.Module):
         self.backward_adc = (ApproxAdc(adc_bits, math.ceil(weight.shape[0] / columns), on_off_ratio)
                              if adc == "approx" and wl_error != -1 else None)
         self.exact_adcs: dict[str, Any] = {}
+        self.steps = 0
         self.state = self._program(weight / self.range, generator)
         self.sync_weight()
 
@@ -159,11 +160,15 @@ class TrainLayer(nn.Module):
             pulses = None
         else:
             wanted = (alpha * direction.double() / self.range)
-            pulses = []
+            pulses, refreshed, due = [], [], None
             for key, dg in self._cell_changes(wanted, scheme).items():
                 counts = scheme.pulses(dg, self.rule)
                 self.rule.pulse(self.state[key], counts, generator)
                 pulses.append(counts)
+            self.steps += 1
+            every = getattr(scheme, "refresh_every", 0)
+            if self.cells == "pair" and scheme.mode != "LTPLTD_both" and every and self.steps % every == 0:
+                refreshed, due = self.refresh(scheme.refresh_level, generator)
             self.sync_weight()
         delta = self.normalised_weight().double() - before
         stats = UpdateStats(float(delta.sum()), float((delta * delta).sum()), float(delta.abs().sum()),
@@ -172,10 +177,39 @@ class TrainLayer(nn.Module):
             stats.cells, stats.pulsed = delta.numel(), float((delta != 0).sum())
         else:
             stats.cells = sum(p.numel() for p in pulses)
-            stats.pulsed = float(sum((p != 0).sum() for p in pulses))
-            stats.pulses_ltp = float(sum(p.clamp(min=0).sum() for p in pulses))
-            stats.pulses_ltd = float(sum((-p).clamp(min=0).sum() for p in pulses))
+            stats.pulsed = float(sum(((p != 0) | (due if due is not None else False)).sum() for p in pulses))
+            stats.pulses_ltp = float(sum(p.clamp(min=0).sum() for p in pulses + refreshed))
+            stats.pulses_ltd = float(sum((-p).clamp(min=0).sum() for p in pulses + refreshed))
         return stats
+
+    def refresh(self, level: float, generator) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+        """Occasional RESET of one-direction G+/G- pairs (Burr et al., IEEE TED 62(11), 2015, sec. II: when a
+        device of a pair nears saturation both are reset and the weight is reprogrammed onto one of them).
+        Pairs whose moving device has passed ``level`` (LTP only: above it; LTD only: below 1 - level) get
+        reset on both devices (one strong RESET / erase pulse to G_min, or SET to G_max for LTD only; applied
+        as a full-range move, counted as one pulse), then the open-loop pulses that put w = g+ - g- back on
+        one device. Returns the pulse counts (for the
+        update statistics, so Delta_dist.csv and the training PPA see the extra writes) and the refreshed pairs."""
+        g_plus, g_minus = self.rule.conductance(self.state["plus"]), self.rule.conductance(self.state["minus"])
+        w = g_plus - g_minus
+        low = self.pair_start == "low"
+        due = torch.maximum(g_plus, g_minus) >= level if low else torch.minimum(g_plus, g_minus) <= 1 - level
+        if not bool(due.any()):
+            return [], None
+        full_ltp, full_ltd = self.rule.levels or (1.0, 1.0)
+        sign, full, steps = (1.0, full_ltd, full_ltp) if low else (-1.0, full_ltp, full_ltd)
+        # LTP only: (g+, g-) -> (max(w, 0), max(-w, 0)); LTD only: (1 - max(-w, 0), 1 - max(w, 0))
+        targets = {"plus": w.clamp(min=0), "minus": (-w).clamp(min=0)} if low else \
+            {"plus": (-w).clamp(min=0), "minus": w.clamp(min=0)}
+        applied = []
+        for key, target in targets.items():
+            reset = torch.where(due, torch.full_like(w, -sign * full), torch.zeros_like(w))
+            program = target * steps
+            program = torch.where(due, sign * (torch.round(program) if self.rule.levels else program), 0.0 * w)
+            self.rule.pulse(self.state[key], reset, generator)
+            self.rule.pulse(self.state[key], program, generator)
+            applied += [torch.sign(reset), program]
+        return applied, due
 
     def _cell_changes(self, wanted: torch.Tensor, scheme: Any) -> dict[str, torch.Tensor]:
         """Desired normalised conductance change per cell set for a desired weight change in [-1, 1] units."""

@@ -34,8 +34,9 @@ from .layers import POPU_MODES, TrainLayer, UpdateStats
 from .traces import DeltaRow, WeightRow, write_traces
 from .wage import check_width, quantize_gradient
 
+from . import BUNDLED_MODELS
+
 SCHEMES = ("v2", "popu")
-BUNDLED_MODELS = ("digits-cnn", "digits-mlp")
 PAIR_START = {"LTP_only": "low", "LTD_only": "high", "LTPLTD_both": "middle"}  # G+/G- pair's initial conductances
 DEFAULT_ALPHA = 0.1  # NeuroSim V2 train.py momentum: alpha = 0.1 with gamma = 0.9 (seed 001 Fig. 2)
 
@@ -55,11 +56,18 @@ class V2Scheme:
 
 @attrs.frozen
 class PopuScheme:
-    """NeuroTorch POPU: per-sample outer-product update, |dg| <= update_max, on the update_levels grid."""
+    """NeuroTorch POPU: per-sample outer-product update, |dg| <= update_max, on the update_levels grid.
+
+    LTP_only / LTD_only move a G+/G- pair's devices one way only, so the pair saturates; every
+    ``refresh_every`` steps the pairs whose moving device has passed ``refresh_level`` of the range are
+    refreshed (TrainLayer.refresh: the occasional RESET of Burr et al., IEEE TED 62(11), 2015); 0 = never.
+    The defaults (every 100 steps, 0.75) are this project's choice: NeuroTorch has no refresh."""
 
     update_max: float = 0.01
     update_levels: int = 64
     mode: str = "LTP_only"
+    refresh_every: int = 100
+    refresh_level: float = 0.75
 
     def __attrs_post_init__(self) -> None:
         if not 0 < self.update_max <= 1:
@@ -70,6 +78,9 @@ class PopuScheme:
                                 f"Resolution' below 2), got {self.update_levels!r}")
         if self.mode not in POPU_MODES:
             raise TrainingError(f"popu mode: expected one of {POPU_MODES}, got {self.mode!r}")
+        if not (isinstance(self.refresh_every, int) and self.refresh_every >= 0) or not 0 < self.refresh_level <= 1:
+            raise TrainingError(f"refresh: expected refresh_every >= 0 steps and refresh_level in (0, 1], got "
+                                f"{self.refresh_every!r}, {self.refresh_level!r}")
 
     def pulses(self, dg: torch.Tensor, rule: UpdateRule) -> torch.Tensor:
         quantum = 2 * self.update_max / self.update_levels
@@ -158,6 +169,23 @@ def bundled_model(name: str) -> nn.Module:
                         f"or 'package.module:factory'")
 
 
+def model_network(name: str, data: str = "digits", seed: int = 0) -> Any:
+    """The Network that ``cimgraph train --model NAME`` maps (its layer names are those of the trace files),
+    for ``cimgraph train-ppa --network NAME --traces DIR``."""
+    from ..workload import from_torch
+
+    if name in BUNDLED_MODELS:
+        model = bundled_model(name)
+    else:
+        from ..accuracy.data import load_dataset
+        from ..accuracy.run import load_model
+
+        model, name = load_model(name, load_dataset(data, seed), seed)
+    _, train, _ = _data(data, seed)
+    network = from_torch(model, (1, *_sample_shape(train)))
+    return attrs.evolve(network, name=name)
+
+
 def _seeded_init(model: nn.Module, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     for module in model.modules():
@@ -222,6 +250,7 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
                   wl_activate: int | None = None, wl_error: int = -1, wl_grad: int = -1, adc: str = "none",
                   adc_bits: int | None = None, rule: Any = None, cells: str | None = None,
                   popu_mode: str = "LTP_only", update_max: float = 0.01, update_levels: int | None = None,
+                  refresh_every: int = 100, refresh_level: float = 0.75,
                   headroom: float = 2.0, seed: int = 0, device: str = "cpu", traces: str | None = None,
                   progress: bool = True, model_name: str | None = None, **device_fields: Any) -> TrainingResult:
     """Train ``model`` on ``data`` with its Conv2d/Linear weights in the chip's cells.
@@ -229,7 +258,7 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
     ``model``: an nn.Module (trained from its current weights), a bundled name (``digits-cnn``,
     ``digits-mlp``; seeded fresh initialisation) or None (digits-cnn). ``data``: ``"digits"``, a
     Dataset, or ``(train_loader, test_loader)``. ``netlist`` (path or ChipGraph) maps the model and
-    gives the defaults: cell device (levels, NL, sigma_d2d in NL steps, sigma_c2c), precisions
+    gives the defaults: cell device (levels, NL, nonlinearity_d2d in NL steps, sigma_c2c), precisions
     (wl_weight, wl_activate), subarray rows / row groups / ADC bits, on/off ratio. Without a netlist
     the device is ideal and the widths float. ``rule`` is an UpdateRule or a registered name;
     ``device_fields`` override its fields (``levels_ltp=64``, ``nonlinearity_ltp=3``, ...).
@@ -270,7 +299,7 @@ def train_on_chip(model: nn.Module | str | None = None, data: Any = "digits", *,
         batch_size = 1
         if update_levels is None:
             update_levels = _default_update_levels(chip, update_max, wl_activate)
-        the_scheme: Any = PopuScheme(update_max, update_levels, popu_mode)
+        the_scheme: Any = PopuScheme(update_max, update_levels, popu_mode, refresh_every, refresh_level)
     else:
         the_scheme = V2Scheme()
     cells = cells or ("pair" if scheme == "popu" else "single")

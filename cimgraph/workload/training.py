@@ -54,6 +54,14 @@ class TrainingSettings:
     error_bits: int = attrs.field(default=8, validator=_bits)
     gradient_bits: int = attrs.field(default=8, validator=_bits)
     delta_bits: int = attrs.field(default=8, validator=_bits)
+    # WAGE Q_G's learning rate (seed 001 sec. 6): with a Delta_dist.csv trace absent, a weight moves one delta
+    # LSB per update with probability lr |g| / max|g| (cimgraph.schedule.training_update.changing_fraction)
+    learning_rate: float = attrs.field(default=1.0)
+
+    @learning_rate.validator
+    def _lr(self, attribute, value) -> None:
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1):
+            raise CimgraphError(f"training setting learning_rate: expected a number in (0, 1], got {value!r}")
 
     @property
     def images(self) -> int:
