@@ -104,3 +104,67 @@ def test_repeated_wire_tolerance_trades_delay_for_energy():
     assert local.delay_per_m > best.delay_per_m      # 10x more resistive layer is slower
     with pytest.raises(CimgraphError):
         circuit.repeated_wire(T, "top")
+
+
+# -- FinFET / GAA device grid (NeuroSim V1.4 formula.cpp) ---------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from cimgraph.components.arrays import cell_pitch  # noqa: E402
+from cimgraph.tech.nodes import TECHNOLOGIES  # noqa: E402
+from cimgraph.tech.advanced_nodes import ADVANCED_TECHNOLOGIES  # noqa: E402
+from cimgraph.tech.cell_library import library  # noqa: E402
+
+PLANAR = [t for t in TECHNOLOGIES.values() if t.device == "planar"]
+BUILTIN_CELLS = {c.name: c for c in library()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(index=st.integers(0, len(PLANAR) - 1), width=st.floats(1e-9, 1e-4), share=st.floats(0.0, 3.0))
+def test_planar_nodes_keep_continuous_widths_bit_for_bit(index, width, share):
+    # the quantised device grid must leave every planar node (130-22 nm, LSTP and HP) exactly as it was
+    t = PLANAR[index]
+    assert not t.quantised and t.fin_width is None and t.sram_cell_width is None
+    assert circuit.effective_width(t, width) == width and circuit.width_gain(t, width) == 1.0
+    assert circuit.gate_cap(t, width) == t.c_gate * width
+    assert circuit.drain_cap(t, width) == t.c_junction * width
+    assert circuit.on_resistance(t, width) == t.r_eff_n / width
+    assert circuit.balanced_pmos_width(t, width) == width * t.r_eff_p / t.r_eff_n
+    width_p = share * width
+    assert circuit.leakage_power(t, width, width_p) == t.vdd * (t.i_off_n * width + t.i_off_p * width_p) / 2
+    assert circuit.width_for_current(t, width * 1e3) == width * 1e3 / t.i_on_n
+    assert circuit.cell_height(t) == circuit.CELL_HEIGHT * t.feature_size
+    for cell in ("sram.6t", "sram.8t", "rram.1t1r"):
+        c = BUILTIN_CELLS[cell]
+        assert cell_pitch(t, c) == (c.width_f * t.feature_size, c.height_f * t.feature_size)
+
+
+def test_whole_fins_and_stacks_hand_counted():
+    one = ADVANCED_TECHNOLOGIES["1nm"]      # 4 sheets of 10 x 6 nm: 128 nm per stack, V1.4 gate C 66.94 aF
+    five = ADVANCED_TECHNOLOGIES["5nm"]     # one fin of 106 nm effective width
+    f1 = one.feature_size
+    assert circuit.fins(one, 2 * f1) == 1 and circuit.fins(one, 2.5 * f1) == 2 and circuit.fins(one, 0.3 * f1) == 1
+    assert circuit.gate_cap(one, 2 * f1) == pytest.approx(66.94e-18)        # the minimum device is one whole stack
+    assert circuit.on_resistance(one, 6 * f1) == pytest.approx(one.r_eff_n / (3 * 128e-9))
+    # V1.4's p/n ratio is an integer: 1 below 7 nm (I_on,p = I_on,n)
+    assert circuit.balanced_pmos_width(one, 2 * f1) == 2 * f1
+    # 100 uA needs ceil(100e-6 / (460.979 A/m x 128 nm)) = 2 stacks = 4F drawn
+    assert circuit.width_for_current(one, 100e-6) == pytest.approx(4 * f1)
+    # layout on the grid: an inverter is 2 contacted poly pitches wide and one cell high
+    inv = circuit.gate_area(five, "inv", 1, 2 * five.feature_size, 2 * five.feature_size)
+    assert inv.width == pytest.approx(2 * 51e-9) and inv.height == pytest.approx(180e-9)
+    # 5 fins with at most 2 per row fold into 3 fingers: (3 + 1) pitches; NAND2 unfolded: 3 pitches
+    folded = circuit.gate_area(five, "inv", 1, 10 * five.feature_size, 2 * five.feature_size)
+    assert folded.width == pytest.approx(4 * 51e-9)
+    nand = circuit.gate_area(five, "nand", 2, 2 * five.feature_size, 2 * five.feature_size)
+    assert nand.width == pytest.approx(3 * 51e-9)
+    # the 5 nm 6T bit cell of V1.4 (IRDS): 19.2 F x 43.75 F = 0.021 um^2, TSMC N5's high-density cell
+    w, h = cell_pitch(five, BUILTIN_CELLS["sram.6t"])
+    assert w * h == pytest.approx(0.021e-12, rel=0.01)
+
+
+def test_finfet_14_to_7nm_use_their_fins():
+    for node, fin in ((14, 56e-9), (10, 51e-9), (7, 43e-9)):   # 2 H_fin + W_fin of the PTM cards
+        t = TECHNOLOGIES[f"{node}nm"]
+        assert t.quantised and t.fin_width == pytest.approx(fin)
+        assert circuit.gate_cap(t, circuit.min_width(t)) == pytest.approx(t.c_gate * fin)

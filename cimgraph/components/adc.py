@@ -124,7 +124,7 @@ class FlashADC(Component):
         return 2 ** self.bits - 1
 
     def _input_width(self) -> float:
-        return max(circuit.min_width(self.tech), self.current_range()[1] / self.tech.i_on_n)
+        return max(circuit.min_width(self.tech), circuit.width_for_current(self.tech, self.current_range()[1]))
 
     def _gm_in(self) -> float:
         i_min, i_max = self.current_range()

@@ -56,6 +56,20 @@ def _line(tech: Technology, cells: int, pitch: float, cap_per_cell: float) -> tu
     return c_seg * cells, delay
 
 
+SRAM_6T_F = (20.0, 8.0)   # the library 6T cell, width x height in F (NeuroSim Param.cpp)
+
+
+def cell_pitch(tech: Technology, cell: MemoryCell) -> tuple[float, float]:
+    """(width, height) of one cell (m): its F-based size, except an SRAM cell on a FinFET / GAA node that
+    gives its high-density 6T bit cell (NeuroSim V1.4 Param.cpp), scaled by the cell's size relative to
+    the library 6T cell (an 8T cell stays 30 % wider)."""
+    f = tech.feature_size
+    if cell.family == "sram" and tech.sram_cell_width is not None:
+        return (tech.sram_cell_width * cell.width_f / SRAM_6T_F[0],
+                tech.sram_cell_height * cell.height_f / SRAM_6T_F[1])
+    return cell.width_f * f, cell.height_f * f
+
+
 @attrs.frozen(kw_only=True)
 class _Array(Component):
     """Fields and geometry shared by every array kind."""
@@ -100,11 +114,11 @@ class _Array(Component):
 
     @property
     def cell_width(self) -> float:
-        return self.cell.width_f * self.tech.feature_size
+        return cell_pitch(self.tech, self.cell)[0]
 
     @property
     def cell_height(self) -> float:
-        return self.cell.height_f * self.tech.feature_size
+        return cell_pitch(self.tech, self.cell)[1]
 
     def width(self) -> float:
         """Array width (m): (columns + dummy columns) x cell width."""
@@ -418,6 +432,7 @@ class SRAMArray(_Array):
         (8T: and the read-port stack) facing a precharged bit line."""
         access, pulldown, pullup = self._widths()
         ports = 2 if self.cell.access == "8t" else 1
+        access, pulldown, pullup = (circuit.effective_width(self.tech, w) for w in (access, pulldown, pullup))
         per_cell = self.tech.vdd * (self.tech.i_off_n * (pulldown + ports * access) + self.tech.i_off_p * pullup)
         return per_cell * self.rows * (self.columns + self.dummy_columns)
 

@@ -20,7 +20,7 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import int_range, one_of, positive, quantity
 from .base import Component, Cost
-from .circuit import drain_cap, gate_cap, horowitz, leakage_power, on_resistance, switching_energy
+from .circuit import drain_cap, gate_cap, horowitz, leakage_power, on_resistance, switching_energy, width_gain
 from .decoders import DecoderCore, RowDecoder
 from .digital import (DATA_ACTIVITY, DFF_TGS, Block, Gate, chain_block, clock_field, clocked, dff,
                       inverter_chain, transconductance_beta)
@@ -133,7 +133,8 @@ class SramMacro:
     def _bitline(self) -> tuple[float, float]:
         """(bit-line capacitance, cell read current)."""
         c_bl = self.parts()["precharge"].bitline_cap()
-        i_cell = self.tech.i_on_n * self.cell.access_width * self.tech.feature_size
+        i_cell = (self.tech.i_on_n * self.cell.access_width * self.tech.feature_size
+                  * width_gain(self.tech, self.cell.access_width * self.tech.feature_size))
         return c_bl, i_cell
 
     def read(self) -> Cost:

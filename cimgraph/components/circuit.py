@@ -7,6 +7,13 @@ and returns SI floats. Sources: NeuroTorch manual sec. 4 (seed 000: standard-cel
 activity factors), DNN+NeuroSim V2 manual sec. 4.1 (seed 001: repeater eq. 4.1/4.2 and the bus
 delay tolerance), M. Horowitz, "Timing models for MOS circuits", Stanford TR SEL83-003 (1983) as
 used in CACTI/NVSim/NeuroSim.
+
+FinFET / GAA nodes (``tech.quantised``): widths stay *drawn* widths (multiples of the 2F minimum, as
+every model sizes them), and the toolkit turns them into whole devices the way NeuroSim V1.4
+(TCAS-I 2024, formula.cpp CalculateGateCap / CalculateGateArea) does: ceil(W / 2F) fins or nanosheet
+stacks of ``tech.fin_width`` effective width each; gates are laid out on the node's contacted poly
+pitch and cell height with at most ``tech.fins_per_device`` fins per transistor before folding.
+Planar nodes are untouched (continuous widths, the 28F cell).
 """
 from __future__ import annotations
 
@@ -41,32 +48,69 @@ def _check_width(where: str, width: float) -> None:
 # -- device parasitics ---------------------------------------------------------------------
 
 def min_width(tech: Technology) -> float:
-    """Minimum transistor width: 2F (NeuroSim constant.h MIN_NMOS_SIZE)."""
+    """Minimum (drawn) transistor width: 2F (NeuroSim constant.h MIN_NMOS_SIZE); one fin / stack on
+    FinFET / GAA nodes."""
     return MIN_WIDTH * tech.feature_size
 
 
+def fins(tech: Technology, width: float) -> int:
+    """Whole fins / nanosheet stacks of a transistor drawn ``width`` wide: ceil(W / 2F), at least one
+    (NeuroSim V1.4 formula.cpp). Only meaningful on a quantised (FinFET / GAA) node."""
+    return max(1, math.ceil(width / (MIN_WIDTH * tech.feature_size) - 1e-9))
+
+
+def effective_width(tech: Technology, width: float) -> float:
+    """Electrical width (m) of a transistor drawn ``width`` wide: the width itself on planar nodes,
+    fins(W) x ``tech.fin_width`` on FinFET / GAA nodes (per-width device data are per effective width)."""
+    if not tech.quantised or width <= 0:
+        return width
+    return fins(tech, width) * tech.fin_width
+
+
+def width_gain(tech: Technology, width: float) -> float:
+    """Effective over drawn width (1.0 exactly on planar nodes), for per-width products written as
+    ``tech.x * drawn width``."""
+    return effective_width(tech, width) / width if tech.quantised and width > 0 else 1.0
+
+
+def width_for_current(tech: Technology, current: float) -> float:
+    """Drawn NMOS width (m) that carries ``current`` (A) at full on-current: I / I_on on planar nodes;
+    enough whole fins / stacks (2F of drawn width each) on FinFET / GAA nodes."""
+    if not tech.quantised:
+        return current / tech.i_on_n
+    return math.ceil(current / (tech.i_on_n * tech.fin_width) - 1e-9) * MIN_WIDTH * tech.feature_size
+
+
+def cell_height(tech: Technology) -> float:
+    """Standard-cell height (m): 28F on planar nodes, the node's cell height on FinFET / GAA nodes."""
+    return tech.cell_height if tech.quantised else CELL_HEIGHT * tech.feature_size
+
+
 def gate_cap(tech: Technology, width: float) -> float:
-    """Gate capacitance (F) of a transistor of ``width`` (m): c_gate x W (incl. overlap, fringe)."""
+    """Gate capacitance (F) of a transistor of ``width`` (m): c_gate x W_eff (incl. overlap, fringe)."""
     _check_width("gate_cap", width)
-    return tech.c_gate * width
+    return tech.c_gate * effective_width(tech, width)
 
 
 def drain_cap(tech: Technology, width: float) -> float:
-    """Drain junction capacitance (F) of a transistor of ``width`` (m): c_junction x W."""
+    """Drain junction capacitance (F) of a transistor of ``width`` (m): c_junction x W_eff."""
     _check_width("drain_cap", width)
-    return tech.c_junction * width
+    return tech.c_junction * effective_width(tech, width)
 
 
 def on_resistance(tech: Technology, width: float, pmos: bool = False) -> float:
-    """Effective switching resistance (Ohm) of a transistor: r_eff / W."""
+    """Effective switching resistance (Ohm) of a transistor: r_eff / W_eff."""
     _check_width("on_resistance", width)
     if width <= 0:
         raise CimgraphError(f"on_resistance: expected a positive transistor width, got {width!r}")
-    return (tech.r_eff_p if pmos else tech.r_eff_n) / width
+    return (tech.r_eff_p if pmos else tech.r_eff_n) / effective_width(tech, width)
 
 
 def balanced_pmos_width(tech: Technology, width_n: float) -> float:
-    """PMOS width giving the same pull-up resistance as an NMOS of ``width_n``."""
+    """PMOS width giving the same pull-up resistance as an NMOS of ``width_n``; on FinFET / GAA
+    nodes a whole number of NMOS widths, V1.4's integer pnSizeRatio = floor(I_on,n / I_on,p) >= 1."""
+    if tech.quantised:
+        return width_n * max(1, math.floor(tech.r_eff_p / tech.r_eff_n + 1e-9))
     return width_n * tech.r_eff_p / tech.r_eff_n
 
 
@@ -112,6 +156,8 @@ def gate_area(tech: Technology, kind: str, inputs: int, width_n: float, width_p:
     _check_width("gate_area width_p", width_p)
     if width_n + width_p <= 0:
         raise CimgraphError("gate_area: at least one of width_n, width_p must be positive")
+    if tech.quantised:
+        return _fin_gate_area(tech, inputs, width_n, width_p, height)
     f = tech.feature_size
     cell_height = CELL_HEIGHT * f if height is None else height
     end_caps = 2 * (GATE_OVERLAP + FIELD_GATE_GAP / 2) * f
@@ -126,6 +172,24 @@ def gate_area(tech: Technology, kind: str, inputs: int, width_n: float, width_p:
     wide_n, _ = _region(width_n, max_n, inputs, f)
     width = max(wide_p, wide_n)
     return GateGeometry(area=width * cell_height, width=width, height=cell_height)
+
+
+def _fin_gate_area(tech: Technology, inputs: int, width_n: float, width_p: float,
+                   height: float | None) -> GateGeometry:
+    """FinFET / GAA gate on the node's grid (NeuroSim V1.4 CalculateGateArea): each polarity's row holds
+    ``inputs x folds`` gates at the contacted poly pitch, (n + 1) pitches wide; a transistor of more fins
+    than a cell row offers (``fins_per_device``, scaled with a non-standard height) is folded."""
+    cell = tech.cell_height if height is None else height
+    row_fins = max(1, math.floor(tech.fins_per_device * cell / tech.cell_height + 1e-9))
+
+    def row(width: float) -> float:
+        if width <= 0:
+            return 0.0
+        folds = math.ceil(fins(tech, width) / row_fins)
+        return (inputs * folds + 1) * tech.gate_pitch
+
+    width = max(row(width_n), row(width_p))
+    return GateGeometry(area=width * cell, width=width, height=cell)
 
 
 # -- delay ---------------------------------------------------------------------------------
@@ -186,10 +250,11 @@ def switching_energy(capacitance: float, voltage: float, activity: float = 1.0) 
 
 def leakage_power(tech: Technology, width_n: float, width_p: float) -> float:
     """Static power (W) of a gate whose output is high or low with equal probability:
-    Vdd x (I_off,n W_n + I_off,p W_p) / 2 (NeuroSim CalculateGateLeakage for an inverter)."""
+    Vdd x (I_off,n W_n + I_off,p W_p) / 2 (NeuroSim CalculateGateLeakage for an inverter), W_eff."""
     _check_width("leakage_power width_n", width_n)
     _check_width("leakage_power width_p", width_p)
-    return tech.vdd * (tech.i_off_n * width_n + tech.i_off_p * width_p) / 2
+    return tech.vdd * (tech.i_off_n * effective_width(tech, width_n)
+                       + tech.i_off_p * effective_width(tech, width_p)) / 2
 
 
 # -- repeated wires ------------------------------------------------------------------------

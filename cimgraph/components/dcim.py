@@ -30,7 +30,7 @@ import attrs
 from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..units import int_range
-from .arrays import SRAMArray, _fraction, _line
+from .arrays import SRAMArray, _fraction, _line, cell_pitch
 from .base import Cost
 from .circuit import switching_energy
 from .digital import Block, Gate, clocked, dff, ripple_adder
@@ -107,7 +107,7 @@ class DigitalCIMArray(SRAMArray):
     @property
     def cell_width(self) -> float:
         """SRAM cell width plus its NOR laid out at the cell's height."""
-        return self.cell.width_f * self.tech.feature_size + self._nor().geometry.area / self.cell_height
+        return cell_pitch(self.tech, self.cell)[0] + self._nor().geometry.area / self.cell_height
 
     def height(self) -> float:
         """Array rows plus the column logic below it (its area over the array width)."""

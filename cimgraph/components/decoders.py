@@ -20,7 +20,7 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import one_of, optional_quantity, positive, quantity
 from .base import Component, Cost
-from .circuit import CELL_HEIGHT, drain_cap, horowitz, switching_energy
+from .circuit import cell_height, drain_cap, horowitz, switching_energy
 from .digital import (STAGE_EFFORT, Block, Gate, bank_area, chain_block, int_field, inverter_chain,
                       transconductance_beta)
 from .switches import (IR_DROP_TOLERANCE, ColumnMux, array_size, line_rc, read_input_field, sizing_field, tg_block,
@@ -67,7 +67,7 @@ class DecoderCore:
         return predecode_groups(math.ceil(math.log2(self.outputs)) if self.outputs > 1 else 0)
 
     def _wire(self) -> tuple[float, float]:
-        length = self.span or self.outputs * CELL_HEIGHT * self.tech.feature_size
+        length = self.span or self.outputs * cell_height(self.tech)
         return self.tech.wire_local.r * length, self.tech.wire_local.c * length
 
     def _final_gate(self) -> Gate | None:

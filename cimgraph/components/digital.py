@@ -22,7 +22,7 @@ from ..hookspecs import hookimpl
 from ..tech.technology import Technology
 from ..units import int_range, non_negative, optional_quantity, quantity
 from .base import Component, Cost
-from .circuit import (CELL_HEIGHT, balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz, leakage_power,
+from .circuit import (balanced_pmos_width, cell_height, drain_cap, gate_area, gate_cap, horowitz, leakage_power,
                       min_width, on_resistance, switching_energy)
 
 # Probability that a data node toggles in one operation on uniformly random data.
@@ -111,7 +111,7 @@ class Gate:
     def geometry(self):
         """Standard-cell layout; a gate too skewed for one 28F row (e.g. a wide-PMOS NOR3) takes the
         smallest of a single- to quadruple-height cell, as standard-cell libraries offer."""
-        base = self.height or CELL_HEIGHT * self.tech.feature_size
+        base = self.height or cell_height(self.tech)
         options = []
         for rows in (1, 2, 3, 4):
             try:
@@ -126,7 +126,7 @@ class Gate:
     @property
     def width(self) -> float:
         """Width (m) the gate takes in a row of standard 28F cells (area / standard height)."""
-        return self.geometry.area / (CELL_HEIGHT * self.tech.feature_size)
+        return self.geometry.area / (cell_height(self.tech))
 
     @property
     def leakage(self) -> float:
@@ -185,12 +185,12 @@ def bank_area(tech: Technology, count: int, unit_width: float, span: float | Non
     array edge); the bank is ceil(count / per_stack) stacks wide and ``span`` long. Without a span
     the cells are simply tiled.
     """
-    cell_height = CELL_HEIGHT * tech.feature_size
+    height = cell_height(tech)
     if not span:
-        return count * unit_width * cell_height
-    per_stack = max(1, math.floor(span / cell_height))
+        return count * unit_width * height
+    per_stack = max(1, math.floor(span / height))
     stacks = math.ceil(count / per_stack)
-    return stacks * unit_width * max(span, cell_height)
+    return stacks * unit_width * max(span, height)
 
 
 def clocked(delay: float, clock: float | None) -> float:

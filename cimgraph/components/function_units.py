@@ -15,11 +15,20 @@ runs these on digital function units):
 * GELU: x sigmoid(1.702 x) (Hendrycks & Gimpel, arXiv:1606.08415) with a piecewise-linear sigmoid:
   3 multiplies, 1 add.
 
-The per-row reciprocal / inverse square root (one per ``features`` elements) is left out. Each action
-processes one element on every lane (``lanes`` elements). Validity: 4 <= bits <= 32.
+Once per row (``row()``; a softmax row is one head's scores of one token, a layer-norm row one token's
+features) the unit also forms the row's reciprocal (softmax: 1 / sum) or inverse square root (layer norm:
+1 / sqrt(var + eps)) by Newton-Raphson iteration (M. J. Flynn, "On division by functional iteration", IEEE
+Trans. Computers C-19(8), 1970; I-BERT's integer square root, Kim et al. 2021, Algorithm 4): a linear seed
+(1 multiply, 1 add; the minimax reciprocal seed 48/17 - 32/17 d is good to 1/17, about 4 bits), then
+ceil(log2(bits / 4)) steps, each doubling the correct bits: reciprocal x (2 - d x) = 2 multiplies + 1 add,
+inverse square root y (3 - x y^2) / 2 = 3 multiplies + 1 add (the halving is a shift).
+
+Each action processes one element (``row()``: one row) on every lane (``lanes`` at once).
+Validity: 4 <= bits <= 32.
 """
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import attrs
@@ -31,6 +40,14 @@ from .digital import Block, Gate, clock_field, clocked, dff, int_field, ripple_a
 
 # (adds, multiplies) per element
 OPERATIONS = {"softmax": (5, 3), "layernorm": (4, 2), "gelu": (1, 3)}
+# per row: (adds, multiplies) of one Newton-Raphson step; the seed is 1 add + 1 multiply
+ROW_STEPS = {"softmax": (1, 2), "layernorm": (1, 3)}
+SEED_BITS = 4   # correct bits of the linear seed (reciprocal: relative error <= 1/17)
+
+
+def newton_steps(bits: int) -> int:
+    """Newton-Raphson steps from a ~4-bit seed to ``bits`` bits (each step doubles the correct bits)."""
+    return max(0, math.ceil(math.log2(bits / SEED_BITS) - 1e-12))
 
 
 def array_multiplier(tech: Technology, bits: int) -> Block:
@@ -76,7 +93,18 @@ class FunctionUnit(Component):
         return self._lane().leakage * self.lanes
 
     def _element(self, operation: str) -> Cost:
-        adds, multiplies = OPERATIONS[operation]
+        return self._steps(*OPERATIONS[operation])
+
+    def row(self, operation: str) -> Cost | None:
+        """One row's reciprocal (softmax) or inverse square root (layer norm) on every lane; None for an
+        operation without a per-row step (GELU)."""
+        if operation not in ROW_STEPS:
+            return None
+        adds, multiplies = ROW_STEPS[operation]
+        steps = newton_steps(self.input_bits)
+        return self._steps(1 + steps * adds, 1 + steps * multiplies)
+
+    def _steps(self, adds: int, multiplies: int) -> Cost:
         adder, multiplier, register = self._parts()
         add_step = clocked(adder.latency + register.latency, self.clock)
         mul_step = clocked(multiplier.latency + register.latency, self.clock)

@@ -30,7 +30,7 @@ W_EQUALIZE = 2.0
 
 def transconductance(tech: Technology, width: float) -> float:
     """Saturation g_m (S) of an NMOS of ``width`` at full gate drive: 2 I_on W / (Vdd - Vth)."""
-    return 2 * tech.i_on_n * width / (tech.vdd - tech.vth)
+    return 2 * tech.i_on_n * circuit.effective_width(tech, width) / (tech.vdd - tech.vth)
 
 
 @attrs.frozen
@@ -121,7 +121,13 @@ class PrechargerSRAM(Component):
     def bitline_cap(self) -> float:
         f = self.tech.feature_size
         access = (self.cell.access_width or circuit.MIN_WIDTH) * f
-        return self.rows * (self.tech.wire_local.c * self.cell.height_f * f + circuit.drain_cap(self.tech, access))
+        if self.tech.quantised:   # the node's bit cell (arrays.cell_pitch)
+            from .arrays import cell_pitch
+
+            wire = self.tech.wire_local.c * cell_pitch(self.tech, self.cell)[1]
+        else:
+            wire = self.tech.wire_local.c * self.cell.height_f * f
+        return self.rows * (wire + circuit.drain_cap(self.tech, access))
 
     def area(self) -> float:
         pre, eq = self._widths()

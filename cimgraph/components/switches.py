@@ -25,7 +25,8 @@ from ..tech.technology import Technology
 from ..units import one_of, optional_quantity, positive, quantity
 from .arrays import SRAM_PULLDOWN_WIDTH
 from .base import Component, Cost
-from .circuit import balanced_pmos_width, drain_cap, gate_cap, horowitz, min_width, on_resistance, switching_energy
+from .circuit import (balanced_pmos_width, drain_cap, effective_width, gate_cap, horowitz, min_width, on_resistance,
+                      switching_energy)
 from .digital import (Block, Gate, bank_area, chain_block, dff, dff_width, int_field, inverter_chain,
                       transconductance_beta)
 
@@ -113,7 +114,8 @@ def tg_leakage(tech: Technology, width_n: float, voltage: float) -> float:
     """Static power (W) of one OFF transmission gate holding ``voltage`` across it: the
     subthreshold current of both devices (off-current per width) times ``voltage``. An ON gate
     has no voltage across it and does not leak."""
-    return voltage * (tech.i_off_n * width_n + tech.i_off_p * balanced_pmos_width(tech, width_n))
+    width_p = effective_width(tech, balanced_pmos_width(tech, width_n))
+    return voltage * (tech.i_off_n * effective_width(tech, width_n) + tech.i_off_p * width_p)
 
 
 def tg_resistance(tech: Technology, width_n: float) -> float:

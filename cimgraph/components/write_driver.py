@@ -38,7 +38,7 @@ import attrs
 from ..hookspecs import hookimpl
 from ..units import one_of, optional_quantity, positive, quantity
 from .base import Cost
-from .circuit import (CELL_HEIGHT, GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, drain_cap, gate_area, gate_cap,
+from .circuit import (GATE_POLY_GAP, POLY_WIDTH, balanced_pmos_width, cell_height, drain_cap, gate_area, gate_cap,
                       horowitz, leakage_power, min_width, on_resistance, switching_energy)
 from .decoders import _ArrayPeripheral
 from .digital import bank_area, transconductance_beta
@@ -120,7 +120,7 @@ class WriteDriver(_ArrayPeripheral):
         w_n = min_width(self.tech)
         w_p = balanced_pmos_width(self.tech, w_n)   # NeuroSim: pnSizeRatio x the minimum NMOS
         geometry = gate_area(self.tech, "inv", 1, n * w_n, p * w_p)
-        width = geometry.area / (CELL_HEIGHT * self.tech.feature_size) * (self._pitch_ratio() if io else 1.0)
+        width = geometry.area / (cell_height(self.tech)) * (self._pitch_ratio() if io else 1.0)
         return Stage(n * w_n, p * w_p, supply, io, width)
 
     def stages(self) -> dict[str, Stage]:

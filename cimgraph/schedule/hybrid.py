@@ -11,7 +11,13 @@ seed 003):
   and sent over the chip-level link to its tiles, and its outputs come back and are written; a functional
   layer's elements go to the chip's function unit and back the same way;
 - functional layers: ``elements / lanes`` actions of the function unit (``softmax()``, ``layernorm()``,
-  ``gelu()``), one after another.
+  ``gelu()``), one after another, then ``rows / lanes`` of its per-row step (``row(kind)``: the reciprocal
+  of a softmax row sum, the inverse square root of a layer-norm variance), rows = tokens x ``groups``
+  (a softmax row is one head's scores);
+- the transpose of K: a ``matmul`` operand whose stored rows are not one per token (Q K^T stores K^T,
+  inner = head width; S V stores V, inner = tokens, self-attention) arrives token by token and is
+  transposed through the chip buffer: one extra buffer write and read of the operand (a transpose buffer,
+  as the K^T write path of TranCIM, F. Tu et al., IEEE JSSC 2023).
 
 An Activity has one entry per array layer of the whole network (``HybridMapping.layers`` order); each design
 gets its own layers' entries.
@@ -74,6 +80,12 @@ def dynamic_write(part: Any, placement: Any) -> tuple[float, float]:
     return placement.rows_per_subarray * write.latency, rows_written * write.energy
 
 
+def needs_transpose(layer: Any) -> bool:
+    """Whether a dynamic operand must be transposed before it is written: its stored rows (the inner
+    dimension, in_channels / groups) are not one per token (K^T of Q K^T, not V of S V; self-attention)."""
+    return layer.role == "dynamic" and layer.in_channels // layer.groups != layer.input_vectors
+
+
 def _extend(result: LayerResult, extra: dict[str, tuple[float, float, str]]) -> LayerResult:
     lat, en = dict(result.latency_by_group), dict(result.energy_by_group)
     comp = dict(result.energy_by_component)
@@ -93,7 +105,16 @@ def _functional(mapping: Any, layer: Any, bits: int, movers: list, costs: dict) 
     if (path, layer.kind) not in costs:
         costs[path, layer.kind] = getattr(unit, layer.kind)()
     cost = costs[path, layer.kind]
-    extra = {path: (actions * cost.latency, actions * cost.energy, unit.group)}
+    latency, energy = actions * cost.latency, actions * cost.energy
+    row = getattr(unit, "row", None)
+    if row is not None:
+        if (path, layer.kind, "row") not in costs:
+            costs[path, layer.kind, "row"] = row(layer.kind)
+        per_row = costs[path, layer.kind, "row"]
+        if per_row is not None:
+            rows = layer.input_vectors * layer.groups / unit.lanes
+            latency, energy = latency + rows * per_row.latency, energy + rows * per_row.energy
+    extra = {path: (latency, energy, unit.group)}
     extra.update(_movement(movers, layer.input_vectors * layer.in_channels * bits, layer.elements * bits))
     zero = {g: 0.0 for g in GROUPS}
     base = LayerResult(name=layer.name, kind=layer.kind, macs=0, tiles=0, pes=0, subarrays=0, duplication=0,
@@ -139,6 +160,12 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
                 extra = {_prefix(design, "chip/tile/pe/subarray"): (w_lat, w_en, "array")}
                 moved_in = layer.input_vectors * layer.in_channels * bits + layer.weights * bits
                 extra.update(_movement(movers, moved_in, layer.elements * bits))
+                if needs_transpose(layer):
+                    buffers = [m for m in movers if len(m[3]) == 2]
+                    operand = layer.weights * bits
+                    for path, (latency, energy, group) in _movement(buffers, operand, operand).items():
+                        old = extra.get(path, (0.0, 0.0, group))
+                        extra[path] = (old[0] + latency, old[1] + energy, group)
                 lr = _extend(lr, extra)
             by_name[lr.name] = lr
     for layer in mapping.network:

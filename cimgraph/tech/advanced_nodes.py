@@ -30,6 +30,12 @@ How the Technology fields follow (cimgraph's per-width convention, the same as t
   Wire capacitance uses the CACTI model of ``nodes.py`` with the ILD held at 6.3 / 12 x the 7 nm F
   (ILD thickness does not shrink with the node name below 7 nm).
 
+Device grid (V1.4 Technology.cpp / constant.h after IRDS 2021/2022): a transistor is a whole number of
+these devices (``fin_width`` = the device's effective width), at most 2 fins (5, 3 nm) or 1 stack (2, 1 nm)
+per transistor of a standard cell; contacted poly pitch 51 / 48 / 45 / 40 nm; cell height 180 / 144 /
+114 / 80 nm (``cimgraph.components.circuit`` sizes and lays out gates on this grid); 6T SRAM bit cell
+(V1.4 Param.cpp, IRDS) 96 x 219, 90 x 205, 84 x 240, 80 x 144 nm (0.021, 0.018, 0.020, 0.012 um^2).
+
 Device types: IRDS and V1.4 keep FinFET through 3 nm and move to stacked nanosheets (GAA) at 2 nm; V1.4
 models 1 nm as a four-sheet nanosheet too, so no forksheet or CFET node is offered (their IRDS device
 numbers are not in the source). Validity: 300 K, LSTP-like library, nominal Vdd; HP roadmap not given
@@ -61,15 +67,23 @@ class _Device(NamedTuple):
     multiplier: float     # effective-resistance multiplier
     gm: float             # S/m of effective width
     m0_pitch: float       # m, IRDS M0 pitch
+    fins: int             # most fins / stacks per transistor of a standard cell (V1.4 max_fin_num)
+    gate_pitch_f: float   # contacted poly pitch in F (V1.4 constant.h CPP_<n>nm, IRDS)
+    cell_height_f: float  # standard-cell height in F (V1.4 constant.h MAX_TRANSISTOR_HEIGHT_<n>nm, IRDS)
+    sram_f: tuple         # 6T SRAM bit cell height x width in F (V1.4 Param.cpp, IRDS)
 
 
 I_OFF_P = 100.9536e-6  # A/m: V1.4 uses the 7 nm PMOS off-current below 7 nm
 
 DEVICES = {
-    5: _Device("finfet", "one fin", 0.7, 81.859e-18, 2.076e-17, 106e-9, 578.494, 1.38e-4, 2.10, 1820.90, 28e-9),
-    3: _Device("finfet", "one fin", 0.7, 72.572e-18, 1.791e-17, 101e-9, 641.463, 1.58e-4, 2.14, 2018.04, 24e-9),
-    2: _Device("gaa-nanosheet", "3 sheets", 0.65, 79.74e-18, 1.543e-17, 3 * 42e-9, 526.868, 7.33e-5, 1.98, 1968.85, 20e-9),
-    1: _Device("gaa-nanosheet", "4 sheets", 0.6, 66.94e-18, 1.409e-17, 4 * 32e-9, 460.979, 1.69e-4, 2.05, 2401.75, 20e-9),
+    5: _Device("finfet", "one fin", 0.7, 81.859e-18, 2.076e-17, 106e-9, 578.494, 1.38e-4, 2.10, 1820.90, 28e-9,
+                 2, 10.2, 36.0, (19.2, 43.75)),
+    3: _Device("finfet", "one fin", 0.7, 72.572e-18, 1.791e-17, 101e-9, 641.463, 1.58e-4, 2.14, 2018.04, 24e-9,
+                 2, 16.0, 48.0, (30.0, 68.26)),
+    2: _Device("gaa-nanosheet", "3 sheets", 0.65, 79.74e-18, 1.543e-17, 3 * 42e-9, 526.868, 7.33e-5, 1.98, 1968.85, 20e-9,
+                 1, 22.5, 57.0, (42.0, 120.0)),
+    1: _Device("gaa-nanosheet", "4 sheets", 0.6, 66.94e-18, 1.409e-17, 4 * 32e-9, 460.979, 1.69e-4, 2.05, 2401.75, 20e-9,
+                 1, 40.0, 80.0, (80.0, 144.0)),
 }
 ADVANCED_NODES = tuple(DEVICES)
 
@@ -104,7 +118,10 @@ def make_advanced(node: int) -> Technology:
         temperature=TEMPERATURE, i_on_n=d.i_on, i_on_p=d.i_on, i_off_n=d.i_off_n, i_off_p=I_OFF_P,
         c_gate=d.gate_cap / d.effective_width, c_junction=d.drain_cap / d.effective_width,
         r_eff_n=r_eff, r_eff_p=r_eff, wire_local=local, wire_global=glob,
-        source=SOURCE.format(device=d.device, sheets=d.stack), device=d.device)
+        source=SOURCE.format(device=d.device, sheets=d.stack), device=d.device,
+        fin_width=d.effective_width, fins_per_device=d.fins, gate_pitch=d.gate_pitch_f * node * 1e-9,
+        cell_height=d.cell_height_f * node * 1e-9, sram_cell_height=d.sram_f[0] * node * 1e-9,
+        sram_cell_width=d.sram_f[1] * node * 1e-9)
 
 
 ADVANCED_TECHNOLOGIES = {t.name: t for t in (make_advanced(n) for n in ADVANCED_NODES)}

@@ -110,6 +110,22 @@ FIN_GEOMETRY = {
     7: FinGeometry(18e-9, 7e-9, 22e-9),
 }
 
+
+class CellGrid(NamedTuple):
+    """Standard-cell grid of a FinFET node (NeuroSim V1.4 constant.h / Technology.cpp / Param.cpp): most
+    fins per transistor in one cell, contacted poly pitch and cell height in F, and the high-density 6T
+    SRAM bit cell, height x width in F (14 nm: Samsung, 0.064 um^2; 10 / 7 nm: TSMC, 0.040 / 0.027 um^2)."""
+
+    fins: int
+    gate_pitch_f: float
+    cell_height_f: float
+    sram_height_f: float
+    sram_width_f: float
+
+
+CELL_GRID = {14: CellGrid(4, 5.571, 41.142, 10.6, 30.8), 10: CellGrid(3, 6.4, 33.0, 12.8, 31.25),
+             7: CellGrid(2, 8.1428, 34.285, 16.0, 34.43)}
+
 # BSIM4 junction parameters used by NeuroSim Technology.cpp.
 JUNCTION_BOTTOM = 1e-3  # F/m^2
 JUNCTION_SIDEWALL = 2.5e-10  # F/m, isolation edge
@@ -231,7 +247,18 @@ def make_technology(node: int, roadmap: str = "lstp") -> Technology:
         wire_global=glob,
         source=SOURCE.format(roadmap=roadmap.upper()),
         device="finfet" if node in FIN_GEOMETRY else "planar",
+        **_device_grid(node),
     )
+
+
+def _device_grid(node: int) -> dict:
+    """Fin width and cell grid of a FinFET node (no keys for planar nodes: continuous widths)."""
+    if node not in FIN_GEOMETRY:
+        return {}
+    grid, f = CELL_GRID[node], node * 1e-9
+    return {"fin_width": FIN_GEOMETRY[node].effective_width, "fins_per_device": grid.fins,
+            "gate_pitch": grid.gate_pitch_f * f, "cell_height": grid.cell_height_f * f,
+            "sram_cell_width": grid.sram_width_f * f, "sram_cell_height": grid.sram_height_f * f}
 
 
 TECHNOLOGIES = {t.name: t for t in (make_technology(n, r) for r in ("lstp", "hp") for n in NODES)}
@@ -247,5 +274,5 @@ def cimgraph_register_technologies(registry) -> None:
         registry.add_technology(tech)
 
 
-__all__ = ["TECHNOLOGIES", "NODES", "FIN_GEOMETRY", "make_technology", "itrs_resistivity",
+__all__ = ["TECHNOLOGIES", "NODES", "FIN_GEOMETRY", "CELL_GRID", "make_technology", "itrs_resistivity",
            "wire_resistance", "wire_capacitance"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..units import positive, quantity
+from ..units import optional_quantity, positive, quantity
 
 
 @attrs.frozen
@@ -21,6 +21,14 @@ class Technology:
 
     ``r_eff_*`` is the effective switching resistance of a transistor times its width (Ohm*m),
     so a transistor of width W has R = r_eff / W.
+
+    FinFET / GAA nodes also give their device grid (NeuroSim V1.4, TCAS-I 2024, Technology.cpp and
+    constant.h): ``fin_width`` (effective width of one fin, 2 H_fin + W_fin, or of one nanosheet stack,
+    sheets x 2 (w + t)), ``fins_per_device`` (most fins / stacks one transistor of a standard cell has
+    before it is folded), ``gate_pitch`` (contacted poly pitch), ``cell_height`` (standard-cell
+    height) and ``sram_cell_width`` / ``sram_cell_height``, the node's high-density 6T bit cell (V1.4
+    Param.cpp: Samsung 14 nm, TSMC 10 / 7 nm, IRDS 5-1 nm). Planar nodes leave them None: their widths are
+    continuous (circuit.effective_width).
     """
 
     name: str
@@ -41,3 +49,17 @@ class Technology:
     source: str = ""
     device: str = attrs.field(default="planar", metadata={
         "doc": "transistor architecture: planar | finfet | gaa-nanosheet | forksheet | cfet"})
+    fin_width: float | None = optional_quantity("m", doc="effective width of one fin / nanosheet stack "
+                                                "(None: planar, continuous width)")
+    fins_per_device: int | None = attrs.field(default=None, metadata={
+        "doc": "most fins / stacks per transistor in a standard cell before folding"})
+    gate_pitch: float | None = optional_quantity("m", doc="contacted poly pitch (FinFET / GAA)")
+    cell_height: float | None = optional_quantity("m", doc="standard-cell height (FinFET / GAA)")
+    sram_cell_width: float | None = optional_quantity("m", doc="6T SRAM bit-cell width on the node's grid "
+                                                      "(None: the cell's own F-based size)")
+    sram_cell_height: float | None = optional_quantity("m", doc="6T SRAM bit-cell height on the node's grid")
+
+    @property
+    def quantised(self) -> bool:
+        """True when transistor widths come in whole fins / nanosheet stacks."""
+        return self.fin_width is not None

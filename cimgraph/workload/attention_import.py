@@ -102,7 +102,15 @@ def _functional(ctx: Context, node: Any, kind: str, name: str) -> None:
     tokens = shape[-2] if kind == "softmax" and len(shape) > 2 else _tokens(shape)
     features = per_image // tokens
     ctx.add(node, Layer(name=name, kind=kind, in_channels=features, out_channels=features,
-                        input_size=(tokens, 1)))
+                        groups=row_groups(kind, shape, features), input_size=(tokens, 1)))
+
+
+def row_groups(kind: str, shape: tuple[int, ...], features: int) -> int:
+    """Rows per token of a functional layer (``Layer.groups``): a softmax over the last dimension has
+    features / that dimension rows per token (one per head), a layer norm or GELU one."""
+    if kind != "softmax" or len(shape) < 2 or features % shape[-1]:
+        return 1
+    return features // shape[-1]
 
 
 def _attention(ctx: Context, node: Any, prefix: str, heads: int, tokens: int, keys: int, width: int) -> None:
@@ -110,7 +118,7 @@ def _attention(ctx: Context, node: Any, prefix: str, heads: int, tokens: int, ke
     seq = (tokens, 1)
     ctx.add(node, Layer(name=f"{prefix}qk", kind="matmul", groups=heads, in_channels=width,
                         out_channels=heads * keys, input_size=seq))
-    ctx.add(node, Layer(name=f"{prefix}softmax", kind="softmax", in_channels=heads * keys,
+    ctx.add(node, Layer(name=f"{prefix}softmax", kind="softmax", in_channels=heads * keys, groups=heads,
                         out_channels=heads * keys, input_size=seq))
     ctx.add(node, Layer(name=f"{prefix}sv", kind="matmul", groups=heads, in_channels=heads * keys,
                         out_channels=width, input_size=seq))

@@ -10,8 +10,11 @@ an example input under a ``torch.overrides.TorchFunctionMode`` and records, in e
   the rows); ``scaled_dot_product_attention`` -> ``qk``, ``softmax`` and ``sv``;
 - ``softmax``, ``layer_norm``, ``gelu`` -> functional layers.
 
-Embedding lookups, element-wise arithmetic and reshapes do no matrix work and are left out; skip
-connections are not detected (no ``residual`` flags). :func:`bert_from_config` / :func:`vit_from_config`
+Embedding lookups, element-wise arithmetic and reshapes do no matrix work and are left out. Skip
+connections are detected as the fx import detects them (``torch_import._mark_residual``): every tensor
+remembers the layer whose output it carries (a recorded call's output that layer, any other op's output
+its first tensor argument's), and an add of two layer outputs sets ``residual`` on the later layer.
+:func:`bert_from_config` / :func:`vit_from_config`
 build a HuggingFace model with random weights from a config, never downloading anything (the optional
 extra ``pip install 'cimgraph[hf]'``).
 """
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
+
+import attrs
 
 from ..errors import WorkloadError
 from .layers import Layer, Network
@@ -33,12 +38,42 @@ def _shape(t: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in t.shape)
 
 
+ADDS = {"add", "iadd", "add_", "radd"}
+
+
 class _Recorder:
     def __init__(self, model: Any):
         self.params = {id(p): n.rsplit(".", 1)[0] for n, p in model.named_parameters()}
         self.layers: list[Layer] = []
         self.scope = "model"
         self.counts: dict[str, int] = {}
+        self.carries: dict[int, tuple[Any, int]] = {}   # id(tensor) -> (tensor, index of its layer)
+
+    def source(self, value: Any) -> int | None:
+        """Index of the layer whose output ``value`` carries (None: none, or not a tensor)."""
+        entry = self.carries.get(id(value))
+        return entry[1] if entry is not None and entry[0] is value else None
+
+    def track(self, name: str, args: list[Any], out: Any, before: int) -> None:
+        """Book ``out``'s producer after a call named ``name`` that left ``before`` layers recorded; an add of
+        two layer outputs is a skip connection on the later layer (as torch_import._mark_residual)."""
+        import torch
+
+        flat = [v for a in args for v in (a if isinstance(a, (tuple, list)) else (a,))]   # torch.cat's list
+        tensors = [a for a in flat if isinstance(a, torch.Tensor)]
+        if len(self.layers) > before:
+            index: int | None = len(self.layers) - 1
+        else:
+            index = next((self.source(t) for t in tensors if self.source(t) is not None), None)
+            producers = [p for p in (self.source(t) for t in tensors[:2]) if p is not None]
+            if name in ADDS and len(producers) == 2 and producers[0] != producers[1]:
+                later = max(producers)
+                self.layers[later] = attrs.evolve(self.layers[later], residual=True)
+        if index is None:
+            return
+        for value in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(value, torch.Tensor):
+                self.carries[id(value)] = (value, index)
 
     def _unique(self, base: str) -> str:
         n = self.counts.get(base, 0)
@@ -77,11 +112,13 @@ class _Recorder:
                  out_channels=heads * sb[-1], input_size=(sa[-2], 1))
 
     def functional(self, kind: str, x: Any) -> None:
+        from .attention_import import row_groups
+
         shape = _shape(x)
         tokens = (shape[-2] if kind == "softmax" else math.prod(shape[1:-1])) if len(shape) > 2 else 1
         features = math.prod(shape[1:]) // tokens
         self.add(kind, f"{self._parent()}.{kind}", in_channels=features, out_channels=features,
-                 input_size=(tokens, 1))
+                 groups=row_groups(kind, shape, features), input_size=(tokens, 1))
 
     def attention(self, q: Any, k: Any) -> None:
         sq, sk = _shape(q), _shape(k)
@@ -91,7 +128,7 @@ class _Recorder:
         self.add("matmul", f"{prefix}.qk", groups=heads, in_channels=heads * sq[-1], out_channels=heads * sk[-2],
                  input_size=seq)
         self.add("softmax", f"{prefix}.softmax", in_channels=heads * sk[-2], out_channels=heads * sk[-2],
-                 input_size=seq)
+                 groups=heads, input_size=seq)
         self.add("matmul", f"{prefix}.sv", groups=heads, in_channels=heads * sk[-2], out_channels=heads * sq[-1],
                  input_size=seq)
 
@@ -112,6 +149,7 @@ def from_eager(model: Any, *args: Any, name: str | None = None, **kwargs: Any) -
             fkwargs = fkwargs or {}
             fname = _name(func)
             a = list(fargs) + list(fkwargs.values())
+            before = len(recorder.layers)
             if func is F.linear:
                 recorder.linear(a[0], fkwargs.get("weight", a[1]))
             elif func in (F.conv2d, torch.conv2d):
@@ -124,7 +162,9 @@ def from_eager(model: Any, *args: Any, name: str | None = None, **kwargs: Any) -
                 recorder.attention(a[0], a[1])
             elif fname in ("softmax", "layer_norm", "gelu"):
                 recorder.functional({"layer_norm": "layernorm"}.get(fname, fname), a[0])
-            return func(*fargs, **fkwargs)   # the mode is off inside its own handler
+            out = func(*fargs, **fkwargs)   # the mode is off inside its own handler
+            recorder.track(fname, a, out, before)
+            return out
 
     model.eval()
     try:

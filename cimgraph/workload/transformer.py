@@ -44,7 +44,7 @@ def encoder_block(prefix: str, tokens: int, width: int, heads: int, mlp: int) ->
         layer("ln1", "layernorm", width, width),
         layer("q", "linear", width, width), layer("k", "linear", width, width), layer("v", "linear", width, width),
         layer("qk", "matmul", heads * head_dim, heads * tokens, groups=heads),
-        layer("softmax", "softmax", heads * tokens, heads * tokens),
+        layer("softmax", "softmax", heads * tokens, heads * tokens, groups=heads),
         layer("sv", "matmul", heads * tokens, heads * head_dim, groups=heads),
         layer("out", "linear", width, width, residual=True),
         layer("ln2", "layernorm", width, width),

@@ -131,6 +131,7 @@ class SarADC(Component):
 
     def _latch_node(self, width: float) -> float:
         """Output node of the latch: 3 drains and 2 gates of ``width`` plus one DFF data input."""
+        width = circuit.effective_width(self.tech, width)
         return width * (3 * self.tech.c_junction + 2 * self.tech.c_gate) + self._inverter_cap(self._w_min())
 
     def _latch_tau(self, width: float) -> float:
@@ -187,7 +188,9 @@ class SarADC(Component):
     def comparator_energy(self) -> float:
         """n decisions: both latch outputs, two internal nodes and the clocked gates switch."""
         w = self._comparator_width()
-        c = 2 * self._latch_node(w) + 2 * w * 2 * self.tech.c_junction + COMPARATOR_CLOCKED * w * self.tech.c_gate
+        w_eff = circuit.effective_width(self.tech, w)
+        c = (2 * self._latch_node(w) + 2 * w_eff * 2 * self.tech.c_junction
+             + COMPARATOR_CLOCKED * w_eff * self.tech.c_gate)
         return self.bits * circuit.switching_energy(c, self.tech.vdd)
 
     def logic_energy(self) -> float:
