@@ -30,6 +30,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_evaluate.py
 	$(PY) benchmarks/bench_accuracy.py
+	$(PY) benchmarks/bench_explore.py
 	$(PY) benchmarks/bench_training_ppa.py
 
 clean:

@@ -154,6 +154,10 @@ def cmd_run(args: argparse.Namespace) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> str:
+    if args.results[0].endswith((".sqlite", ".db")):
+        from .explore.report import report_command as study_report
+
+        return study_report(args)
     from .report import report_command
 
     return report_command(args)
@@ -183,6 +187,12 @@ def cmd_sweep(args: argparse.Namespace) -> str:
     from .schedule.sweep import sweep_command
 
     return sweep_command(args)
+
+
+def cmd_explore(args: argparse.Namespace) -> str:
+    from .explore.command import explore_command
+
+    return explore_command(args)
 
 
 def cmd_train_ppa(args: argparse.Namespace) -> str:
@@ -246,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--csv", metavar="DIR")
     p.add_argument("--report", metavar="HTML")
-    p = add("report", cmd_report, "render an HTML report from one result JSON, or compare two")
+    p = add("report", cmd_report, "render an HTML report from one result JSON, compare two, or a study store")
     p.add_argument("results", nargs="+")
     p.add_argument("-o", "--output", required=True)
     p = add("accuracy", cmd_accuracy, "simulate inference accuracy of a network on a chip")
@@ -294,6 +304,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--network", required=True)
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=v1,v2,...")
     p.add_argument("--csv", metavar="FILE")
+    p = add("explore", cmd_explore, "run a design study (sampled or optimised) into a resumable SQLite store")
+    p.add_argument("study", nargs="?", help="study file (YAML, see docs/explore.md); omit to only export / pick")
+    p.add_argument("--store", required=True, metavar="FILE.sqlite")
+    p.add_argument("--workers", type=int, help="local processes (default: every core; 1 = serial)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="a running Dask distributed scheduler")
+    p.add_argument("--dask-local", type=int, metavar="N", help="start a Dask LocalCluster of N worker processes")
+    p.add_argument("--batch", type=int, help="points per task (default: automatic)")
+    p.add_argument("--export", metavar="FILE.csv|FILE.parquet")
+    p.add_argument("--best", type=int, metavar="N", help="write the N best designs (Pareto fronts first)")
+    p.add_argument("--write-netlists", metavar="DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
     from .schedule.training_run import add_parser
 
     add_parser(lambda name, help_text: add(name, cmd_train_ppa, help_text))

@@ -63,8 +63,8 @@ def parse(value: Any, unit: str) -> float:
             factor = BINARY_PREFIXES.get(prefix)
             if factor is not None:
                 return number * factor * (8 if symbol == "B" else 1)
-        elif prefix in PREFIXES:
-            return number * PREFIXES[prefix]
+        elif prefix in PREFIXES:  # the prefix of a squared unit is squared: 1 mm^2 = 1e-6 m^2
+            return number * PREFIXES[prefix] ** (2 if symbol.endswith("2") else 1)
     raise UnitError(f"expected a quantity in {unit} such as '{_example(unit)}', got {value!r}")
 
 

@@ -64,3 +64,16 @@ def test_comparison_opens_without_console_errors(tmp_path):
     pixels, console = screenshot(page, tmp_path)
     assert console == []
     assert color_pixels(pixels, "#dd8452") > 2000  # design b's bars
+
+
+def test_study_report_opens_without_console_errors_and_shows_the_front(tmp_path):
+    from cimgraph.cli import main
+    from test_explore import BITS, write_study
+
+    study = write_study(tmp_path, axes={BITS: [3, 4, 5, 6], "technology": ["45nm", "22nm"]})
+    assert main(["explore", str(study), "--store", str(tmp_path / "s.sqlite"), "--workers", "1", "--quiet"]) == 0
+    page = tmp_path / "study.html"
+    assert main(["report", str(tmp_path / "s.sqlite"), "-o", str(page)]) == 0
+    pixels, console = screenshot(page, tmp_path)
+    assert console == []
+    assert color_pixels(pixels, "#c44e52", tol=0.05) > 50  # the Pareto set: circles and small-multiple dots

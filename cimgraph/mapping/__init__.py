@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import memo
 from ..errors import MappingError
 from ..workload.layers import Network
 from .floorplan import Floorplan, Geometry, floorplan, grid_sides, speedup_bounds
@@ -28,7 +29,7 @@ def place(chip: Any, network: Network, method: str) -> Mapping:
     """Run the floorplan search for ``method`` on ``chip`` and resolve the chip's auto counts."""
     if not isinstance(network, Network):
         raise MappingError(f"expected a cimgraph Network to map, got {type(network).__name__}")
-    plan = floorplan(geometry_of(chip, method), network)
+    plan = memo.function(floorplan, geometry_of(chip, method), network)
     _check_buildable(network, plan)
     counts = chip.counts
     resolved = chip.with_counts(

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from .. import memo
 from ..contracts import placement_problem
 from ..errors import ComponentNotFound, Problem, brief, did_you_mean
 from ..registry import Registry
@@ -88,12 +89,12 @@ def instantiate(registry: Registry, spec: ComponentSpec, context: dict[str, Any]
     kwargs.update(spec.params)
     entry = registry.components[spec.kind]
     try:
-        model = cls(**kwargs)
+        model = memo.instance(cls, kwargs)
     except Exception as exc:  # a model's own consistency checks, or a broken plugin model
         problems.append(Problem(spec.path, f"{spec.kind} (plugin {entry.plugin}): {exc}"))
         return None
     try:
-        area = float(model.area())
+        area = float(memo.call(model.area))
     except Exception as exc:  # a broken model is reported with the plugin that provides it
         problems.append(Problem(spec.path, f"{spec.kind} (plugin {entry.plugin}) failed to compute its area: "
                                            f"{type(exc).__name__}: {exc}"))

@@ -11,11 +11,13 @@ and some vector arithmetic. Schedules (seed 001 sec. 4.4):
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
 import numpy as np
 
+from .. import memo
 from ..components.base import GROUPS
 from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
@@ -142,7 +144,7 @@ def _call(chip: Any, path: str, method: Any, **kwargs: Any) -> Any:
     data = chip.node(path)
     where = f"{path} ({data['kind']}, plugin {data['plugin']})"
     try:
-        cost = method(**kwargs)
+        cost = memo.call(method, **kwargs)
     except CimgraphError:
         raise
     except Exception as exc:
@@ -182,7 +184,7 @@ def _tile_spans(mapping: Any) -> list[tuple[int, int]]:
 def _data_kwargs(method: Any, toggle: float, span: tuple[int, int]) -> dict[str, Any]:
     """What a link or buffer action may take about the data it moves: its toggle rate and, for a
     chip-level link routed to the layer's tiles (``first``, ``count``), where they sit."""
-    params = inspect.signature(method).parameters
+    params = _parameters(method)
     kwargs: dict[str, Any] = {"toggle": float(toggle)} if "toggle" in params else {}
     if "first" in params and "count" in params:
         kwargs.update(first=span[0], count=span[1])
@@ -193,7 +195,17 @@ def _read_kwargs(method: Any, action: str, window: float) -> dict[str, float]:
     """Pass the sense window as the conduction time to array reads that take one (``pulse``)."""
     if action != "read" or window <= 0:
         return {}
-    return {"pulse": window} if "pulse" in inspect.signature(method).parameters else {}
+    return {"pulse": window} if "pulse" in _parameters(method) else {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _function_parameters(function: Any) -> frozenset[str]:
+    return frozenset(inspect.signature(function).parameters)
+
+
+def _parameters(method: Any) -> frozenset[str]:
+    """Parameter names of a (bound) model action, looked up once per function (inspect is slow)."""
+    return _function_parameters(getattr(method, "__func__", method))
 
 
 def _weight_kw(action: str, density: float) -> dict[str, float]:
@@ -216,7 +228,7 @@ def _component_results(chip: Any) -> tuple[ComponentResult, ...]:
 def _leakage(chip: Any, path: str) -> float:
     data = chip.node(path)
     try:
-        value = float(data["model"].leakage())
+        value = float(memo.call(data["model"].leakage))
     except Exception as exc:
         raise PluginError(f"{path} ({data['kind']}, plugin {data['plugin']}): leakage() raised "
                           f"{type(exc).__name__}: {exc}") from exc

@@ -5,9 +5,9 @@ import copy
 import csv
 import io
 import itertools
+import json
 from typing import Any, Iterable, Iterator
 
-from tqdm import tqdm
 
 from .. import safe_yaml
 from ..errors import CimgraphError, InputError, NetlistError, Problem, brief, did_you_mean
@@ -106,22 +106,32 @@ def grid(raw: dict[str, Any], axes: dict[str, list[Any]]) -> Iterator[tuple[dict
 
 def sweep(raw: dict[str, Any], network: Any, axes: dict[str, list[Any]], schedule: str = "pipeline",
           progress: bool = True, file: str | None = None) -> list[dict[str, Any]]:
-    """Evaluate every grid point; returns one row per point (figures, or the error it raised)."""
-    from ..mapping import map_network
-    from ..netlist import load_netlist
-    from .evaluate import evaluate
+    """Evaluate every grid point; returns one row per point (figures, or the error it raised).
 
-    points = list(grid(raw, axes))
+    A shortcut onto the study machinery (cimgraph.explore): a grid study over ``axes``, run serially
+    into a throwaway store."""
+    from ..explore import SerialEngine, Store, Study, run_study
+    from ..explore.study import Axis
+
+    label = file or "<netlist>"
+    axis_list = tuple(Axis(k, values=tuple(v)) for k, v in axes.items())
+    if schedule != "pipeline":
+        axis_list += (Axis("schedule", values=(schedule,)),)
+    study = Study(name="sweep", file=label, netlists=((label, raw),), networks=(network.name,), axes=axis_list)
+    with Store(":memory:") as store:
+        run_study(study, store, SerialEngine(), progress=progress, networks={network.name: network})
+        by_point = {json.dumps(r["axes"], sort_keys=True, default=str): r for r in store.rows()}
     rows = []
-    for point, variant in tqdm(points, desc="sweep", unit="chip", disable=not progress):
+    for point, _ in grid(raw, axes):
         row: dict[str, Any] = dict(point)
-        try:
-            result = evaluate(map_network(load_netlist(variant, file=file), network), schedule=schedule)
-        except CimgraphError as exc:
-            row["error"] = str(exc).splitlines()[0]
+        stored = by_point[json.dumps({**point, **({"schedule": schedule} if schedule != "pipeline" else {})},
+                                     sort_keys=True, default=str)]
+        if stored["error"] is not None:
+            row["error"] = stored["error"].splitlines()[0]
         else:
-            row.update(area_mm2=result.area * 1e6, latency_s=result.latency, energy_J=result.energy,
-                       tops_per_w=result.tops_per_w, fps=result.fps, tops=result.tops)
+            m = stored["metrics"]
+            row.update(area_mm2=m["area"] * 1e6, latency_s=m["latency"], energy_J=m["energy"],
+                       tops_per_w=m["tops_per_w"], fps=m["fps"], tops=m["tops"])
         rows.append(row)
     return rows
 
