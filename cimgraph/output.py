@@ -84,3 +84,16 @@ def write_text(path: str | os.PathLike, text: str) -> str:
             except OSError:
                 pass
     return path
+
+
+def write_tables(directory: str | os.PathLike, tables: dict[str, list[list]]) -> list[str]:
+    """Write each ``{file name: rows}`` table as a CSV file in ``directory`` (atomically); return the paths."""
+    import csv
+    import io
+
+    paths = []
+    for name, rows in tables.items():
+        table = io.StringIO(newline="")
+        csv.writer(table).writerows(rows)
+        paths.append(write_text(os.path.join(directory, name), table.getvalue()))
+    return paths

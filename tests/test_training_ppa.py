@@ -307,6 +307,11 @@ def test_train_ppa_cli_writes_json_csv_and_a_side_by_side_report(tmp_path, capsy
     assert "Side by side" in page and "mlp-train (neurosim-v2)" in page and "<svg" in page
     assert main(["train-ppa", str(netlist), "--network", "mlp", "--json", str(netlist)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
+    assert main(["train-ppa", str(netlist), "--network", "mlp", "--json", str(a), "--report", str(a)]) == 2
+    assert "the same file is given for two outputs" in capsys.readouterr().err
+    assert main(["train-ppa", str(netlist), "--network", "mlp", "--json", str(tmp_path / "csv" / "x" / "r.json"),
+                 "--csv", str(tmp_path / "csv" / "phases.csv")]) == 2   # a file where a folder must be
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_bundled_training_netlists_evaluate_vgg8():

@@ -3,7 +3,7 @@ side-by-side of the two schemes with ratios. Data first (Sections), then the jin
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Sequence
 
 from markupsafe import Markup
 

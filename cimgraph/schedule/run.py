@@ -1,8 +1,6 @@
 """`cimgraph run`: netlist + network -> printed summary, JSON, CSV and (optionally) HTML report."""
 from __future__ import annotations
 
-import csv
-import io
 import os
 from typing import Any
 
@@ -62,7 +60,7 @@ CSV_FILES = ("layers.csv", "components.csv")
 
 def write_csv(r: Result, directory: str) -> list[str]:
     """Write layers.csv (per layer x component energy) and components.csv atomically; return the paths."""
-    from ..output import write_text
+    from ..output import write_tables
 
     comps = [c.path for c in r.components]
     layers = [["layer", "latency_s", "energy_J"] + [f"latency_{g}_s" for g in GROUPS]
@@ -73,12 +71,7 @@ def write_csv(r: Result, directory: str) -> list[str]:
     components = [["path", "kind", "group", "plugin", "version", "instances", "area_m2", "leakage_W", "source"]]
     components += [[c.path, c.kind, c.group, c.plugin, c.version, c.instances, c.area, c.leakage, c.source]
                    for c in r.components]
-    paths = []
-    for name, rows in zip(CSV_FILES, (layers, components)):
-        table = io.StringIO(newline="")
-        csv.writer(table).writerows(rows)
-        paths.append(write_text(os.path.join(directory, name), table.getvalue()))
-    return paths
+    return write_tables(directory, dict(zip(CSV_FILES, (layers, components))))
 
 
 def load_network(name_or_file: str) -> Any:

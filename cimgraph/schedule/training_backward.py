@@ -42,7 +42,6 @@ def reversed_work(mapping: Any, error_bits: int, backward: np.ndarray) -> Work:
     w = layer_work(mapping)
     places = mapping.layers
     arr = lambda f: np.array([f(p) for p in places], dtype=float)  # noqa: E731
-    channels = arr(lambda p: p.layer.weight_columns)
     rows = arr(lambda p: p.input_rows)
     grid_columns = float(mapping.subarray_grid[1]), float(mapping.pe_grid[1])   # subarrays per PE row, PEs per tile row
     partial = w.vectors * rows * backward                 # P: one partial error per row and position

@@ -5,10 +5,8 @@ compute groups, as the "PEAK" lines of DNN+NeuroSim V2's summary (seed 001 Fig. 
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
-from typing import Any
 
 import attrs
 import cattrs
@@ -140,23 +138,20 @@ def format_training(r: TrainingResult) -> str:
     return "\n".join(lines)
 
 
+TRAINING_CSV_FILES = ("phases.csv", "phase_layers.csv")
+
+
 def write_training_csv(r: TrainingResult, directory: str) -> list[str]:
     """phases.csv (latency, energy, peak and groups per phase) and phase_layers.csv (energy per layer)."""
-    os.makedirs(directory, exist_ok=True)
+    from ..output import write_tables
+
     groups = list(r.energy_by_group)
-    paths = [os.path.join(directory, "phases.csv"), os.path.join(directory, "phase_layers.csv")]
-    with open(paths[0], "w", newline="", encoding="utf-8") as handle:
-        w = csv.writer(handle)
-        w.writerow(["phase", "latency_s", "energy_J", "peak_latency_s", "peak_energy_J"]
-                   + [f"latency_{g}_s" for g in groups] + [f"energy_{g}_J" for g in groups])
-        for p in r.phases:
-            w.writerow([p.name, p.latency, p.energy, p.peak_latency, p.peak_energy]
-                       + [p.latency_by_group.get(g, 0.0) for g in groups]
-                       + [p.energy_by_group.get(g, 0.0) for g in groups])
-    layers = list(dict.fromkeys(name for p in r.phases for name in p.energy_by_layer))
-    with open(paths[1], "w", newline="", encoding="utf-8") as handle:
-        w = csv.writer(handle)
-        w.writerow(["layer"] + [f"energy_{p.name}_J" for p in r.phases])
-        for name in layers:
-            w.writerow([name] + [p.energy_by_layer.get(name, 0.0) for p in r.phases])
-    return paths
+    phases = [["phase", "latency_s", "energy_J", "peak_latency_s", "peak_energy_J"]
+              + [f"latency_{g}_s" for g in groups] + [f"energy_{g}_J" for g in groups]]
+    phases += [[p.name, p.latency, p.energy, p.peak_latency, p.peak_energy]
+               + [p.latency_by_group.get(g, 0.0) for g in groups]
+               + [p.energy_by_group.get(g, 0.0) for g in groups] for p in r.phases]
+    names = list(dict.fromkeys(name for p in r.phases for name in p.energy_by_layer))
+    layers = [["layer"] + [f"energy_{p.name}_J" for p in r.phases]]
+    layers += [[name] + [p.energy_by_layer.get(name, 0.0) for p in r.phases] for name in names]
+    return write_tables(directory, dict(zip(TRAINING_CSV_FILES, (phases, layers))))

@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import CimgraphError
+from ..output import check_outputs
 from .run import load_network
-from .training_result import format_training, write_training_csv
+from .training_result import TRAINING_CSV_FILES, format_training, write_training_csv
 
 
 def training_command(args: Any) -> str:
@@ -24,6 +24,11 @@ def training_command(args: Any) -> str:
     settings = TrainingSettings(batch=batch, iterations=iterations, epochs=args.epochs, error_bits=args.error_bits,
                                 gradient_bits=args.gradient_bits, delta_bits=args.delta_bits,
                                 learning_rate=args.learning_rate)
+    csv_paths = [os.path.join(args.csv, name) for name in TRAINING_CSV_FILES] if args.csv else []
+    traced = sorted(os.path.join(args.traces, n) for n in os.listdir(args.traces)) \
+        if args.traces and os.path.isdir(args.traces) else []
+    check_outputs([args.json, args.report, *csv_paths], [args.netlist, *traced,
+                                                          args.network if os.path.isfile(args.network) else None])
     chip = load_netlist(args.netlist)
     mapping = map_network(chip, _network(args.network), method=args.method)
     traces = read_traces(args.traces) if args.traces else None
@@ -32,13 +37,7 @@ def training_command(args: Any) -> str:
                                popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration,
                                                  refresh_every=args.popu_refresh),
                                buffer_constraint=args.buffer_overhead)
-    inputs = {os.path.abspath(args.netlist)}
     notes = []
-    for path in (args.json, args.report):
-        if path and os.path.abspath(path) in inputs:
-            raise CimgraphError(f"{path}: refusing to overwrite the command's input")
-        if path and os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
     if args.json:
         result.to_json(args.json)
         notes.append(f"wrote {args.json}")

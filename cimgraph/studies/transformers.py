@@ -78,7 +78,7 @@ def ppa_comparison(netlist: str = "netlists/hybrid_vit_22nm.yaml") -> list[tuple
 def digits_models(seed: int = 0) -> tuple[Any, Any, Any]:
     """(data, CNN, ViT) trained on digits: the bundled digits CNN (3.8 k weights) and a ViT of 5.0 k
     (2x2 patches -> 17 tokens, width 16, 2 blocks, 2 heads, MLP 32)."""
-    from cimgraph.accuracy.data import digits, train, trained_digits_cnn
+    from cimgraph.accuracy.data import train, trained_digits_cnn
     from cimgraph.workload.torch_vit import ViT
 
     cnn, data = trained_digits_cnn(seed)
