@@ -245,15 +245,16 @@ class CimArray:
         low = torch.tensor([round(a.low / a.step) for a in parts], dtype=torch.float64)
         return step, low, low + (2**adc.bits - 1)
 
-    def _convert_(self, values: torch.Tensor, adc, whole: bool = False, bounded: bool = False) -> torch.Tensor:
+    def _convert_(self, values: torch.Tensor, adc, whole: bool = False, clip=None) -> torch.Tensor:
         """In place: (..., slices*columns) partial sums -> signed codes n (linear) or levels (non-linear).
 
         Linear: n = clamp(round(p / step + u), low, high) per slice, u the column's dither (``_dither``,
         0 unless enabled), so the code's value is (n - u) x step (``_code_offsets`` adds the -u part).
         ``whole`` skips the rounding when the step is one level and the values are integers;
-        ``bounded`` skips the clip when they provably fit. Five in-place passes at most: multiply by
-        the reciprocal step (several times faster than a divide), dither, round, and one scalar clamp
-        per slice (a clamp with tensor bounds is ~30x slower).
+        ``clip`` (from ``_clip_plan``) is the clip the values provably need, else every slice's
+        both-sided clip is applied. Five in-place passes at most: multiply by the reciprocal step
+        (several times faster than a divide), dither, round, and one scalar clamp (a clamp with tensor
+        bounds is ~30x slower, one per slice on its strided columns ~3x).
         """
         if isinstance(adc, NonlinearAdc):
             return adc.convert(values)
@@ -267,14 +268,54 @@ class CimArray:
             whole = False
         if not whole:
             values.round_()
-        if bounded:
-            return values
-        if bool((low == low[0]).all()) and bool((high == high[0]).all()):
-            values.clamp_(float(low[0]), float(high[0]))
+        if clip is None:
+            uniform = bool((low == low[0]).all()) and bool((high == high[0]).all())
+            clip = (float(low[0]), float(high[0])) if uniform else (
+                [(k, float(low[k])) for k in range(self.slices)], [(k, float(high[k])) for k in range(self.slices)])
+        lower, upper = clip
+        if isinstance(lower, float) and isinstance(upper, float):
+            return values.clamp_(lower, upper)
+        if isinstance(lower, float):
+            values.clamp_min_(lower)
         else:
-            for k in range(self.slices):
-                shaped[:, k].clamp_(float(low[k]), float(high[k]))
+            for k, bound in lower or ():
+                shaped[:, k].clamp_min_(bound)
+        if isinstance(upper, float):
+            values.clamp_max_(upper)
+        else:
+            for k, bound in upper or ():
+                shaped[:, k].clamp_max_(bound)
         return values
+
+    def _clip_plan(self, adc, dtype: torch.dtype = torch.float32):
+        """The clip that whole-number, noise-free partial sums within ``cycle_bounds`` need, or None.
+
+        Each slice's extreme sums are converted as ``_convert_`` converts them (times the reciprocal
+        step in ``dtype``, rounded; both monotonic), so every code of the slice lies between the two.
+        A side whose codes can pass the slice's bound is clipped; where every slice that can pass it
+        shares the bound that is outermost over all slices, one scalar clamp over all columns does it
+        (it cannot move a code of the other slices, which lie within their own bounds). Returns
+        (lower, upper), each None (no clip), a float (one scalar clamp) or [(slice, bound), ...].
+        None with dither on (it moves codes by a column's offset).
+        """
+        if self.config.dither or adc is None or isinstance(adc, NonlinearAdc):
+            return None
+        step, code_low, code_high = self._adc_grid(adc)
+        low, high = (torch.tensor(v, dtype=dtype) for v in self.cycle_bounds())
+        if bool((step != 1.0).any()):
+            reciprocal = (1.0 / step).to(dtype)
+            low, high = (low * reciprocal).round(), (high * reciprocal).round()
+        low, high = low.double(), high.double()
+
+        def side(passes: torch.Tensor, bounds: torch.Tensor, outermost: float):
+            if not bool(passes.any()):
+                return None
+            if bool((bounds[passes] == outermost).all()):
+                return outermost
+            return [(k, float(bounds[k])) for k in range(self.slices) if bool(passes[k])]
+
+        return (side(low < code_low, code_low, float(code_low.min())),
+                side(high > code_high, code_high, float(code_high.max())))
 
     def _dither(self, adc) -> torch.Tensor:
         """(slices, columns) subtractive dither u in [-1/2, 1/2) steps; zero where the step is one level.
@@ -419,11 +460,12 @@ class CimArray:
         cycle_weights = cycle_weights.to(cycle_dtype)
         low, high = self.cycle_bounds()
         linear = adc is not None and not isinstance(adc, NonlinearAdc)
-        bounded = False  # whole-number sums within the cycle bounds need no clip where the codes cover them
+        clip = None  # whole-number sums lie within the cycle bounds: clip only the sides and slices that can pass
         if linear and integral:
             step, code_low, code_high = self._adc_grid(adc)
             bounded = bool((torch.tensor(low) / step).round().ge(code_low).all()
                            and (torch.tensor(high) / step).round().le(code_high).all())
+            clip = (None, None) if bounded else self._clip_plan(adc)
         convert = not (integral and psum_dtype == torch.int32 and groups * top < 2.0**31 and (
             adc is None or (linear and self.can_fold())))
         slice_weights = (self.slice_weights.cpu() * steps).to(self.device)
@@ -444,7 +486,7 @@ class CimArray:
                 if values.data_ptr() != psum.data_ptr() or values.dtype != psum.dtype:
                     values.copy_(psum)  # int32 -> float32 in place (same memory), bfloat16 -> float32
                 if adc is not None:
-                    values = self._convert_(values, adc, whole=integral, bounded=bounded)
+                    values = self._convert_(values, adc, whole=integral, clip=clip)
                 total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
             total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
