@@ -110,6 +110,16 @@ class Registry:
         self._add(self.accuracy_effects, name, cls)
 
     def add_update_rule(self, name: str, cls: Any) -> None:
+        """Register a device model of the weight update: a subclass of cimgraph.training.device.UpdateRule
+        that implements ``pulse`` (the base class has no update physics of its own)."""
+        from .training.device import UpdateRule
+
+        if not (isinstance(name, str) and isinstance(cls, type) and issubclass(cls, UpdateRule)):
+            raise PluginError(f"add_update_rule expects a name and a subclass of cimgraph.training.device.UpdateRule, "
+                              f"got {name!r}, {cls!r}")
+        if cls.pulse is UpdateRule.pulse:
+            raise PluginError(f"update rule {name!r} ({cls.__name__}) does not implement pulse(state, pulses, "
+                              "generator), the update physics every rule must give")
         self._add(self.update_rules, name, cls)
 
     # -- lookups ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from cimgraph.accuracy.data import digits
 from cimgraph.training import NonlinearDevice, TraceError, TrainingError, label_to_a, make_rule, read_trace
-from cimgraph.training.device import curve, inverse_curve
+from cimgraph.training.device import UpdateRule, curve, inverse_curve
 from cimgraph.training.loop import PopuScheme, V2Scheme, batch_order, popu_update_levels, resolve_device, \
     train_on_chip
 from cimgraph.training.traces import DeltaRow, WeightRow, write_traces
@@ -300,6 +300,30 @@ def test_plugin_update_rule_is_registered_and_drives_training(small_digits):
     assert float(state["g"]) == pytest.approx(0.5 + 0.5 * 2 / 64)
     result = train_on_chip("digits-mlp", small_digits, epochs=1, rule=rule, wl_grad=8, lr=0.1, progress=False)
     assert result.rule.startswith("halfstep(") and result.final_accuracy > 0.2
+
+
+@attrs.frozen
+class _NoPhysics(UpdateRule):
+    name = "nophysics"
+    source = "test plugin"
+
+
+class _BrokenRulePlugin:
+    __name__ = "test-broken-update-rule"
+
+    @staticmethod
+    @__import__("cimgraph").hookimpl
+    def cimgraph_register_update_rules(registry):
+        registry.add_update_rule("nophysics", _NoPhysics)
+
+
+def test_update_rule_without_pulse_is_refused_at_registration():
+    from cimgraph.testing import registry_with
+
+    with registry_with(_BrokenRulePlugin()) as registry:
+        assert "nophysics" not in registry.update_rules
+        reasons = [message for plugin, message in registry.failures if plugin == "test-broken-update-rule"]
+        assert reasons and "does not implement pulse" in reasons[0]
 
 
 def test_any_model_and_dataloaders(small_digits):

@@ -146,15 +146,21 @@ def run_command(args: Any) -> str:
         from .hybrid import format_designs
 
         text += "\n" + format_designs(result)
+    from ..report import write_report
+
+    return "\n".join([text] + write_outputs(result, args, write_csv, write_report))
+
+
+def write_outputs(result: Any, args: Any, csv_writer: Any, report_writer: Any) -> list[str]:
+    """Write ``--json`` / ``--csv`` / ``--report`` (each only when asked); return the 'wrote ...' lines.
+    The outputs were checked against the command's inputs (`output.check_outputs`) before the work."""
     notes = []
     if args.json:
         result.to_json(args.json)
         notes.append(f"wrote {args.json}")
     if args.csv:
-        notes.extend(f"wrote {p}" for p in write_csv(result, args.csv))
+        notes.extend(f"wrote {p}" for p in csv_writer(result, args.csv))
     if args.report:
-        from ..report import write_report
-
-        write_report(result, args.report)
+        report_writer(result, args.report)
         notes.append(f"wrote {args.report}")
-    return "\n".join([text] + notes)
+    return notes

@@ -5,7 +5,7 @@ import os
 from typing import Any
 
 from ..output import check_outputs
-from .run import load_network
+from .run import load_network, write_outputs
 from .training_result import TRAINING_CSV_FILES, format_training, write_training_csv
 
 
@@ -37,17 +37,9 @@ def training_command(args: Any) -> str:
                                popu=PopuSettings(mode=args.popu_mode, electromigration=args.electromigration,
                                                  refresh_every=args.popu_refresh),
                                buffer_constraint=args.buffer_overhead)
-    notes = []
-    if args.json:
-        result.to_json(args.json)
-        notes.append(f"wrote {args.json}")
-    if args.csv:
-        notes.extend(f"wrote {p}" for p in write_training_csv(result, args.csv))
-    if args.report:
-        from ..report.training import write_training_report
+    from ..report.training import write_training_report
 
-        write_training_report([result], args.report)
-        notes.append(f"wrote {args.report}")
+    notes = write_outputs(result, args, write_training_csv, lambda r, path: write_training_report([r], path))
     return "\n".join([format_training(result)] + notes)
 
 

@@ -142,7 +142,9 @@ class UpdateRule:
         return state["g"]
 
     def pulse(self, state: dict[str, Any], pulses: Any, generator: Any) -> None:
-        raise NotImplementedError
+        """Apply signed pulse counts to the state; every rule implements it (the registry refuses one that
+        does not), so the base raises if it is ever called directly."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement pulse()")
 
 
 def _positive_levels(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
