@@ -8,6 +8,10 @@ and some vector arithmetic. Schedules (seed 001 sec. 4.4):
   the whole chip leaks for that long.
 - ``pipeline``: each layer is a stage; the pipeline clock is the slowest stage, a new image
   enters every period, idle stages leak, so leakage per image is P_leak x period.
+
+In both, every component instance is powered and leaks for the whole time (no power gating). DNN+NeuroSim
+V1.4 counts the tiles only, each layer's only while it is idle: docs/fidelity.md ("Leakage") and
+benchmarks/fidelity_neurosim.py (``leakage_account``) compare the two.
 """
 from __future__ import annotations
 
