@@ -183,7 +183,7 @@ def interconnect_at_neurosim_counting(mapping, result) -> float:
 
 
 LEAKAGE_STEPS = (
-    "cimgraph: every component, the whole period",
+    "cimgraph: every powered component, the whole period",
     "tiles only (no chip buffer, bus, accumulation, activation, pooling)",
     "a layer's tiles leak only while idle (and unread SRAM cells while busy)",
     "no write drivers / level shifters",

@@ -319,7 +319,8 @@ def test_leakage_account_follows_neurosim_step_by_step(config_a, config_b):
     at cimgraph's chip leakage; dropping the chip level removes exactly the chip-level components' leakage; on
     identical RRAM tiles (no cell leakage) keeping only the idle time scales the tiles' leakage by sum of tiles x
     (1 - latency / period) over sum of tiles (conv1 is first and slowest, so NeuroSim's running-maximum clock is
-    the period throughout); dropping the write drivers removes their leakage over the same idle fraction."""
+    the period throughout); the write drivers, power-gated in the netlist as NeuroSim leaves them out, leak
+    nothing already."""
     mapping, a = config_a
     steps = [value for _, value in fidelity.leakage_account(mapping, a)]
     assert [name for name, _ in fidelity.leakage_account(mapping, a)] == list(fidelity.LEAKAGE_STEPS)
@@ -330,9 +331,9 @@ def test_leakage_account_follows_neurosim_step_by_step(config_a, config_b):
     tiles = [p.tiles for p in mapping.layers]
     idle = sum(n * (1 - lr.latency / a.period) for n, lr in zip(tiles, a.layers)) / sum(tiles)
     assert 0 < idle < 1 and steps[2] == pytest.approx(steps[1] * idle)
-    writers = sum(c.leakage for c in a.components if c.kind == "driver.write")
-    total_tiles = mapping.chip.instances("chip/tile")
-    assert writers > 0 and steps[3] == pytest.approx(steps[2] - writers / total_tiles * sum(tiles) * idle)
+    writers = [c for c in a.components if c.kind == "driver.write"]
+    assert writers and all(mapping.chip.node(c.path)["power_gating"] == "idle" and c.leakage == 0 for c in writers)
+    assert steps[3] == steps[2]     # the netlist gates the write path already: nothing left to drop
     assert steps[5] == pytest.approx(steps[4])          # RRAM cells do not leak: no cell step
     _, b = config_b
     b_steps = [value for _, value in fidelity.leakage_account(*config_b)]
@@ -348,6 +349,19 @@ def test_neurosim_sram_cell_leakage_ratio(config_b):
     tech = mapping.chip.tech
     assert tech.i_off_n == tech.i_off_p and mapping.chip.cell.access == "8t"
     assert fidelity._neurosim_cell_ratio(mapping.chip) == pytest.approx(2 / 5.31)
+
+
+def test_neurosim_rram_netlist_gates_only_its_write_path(config_a):
+    """NeuroSim V1.4 leaves the write drivers and level shifters out of the inference leakage (SubArray.cpp); the
+    RRAM netlist says so physically, power_gating: idle on them (they have no inference work, so they never
+    leak), and on nothing else."""
+    mapping, a = config_a
+    gated = {p for p in mapping.chip.components() if mapping.chip.node(p).get("power_gating") == "idle"}
+    assert gated == {f"chip/tile/pe/subarray/{n}" for n in ("wl_write", "bl_write", "sl_write")}
+    powered = sum(float(mapping.chip.model(p).leakage()) * mapping.chip.instances(p) for p in gated)
+    from cimgraph.schedule.evaluate import _component_results
+
+    assert a.leakage_power == pytest.approx(sum(c.leakage for c in _component_results(mapping.chip)) - powered)
 
 
 def test_leakage_counted_neurosim_way_leaves_the_documented_difference(config_a, config_b):
