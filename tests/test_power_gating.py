@@ -113,3 +113,11 @@ def test_training_counts_gated_blocks_powered():
     (inf_on, train_on), (inf_gated, train_gated) = results
     assert inf_gated.leakage_power < inf_on.leakage_power
     assert train_gated.leakage_power == pytest.approx(train_on.leakage_power)
+
+
+def test_arrays_take_no_power_gating():
+    """A gated SRAM array would lose its weights: the array kind has no such field, and the error says where."""
+    raw = netlist()
+    raw["chip"]["tile"]["pe"]["subarray"]["power_gating"] = "idle"
+    with pytest.raises(NetlistError, match=r"\$\.chip\.tile\.pe\.subarray\.power_gating: array\.rram has no field"):
+        cimgraph.load_netlist(raw)
