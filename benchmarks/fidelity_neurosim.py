@@ -309,7 +309,8 @@ def tables(config: str) -> list[Table]:
                      "energy ratio at NeuroSim's vector count"], per_layer))
     leak_ref = REFERENCE[config]["leakage_power"]
     out.append((["leakage, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(leak_ref, 'W')}"],
-                [[step, _fmt(value, "W"), f"{value / leak_ref:.2f}"] for step, value in leakage_account(mapping, result)]))
+                [[step, _fmt(value, "W"), f"{value / leak_ref:.2f}"]
+                 for step, value in leakage_account(mapping, result)]))
     plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
         ref = REFERENCE[config]

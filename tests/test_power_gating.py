@@ -106,7 +106,8 @@ def test_training_counts_gated_blocks_powered():
     assert line in MLP_V2
     results = []
     for mode in ("none", "idle"):
-        text = MLP_V2.replace(line, line + f"        bl_write: {{kind: driver.write, axis: rows, power_gating: {mode}}}\n")
+        driver = f"        bl_write: {{kind: driver.write, axis: rows, power_gating: {mode}}}\n"
+        text = MLP_V2.replace(line, line + driver)
         mapping = cimgraph.map_network(cimgraph.load_netlist(yaml.safe_load(text)),
                                        cimgraph.bundled("mlp"))
         results.append((evaluate(mapping, schedule="layer"), evaluate_training(mapping, settings=SETTINGS)))

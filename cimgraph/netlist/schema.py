@@ -146,8 +146,8 @@ def _component(c: _Collector, path: str, value: Any) -> ComponentSpec | None:
         transposed = False
     gating = value.get("power_gating", "none")
     if gating not in POWER_GATING:
-        c.add(f"{path}.power_gating", f"expected one of {', '.join(POWER_GATING)}{did_you_mean(str(gating), POWER_GATING)}, "
-                                      f"got {brief(gating)}")
+        hint = did_you_mean(str(gating), POWER_GATING)
+        c.add(f"{path}.power_gating", f"expected one of {', '.join(POWER_GATING)}{hint}, got {brief(gating)}")
         gating = "none"
     params = {k: v for k, v in value.items() if k not in ("kind", "count", "transposed", "power_gating")}
     for key in params:
