@@ -12,7 +12,8 @@ synapses (memcelltype 1). cimgraph evaluates the bundled netlists that state the
 - toggle rates of NeuroSim Param.cpp: inputtoggle 0.18 (its measured VGG-8 value), outputtoggle 0.5.
 
 NeuroSim's categories map onto cimgraph's groups: "array + ADC" = array + adc (NeuroSim books the word-line
-energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). The must-show
+energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). Leakage is also
+counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
     python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown]
