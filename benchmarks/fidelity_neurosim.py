@@ -194,7 +194,7 @@ LEAKAGE_STEPS = (
 
 
 def _tile_parts(mapping, result):
-    """(layers, tiles on the chip, {path: per-tile ComponentResult}) of each tile design of ``mapping``."""
+    """(part mapping, its tiles on the chip, its tile-level ComponentResults) of each tile design of ``mapping``."""
     parts = mapping.parts.items() if hasattr(mapping, "parts") else [("chip", mapping)]
     for design, part in parts:
         prefix = "" if design == "chip" else f"{design}:"
@@ -238,7 +238,7 @@ def leakage_account(mapping, result) -> list[tuple[str, float]]:
     for name in order:   # NeuroSim's systemClock: the running maximum
         clock = max(clock, by_name[name].latency)
         periods[name] = clock
-    tiles_only = idle = no_writers = one_core = neurosim_cell = 0.0
+    sums = np.zeros(len(LEAKAGE_STEPS) - 1)
     for part, tiles, comps in _tile_parts(mapping, result):
         per_tile = {c.path: c.leakage / tiles for c in comps}
         writers = sum(v for c, v in zip(comps, per_tile.values()) if c.kind == "driver.write")
@@ -249,15 +249,13 @@ def leakage_account(mapping, result) -> list[tuple[str, float]]:
         unread = array * (1 - _cells_read(part.chip) / (rows * cols))
         total = sum(per_tile.values())
         cell = _neurosim_cell_ratio(part.chip)
+        # per tile, steps 1..5: the power while the layer is idle and while it is busy
+        when_idle = np.cumsum([total, 0.0, -writers, -extra_cores, -array * (1 - cell)])
+        when_busy = np.array([total, unread, unread, unread, unread * cell])
         for p in part.layers:
-            n, busy = p.tiles, by_name[p.layer.name].latency / periods[p.layer.name]
-            tiles_only += n * total
-            idle += n * (total * (1 - busy) + unread * busy)
-            no_writers += n * ((total - writers) * (1 - busy) + unread * busy)
-            one_core += n * ((total - writers - extra_cores) * (1 - busy) + unread * busy)
-            neurosim_cell += n * ((total - writers - extra_cores - array * (1 - cell)) * (1 - busy)
-                                  + unread * cell * busy)
-    return list(zip(LEAKAGE_STEPS, steps + [tiles_only, idle, no_writers, one_core, neurosim_cell]))
+            busy = by_name[p.layer.name].latency / periods[p.layer.name]
+            sums += p.tiles * (when_idle * (1 - busy) + when_busy * busy)
+    return list(zip(LEAKAGE_STEPS, steps + [float(v) for v in sums]))
 
 
 def _neurosim_cell_ratio(chip) -> float:
