@@ -12,7 +12,8 @@ synapses (memcelltype 1). cimgraph evaluates the bundled netlists that state the
 - toggle rates of NeuroSim Param.cpp: inputtoggle 0.18 (its measured VGG-8 value), outputtoggle 0.5.
 
 NeuroSim's categories map onto cimgraph's groups: "array + ADC" = array + adc (NeuroSim books the word-line
-energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). The must-show
+energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). Leakage is also
+counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
     python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown]
@@ -28,6 +29,7 @@ import sys
 import numpy as np
 
 import cimgraph
+from cimgraph.components.circuit import leakage_power
 from cimgraph.schedule.activity import Activity
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -181,6 +183,94 @@ def interconnect_at_neurosim_counting(mapping, result) -> float:
     return total
 
 
+LEAKAGE_STEPS = (
+    "cimgraph: every powered component, the whole period",
+    "tiles only (no chip buffer, bus, accumulation, activation, pooling)",
+    "a layer's tiles leak only while idle (and unread SRAM cells while busy)",
+    "no write drivers / level shifters",
+    "one core per multi-core tile buffer",
+    "and NeuroSim's SRAM cell: two 1F / 1F inverters, no access transistor",
+)
+
+
+def _tile_parts(mapping, result):
+    """(part mapping, its tiles on the chip, its tile-level ComponentResults) of each tile design of ``mapping``."""
+    parts = mapping.parts.items() if hasattr(mapping, "parts") else [("chip", mapping)]
+    for design, part in parts:
+        prefix = "" if design == "chip" else f"{design}:"
+        tiles = part.chip.instances("chip/tile")
+        comps = [c for c in result.components if c.path.startswith(prefix + "chip/tile")]
+        yield part, tiles, comps
+
+
+def _cells_read(chip) -> int:
+    """Cells a read step of one subarray conducts: rows in parallel x ADC-fed columns (SubArray.cpp
+    conventionalParallel: numRowParallel x ceil(numCol / numColMuxed)); one row of a sequential read."""
+    array = chip.subarray
+    if getattr(array, "readout", "parallel") != "parallel":
+        return array.columns
+    share = next((getattr(c.model, "share", 1) for c in chip.levels["subarray"].components
+                  if c.spec.kind.split(".")[0] in ("adc", "sense")), 1)
+    return array.rows * math.ceil(array.columns / share)
+
+
+def leakage_account(mapping, result) -> list[tuple[str, float]]:
+    """Chip leakage power (W) from cimgraph's count to DNN+NeuroSim V1.4's, one accounting step at a time
+    (:data:`LEAKAGE_STEPS`); the last entry is the leakage counted NeuroSim's way, with cimgraph's models.
+
+    NeuroSim V1.4's pipeline leakage (read in its public code, commit 0e3bff1): main.cpp, pipeline branch,
+    leakagePowerPerLayer = numTileEachLayer x (tileLeakage x (systemClock - readLatency) + tileLeakageSRAMInUse
+    x readLatency) / systemClock, summed over the layers (systemClock: the running maximum of the layer
+    latencies, the period once the slowest layer is reached; conv1 is first on VGG-8); Chip.cpp
+    ChipCalculatePerformance: *leakage = tileLeakage, so the global buffer, bus, accumulation, activation and
+    pooling leak nothing; Tile.cpp: tile leakage = PEs + accumulation + inputBuffer + outputBuffer (one core
+    each, where the area counts numIn/OutBufferCore) + H-tree, leakageSRAMInUse = the PEs'; ProcessingUnit.cpp:
+    subarrays + adder tree + DFF buffers + buses; SubArray.cpp: the peripheral leakages without the write
+    drivers and level shifters, and for SRAM leakageSRAMInUse = one cell's leakage x (numRow numCol -
+    numRowParallel ceil(numCol / numColMuxed)), the cells not on the read columns. A layer's tiles thus leak
+    nothing (RRAM) or their unread cells only (SRAM) while they compute: conv1, the slowest layer, leaks
+    nothing. docs/fidelity.md says which of the steps are physics and which are not.
+    """
+    steps = [result.leakage_power]
+    by_name = {lr.name: lr for lr in result.layers}
+    order = [lr.name for lr in result.layers]
+    clock, periods = 0.0, {}
+    for name in order:   # NeuroSim's systemClock: the running maximum
+        clock = max(clock, by_name[name].latency)
+        periods[name] = clock
+    sums = np.zeros(len(LEAKAGE_STEPS) - 1)
+    for part, tiles, comps in _tile_parts(mapping, result):
+        per_tile = {c.path: c.leakage / tiles for c in comps}
+        writers = sum(v for c, v in zip(comps, per_tile.values()) if c.kind == "driver.write")
+        extra_cores = sum(v * (1 - 1 / c.count) for c, v in zip(comps, per_tile.values())
+                          if c.kind.startswith("buffer.") and c.path.count("/") == 2 and c.count > 1)
+        array = sum(v for c, v in zip(comps, per_tile.values()) if c.group == "array")
+        rows, cols = part.chip.subarray.rows, part.chip.subarray.columns
+        unread = array * (1 - _cells_read(part.chip) / (rows * cols))
+        total = sum(per_tile.values())
+        cell = _neurosim_cell_ratio(part.chip)
+        # per tile, steps 1..5: the power while the layer is idle and while it is busy
+        when_idle = np.cumsum([total, 0.0, -writers, -extra_cores, -array * (1 - cell)])
+        when_busy = np.array([total, unread, unread, unread, unread * cell])
+        for p in part.layers:
+            busy = by_name[p.layer.name].latency / periods[p.layer.name]
+            sums += p.tiles * (when_idle * (1 - busy) + when_busy * busy)
+    return list(zip(LEAKAGE_STEPS, steps + [float(v) for v in sums]))
+
+
+def _neurosim_cell_ratio(chip) -> float:
+    """NeuroSim V1.4's SRAM cell leakage over cimgraph's: SubArray.cpp counts two inverters (CalculateGateLeakage
+    x Vdd x 2) of widthSRAMCellNMOS / PMOS = 1F / 1F at nodes above 14 nm (Param.cpp, 1.4 update) and no access
+    transistor; cimgraph's cell (arrays.SRAMArray.leakage) has the 2.08F / 1.23F pull-down / pull-up of
+    NeuroSim V2 and its access transistor(s). 1 for cells that are not SRAM."""
+    array = chip.subarray
+    if chip.cell.family != "sram" or array.leakage() <= 0:
+        return 1.0
+    f = chip.tech.feature_size
+    ours = array.leakage() / (array.rows * (array.columns + array.dummy_columns))
+    return 2 * leakage_power(chip.tech, f, f) / ours
+
+
 def _fmt(value: float, unit: str = "") -> str:
     from cimgraph.units import format_si
 
@@ -199,6 +289,10 @@ def tables(config: str) -> list[Table]:
         unit = next((u for k, u in UNITS.items() if name.endswith(k)), "")
         label = name.rsplit(" (", 1)[0] if unit else name
         totals.append([label, _fmt(ref, unit), _fmt(ours, unit), f"{ours / ref:.2f}"])
+        if name == "leakage (W)":
+            counted = leakage_account(mapping, result)[-1][1]
+            totals.append(["leakage counted NeuroSim's way", _fmt(ref, unit), _fmt(counted, unit),
+                           f"{counted / ref:.2f}"])
         if name == "energy: interconnect (J)":
             counted = interconnect_at_neurosim_counting(mapping, result)
             totals.append(["interconnect at NeuroSim's bit counts", _fmt(ref, unit), _fmt(counted, unit),
@@ -212,6 +306,10 @@ def tables(config: str) -> list[Table]:
     if per_layer:
         out.append((["layer", "latency NeuroSim", "cimgraph", "ratio", "energy NeuroSim", "cimgraph", "ratio",
                      "energy ratio at NeuroSim's vector count"], per_layer))
+    leak_ref = REFERENCE[config]["leakage_power"]
+    out.append((["leakage, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(leak_ref, 'W')}"],
+                [[step, _fmt(value, "W"), f"{value / leak_ref:.2f}"]
+                 for step, value in leakage_account(mapping, result)]))
     plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
         ref = REFERENCE[config]

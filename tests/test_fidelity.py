@@ -310,3 +310,66 @@ def test_sram_dynamic_energy_within_25_percent_at_neurosim_vector_count(config_b
                  for layer, p in zip(b.layers, mapping.layers))
     assert scaled < b.dynamic_energy
     assert within(scaled, fidelity.REFERENCE["B"]["dynamic_energy"], 0.25)
+
+
+# -- leakage: cimgraph's count and NeuroSim's --------------------------------------------------
+
+def test_leakage_account_follows_neurosim_step_by_step(config_a, config_b):
+    """benchmarks/fidelity_neurosim.py leakage_account, checked against sums taken independently here: it starts
+    at cimgraph's chip leakage; dropping the chip level removes exactly the chip-level components' leakage; on
+    identical RRAM tiles (no cell leakage) keeping only the idle time scales the tiles' leakage by sum of tiles x
+    (1 - latency / period) over sum of tiles (conv1 is first and slowest, so NeuroSim's running-maximum clock is
+    the period throughout); the write drivers, power-gated in the netlist as NeuroSim leaves them out, leak
+    nothing already."""
+    mapping, a = config_a
+    steps = [value for _, value in fidelity.leakage_account(mapping, a)]
+    assert [name for name, _ in fidelity.leakage_account(mapping, a)] == list(fidelity.LEAKAGE_STEPS)
+    assert steps[0] == a.leakage_power
+    chip_level = sum(c.leakage for c in a.components if not c.path.startswith("chip/tile"))
+    assert chip_level > 0 and steps[1] == pytest.approx(a.leakage_power - chip_level)
+    assert a.layers[0].latency == pytest.approx(a.period)
+    tiles = [p.tiles for p in mapping.layers]
+    idle = sum(n * (1 - lr.latency / a.period) for n, lr in zip(tiles, a.layers)) / sum(tiles)
+    assert 0 < idle < 1 and steps[2] == pytest.approx(steps[1] * idle)
+    writers = [c for c in a.components if c.kind == "driver.write"]
+    assert writers and all(mapping.chip.node(c.path)["power_gating"] == "idle" and c.leakage == 0 for c in writers)
+    assert steps[3] == steps[2]     # the netlist gates the write path already: nothing left to drop
+    assert steps[5] == pytest.approx(steps[4])          # RRAM cells do not leak: no cell step
+    _, b = config_b
+    b_steps = [value for _, value in fidelity.leakage_account(*config_b)]
+    assert all(later < earlier for earlier, later in zip(b_steps[:3], b_steps[1:3]))
+    assert b_steps[5] < b_steps[4]
+
+
+def test_neurosim_sram_cell_leakage_ratio(config_b):
+    """NeuroSim V1.4's SRAM cell at 22 nm leaks through two inverters of 1F / 1F (SubArray.cpp, Param.cpp): with
+    equal NMOS and PMOS off-currents per width that is 2 F against cimgraph's pull-down 2.08 F + two access
+    transistors of 1 F (8T) + pull-up 1.23 F = 5.31 F."""
+    mapping, _ = config_b
+    tech = mapping.chip.tech
+    assert tech.i_off_n == tech.i_off_p and mapping.chip.cell.access == "8t"
+    assert fidelity._neurosim_cell_ratio(mapping.chip) == pytest.approx(2 / 5.31)
+
+
+def test_neurosim_rram_netlist_gates_only_its_write_path(config_a):
+    """NeuroSim V1.4 leaves the write drivers and level shifters out of the inference leakage (SubArray.cpp); the
+    RRAM netlist says so physically, power_gating: idle on them (they have no inference work, so they never
+    leak), and on nothing else."""
+    mapping, a = config_a
+    gated = {p for p in mapping.chip.components() if mapping.chip.node(p).get("power_gating") == "idle"}
+    assert gated == {f"chip/tile/pe/subarray/{n}" for n in ("wl_write", "bl_write", "sl_write")}
+    powered = sum(float(mapping.chip.model(p).leakage()) * mapping.chip.instances(p) for p in gated)
+    from cimgraph.schedule.evaluate import _component_results
+
+    assert a.leakage_power == pytest.approx(sum(c.leakage for c in _component_results(mapping.chip)) - powered)
+
+
+def test_leakage_counted_neurosim_way_leaves_the_documented_difference(config_a, config_b):
+    """Counted NeuroSim's way with cimgraph's models, the leakage comes to 1.31x (A) and 1.38x (B, with its SRAM
+    cell) of NeuroSim's 2.17 / 2.24 mW, the per-tile periphery and floorplan difference docs/fidelity.md
+    explains; both must stay above NeuroSim's and within 1.45x (a change that moves them fails here)."""
+    for config, (mapping, result) in (("A", config_a), ("B", config_b)):
+        counted = fidelity.leakage_account(mapping, result)[-1][1]
+        ratio = counted / fidelity.REFERENCE[config]["leakage_power"]
+        assert 1.0 < ratio < 1.45, (config, ratio)
+        assert result.leakage_power / fidelity.REFERENCE[config]["leakage_power"] > 1.45, config

@@ -52,7 +52,8 @@ class ChipGraph:
                 node = f"{path}/{comp.name}"
                 g.add_node(node, level="component", parent_level=level, count=comp.spec.count, model=comp.model,
                            kind=comp.spec.kind, plugin=comp.plugin, version=comp.version, unit_area=comp.area,
-                           model_area=comp.area, transposed=comp.spec.transposed)
+                           model_area=comp.area, transposed=comp.spec.transposed,
+                           power_gating=comp.spec.power_gating)
                 g.add_edge(path, node, key="contains")
         for level, child in CHILD_KEYS.items():
             for comp in self.levels[level].components:
@@ -149,6 +150,8 @@ class ChipGraph:
             if data.get("kind"):
                 out["kind"] = data["kind"]
                 out["plugin"] = data["plugin"]
+                if data.get("power_gating", "none") != "none":
+                    out["power_gating"] = data["power_gating"]
                 out["fields"] = {f.name: _plain(getattr(data["model"], f.name)) for f in attrs.fields(type(data["model"]))
                                  if f.name not in ("tech", "cell")}
             kids = self.children(node)

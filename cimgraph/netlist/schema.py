@@ -20,6 +20,7 @@ TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "synchronous", "
 MAPPING_METHODS = ("conventional", "novel")
 MAX_CLOCK = 100e9  # Hz: beyond any CMOS digital clock (the fastest processors run near 10 GHz)
 MAX_COUNT = 1 << 20  # instances of one level or component per parent: beyond any chip that can be built
+POWER_GATING = ("none", "idle")   # a component's supply: always on, or switched off while it has no work
 
 
 @attrs.frozen
@@ -28,6 +29,9 @@ class ComponentSpec:
 
     ``transposed``: a subarray peripheral of the transposed read-out (backpropagation, seed 001
     sec. 5.2): built with the array's rows and columns swapped and costed only by training phases.
+    ``power_gating``: ``none`` (default: powered all the time, leaking for the whole schedule) or ``idle``
+    (its supply is switched off by a header while it has no work; how the schedule counts it:
+    cimgraph.schedule.evaluate._powered).
     """
 
     kind: str
@@ -35,6 +39,7 @@ class ComponentSpec:
     params: dict[str, Any] = attrs.Factory(dict)
     path: str = ""
     transposed: bool = False
+    power_gating: str = "none"
 
 
 @attrs.frozen
@@ -139,11 +144,17 @@ def _component(c: _Collector, path: str, value: Any) -> ComponentSpec | None:
     if not isinstance(transposed, bool):
         c.add(f"{path}.transposed", f"expected true or false, got {transposed!r}")
         transposed = False
-    params = {k: v for k, v in value.items() if k not in ("kind", "count", "transposed")}
+    gating = value.get("power_gating", "none")
+    if gating not in POWER_GATING:
+        hint = did_you_mean(str(gating), POWER_GATING)
+        c.add(f"{path}.power_gating", f"expected one of {', '.join(POWER_GATING)}{hint}, got {brief(gating)}")
+        gating = "none"
+    params = {k: v for k, v in value.items() if k not in ("kind", "count", "transposed", "power_gating")}
     for key in params:
         if not isinstance(key, str):
             c.add(f"{path}.{key}", "expected a field name (string)")
-    return ComponentSpec(kind=kind, count=count, params=params, path=path, transposed=transposed)
+    return ComponentSpec(kind=kind, count=count, params=params, path=path, transposed=transposed,
+                         power_gating=gating)
 
 
 def _level(c: _Collector, name: str, path: str, data: Any) -> dict[str, LevelSpec]:

@@ -8,6 +8,11 @@ and some vector arithmetic. Schedules (seed 001 sec. 4.4):
   the whole chip leaks for that long.
 - ``pipeline``: each layer is a stage; the pipeline clock is the slowest stage, a new image
   enters every period, idle stages leak, so leakage per image is P_leak x period.
+
+In both, every component instance is powered and leaks for the whole time, except a component whose netlist
+entry says ``power_gating: idle`` (:func:`_powered`). DNN+NeuroSim V1.4 counts the tiles only, each layer's
+only while it is idle: docs/fidelity.md ("Leakage") and benchmarks/fidelity_neurosim.py (``leakage_account``)
+compare the two.
 """
 from __future__ import annotations
 
@@ -61,7 +66,9 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     spans = _tile_spans(mapping)
     step_path, step_wait = _synchronous_step(chip, step)
     step += step_wait
+    works: dict[str, np.ndarray] = {}
     for ac in action_counts(mapping, work):
+        works[ac.path] = works.get(ac.path, np.zeros(n_layers, dtype=bool)) | (np.asarray(ac.count) > 0)
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
         if ac.data:
@@ -88,9 +95,10 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         latency_by_node[ac.path] = latency_by_node.get(ac.path, 0.0) + per_instance * lat
         energy_by_node[ac.path] = energy_by_node.get(ac.path, 0.0) + ac.count * en
 
-    components = _component_results(chip)
-    group_of = {c.path: c.group for c in components}
     layer_latency = sum(latency_by_node.values(), np.zeros(n_layers))
+    period = float(layer_latency.max()) if schedule == "pipeline" else float(layer_latency.sum())
+    components = _component_results(chip, _powered(mapping, works, layer_latency, period, schedule))
+    group_of = {c.path: c.group for c in components}
     layer_energy = sum(energy_by_node.values(), np.zeros(n_layers))
     lat_group = {g: sum((v for p, v in latency_by_node.items() if group_of[p] == g), np.zeros(n_layers)) for g in GROUPS}
     en_group = {g: sum((v for p, v in energy_by_node.items() if group_of[p] == g), np.zeros(n_layers)) for g in GROUPS}
@@ -109,7 +117,6 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
 
     macs = int(sum(p.layer.macs for p in mapping.layers))
     latency = float(layer_latency.sum())
-    period = float(layer_latency.max()) if schedule == "pipeline" else latency
     dynamic = float(layer_energy.sum())
     leak_power = sum(c.leakage for c in components)
     leak_energy = leak_power * period
@@ -212,7 +219,39 @@ def _weight_kw(action: str, density: float) -> dict[str, float]:
     return {"weight_density": float(density)} if action == "read" else {}
 
 
-def _component_results(chip: Any) -> tuple[ComponentResult, ...]:
+def _powered(mapping: Any, works: dict[str, np.ndarray], layer_latency: np.ndarray, period: float,
+             schedule: str) -> dict[str, float]:
+    """Fraction of the schedule each ``power_gating: idle`` component is powered (and so leaks).
+
+    Power gating (a header switch cuts a block's supply while it has no work; S. Mutoh et al., IEEE JSSC 30(8),
+    1995, MTCMOS): a gated block is woken for each layer in which it has actions, for that layer's whole
+    latency; blocks under the tile level only on that layer's tiles (tiles / all tiles of the chip); a
+    chip-level block in the pipeline for the whole period when any layer uses it (all stages run at once).
+    A block with no actions in the schedule (a write driver during inference) never leaks. The header's own
+    off-current is not modelled, so this is the upper bound of the saving; gate only blocks that hold no state
+    across their idle time (a gated SRAM loses its data, so arrays take no ``power_gating``)."""
+    chip = mapping.chip
+    gated = [p for p in chip.components() if chip.node(p).get("power_gating", "none") == "idle"]
+    if not gated or period <= 0:
+        return {}
+    share = np.array([max(int(p.tiles), 1) for p in mapping.layers], dtype=float) / chip.instances("chip/tile")
+    out = {}
+    for path in gated:
+        busy = works.get(path, np.zeros(len(layer_latency), dtype=bool))
+        if path.startswith(LEVEL_PATHS["tile"] + "/"):
+            on = float((busy * share * layer_latency).sum()) / period
+        elif schedule == "pipeline":
+            on = 1.0 if busy.any() else 0.0
+        else:
+            on = float((busy * layer_latency).sum()) / period
+        out[path] = min(1.0, on)
+    return out
+
+
+def _component_results(chip: Any, powered: dict[str, float] | None = None) -> tuple[ComponentResult, ...]:
+    """Every component node with its chip-wide area and leakage; ``powered``: the fraction of the schedule a
+    power-gated component leaks (:func:`_powered`; absent: 1, always on)."""
+    powered = powered or {}
     out = []
     for path in chip.components():
         data = chip.node(path)
@@ -221,7 +260,8 @@ def _component_results(chip: Any) -> tuple[ComponentResult, ...]:
         out.append(ComponentResult(
             path=path, kind=data["kind"], group=_group(model), plugin=data["plugin"] or "", version=data["version"] or "",
             source=type(model).source, count=int(data["count"]), instances=int(instances),
-            area=float(data["model_area"] * instances), leakage=float(_leakage(chip, path) * instances)))
+            area=float(data["model_area"] * instances),
+            leakage=float(_leakage(chip, path) * instances * powered.get(path, 1.0))))
     return tuple(out)
 
 

@@ -32,7 +32,7 @@ from ..netlist.graph import LEVEL_PATHS, build_chip
 from ..workload.training import TrainingSettings, TrainingWork, training_work
 from .activity import Activity
 from .counts import SENSING_ROLES, per_conversion
-from .evaluate import _call, evaluate
+from .evaluate import _call, _component_results, evaluate
 from .training_backward import backward_movement
 from .training_result import PhaseResult, TrainingResult
 from .training_update import (PopuSettings, UpdateStats, default_stats, inhibit_current, line_current,
@@ -461,7 +461,9 @@ def _assemble(mapping: Any, scheme: str, s: TrainingSettings, phases: list[Phase
             en_g[g] = en_g.get(g, 0.0) + v
     latency = sum(p.latency for p in phases)
     dynamic = sum(p.energy for p in phases)
-    leak_energy = inference.leakage_power * latency
+    # a training chip writes every iteration: every block is powered through the epoch (no power-gating credit)
+    leak_power = float(sum(c.leakage for c in _component_results(chip)))
+    leak_energy = leak_power * latency
     energy = dynamic + leak_energy
     peak_latency = sum(p.peak_latency for p in phases)
     peak_energy = sum(p.peak_energy for p in phases)
@@ -473,7 +475,7 @@ def _assemble(mapping: Any, scheme: str, s: TrainingSettings, phases: list[Phase
                                     "gradient": s.gradient_bits, "delta": s.delta_bits},
         phases=tuple(phases), area=chip.area(), area_by_group=area_g,
         wg_area=float(chip.model(wg_path).area()) if wg_path else 0.0,
-        leakage_power=inference.leakage_power, leakage_energy=leak_energy, latency=latency,
+        leakage_power=leak_power, leakage_energy=leak_energy, latency=latency,
         dynamic_energy=dynamic, energy=energy, ops=ops, tops=ops / latency / 1e12 if latency else 0.0,
         tops_per_w=ops / energy / 1e12 if energy else 0.0, peak_latency=peak_latency, peak_energy=peak_energy,
         peak_tops=ops / peak_latency / 1e12 if peak_latency else 0.0,
