@@ -19,10 +19,10 @@ last fully-connected layer that NeuroSim makes.
 Novel mapping: a tile holds one PE per kernel position (K*K, the most common kernel among convolutions);
 each PE holds the D x N sub-matrix of its position. Convolutions of that kernel size with at least one subarray
 of rows use it; other layers (fully-connected, the first convolution if it is small) are mapped conventionally
-onto the same tile, using its PEs as a pool of PE-sized blocks. The chip has one tile design, unlike NeuroSim,
-which sizes separate tiles for the conventionally mapped layers; to make up for that, the PE is searched over
-rectangular grids of powers of two (at least two subarrays, from the size holding the largest sub-matrix down)
-for the best overall utilization with copies.
+onto the same tile, using its PEs as a pool of PE-sized blocks (:func:`layer_schemes` says which). A netlist may
+instead give those layers a tile design of their own, as NeuroSim does (``designs:`` with ``schemes``, mapped by
+mapping/hybrid.py); on one tile design the PE is searched over rectangular grids of powers of two (at least two
+subarrays, from the size holding the largest sub-matrix down) for the best overall utilization with copies.
 
 Grouped convolutions are placed block-diagonally (``grouped`` scheme, see placement.py) under both methods;
 the floorplan sees their subarrays of one copy as a row_blocks x column_blocks grid like any other layer.

@@ -216,8 +216,15 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
         energy_by_group={g: float(sum(lr.energy_by_group.get(g, 0.0) for lr in layers)) for g in GROUPS},
         netlist=chip.to_dict(), designs=design_summary(mapping, results),
         placed_area=area + sum(empty_box_area(part.chip) for part in mapping.parts.values()),
-        **({"subarray_area": results["chip"].subarray_area, "subarray_placed_area": results["chip"].subarray_placed_area}
-           if "chip" in results else {}))
+        **_primary_subarray(results))
+
+
+def _primary_subarray(results: dict[str, Result]) -> dict[str, float]:
+    """The primary design's subarray figures (one subarray's parts and placed box), where it has layers."""
+    if "chip" not in results:
+        return {}
+    return {"subarray_area": results["chip"].subarray_area,
+            "subarray_placed_area": results["chip"].subarray_placed_area}
 
 
 def shares_chip_level(chip: Any, design: str) -> bool:
@@ -232,12 +239,13 @@ def design_summary(mapping: Any, results: dict[str, Result]) -> list[dict[str, A
         array = part.chip.subarray
         kind = "DCIM" if getattr(array, "digital", False) else "ACIM"
         runs = sorted({p.layer.kind for p in part.layers})
+        own_chip_level = design != "chip" and not shares_chip_level(mapping.chip, design)
         rows.append({"design": design, "type": kind, "array": array.kind, "cell": part.chip.cell.name,
                      "tiles": int(part.tiles_used), "pe_grid": list(part.pe_grid),
                      "subarray_grid": list(part.subarray_grid), "layers": len(part.layers), "runs": runs,
-                     "area": float(results[design].area if not (design == "chip" or shares_chip_level(mapping.chip, design))
-                                   else sum(c.area for c in results[design].components if c.path.count("/") >= 1
-                                            and c.path.startswith("chip/tile")))})
+                     "area": float(results[design].area if own_chip_level
+                                   else sum(c.area for c in results[design].components
+                                            if c.path.startswith("chip/tile")))})
     for path, model in {p: mapping.chip.model(p) for p in set(mapping.functional.values())}.items():
         kinds = sorted({mapping.network.layer(n).kind for n, q in mapping.functional.items() if q == path})
         rows.append({"design": path, "type": "function", "array": type(model).kind, "cell": "", "tiles": 0,
