@@ -11,10 +11,12 @@ import os
 
 import pytest
 import yaml
+from hypothesis import given, settings, strategies as st
 
 import cimgraph
 from cimgraph import NetlistError, bundled
 from cimgraph.mapping.floorplan import layer_schemes
+from cimgraph.netlist.designs import SCHEMES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VGG8_RRAM = os.path.join(ROOT, "netlists", "vgg8_rram_22nm.yaml")
@@ -101,6 +103,32 @@ def test_scheme_problems_name_their_path(schemes, expected):
     raw = with_design(raw_netlist(VGG8_RRAM), runs=["conv", "fc"], schemes=schemes)
     with pytest.raises(NetlistError, match=expected):
         cimgraph.load_netlist(raw, file="d.yaml")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(SCHEMES + ("novel", "conv", "Conventional", "")), max_size=3))
+def test_any_scheme_list_loads_or_names_its_path(schemes):
+    raw = with_design(raw_netlist(VGG8_RRAM), runs=["conv", "fc"], schemes=schemes)
+    if set(schemes) <= set(SCHEMES):
+        assert cimgraph.load_netlist(raw).spec.designs["dense"].schemes == tuple(schemes)
+    else:
+        with pytest.raises(NetlistError, match=r"\$\.designs\.dense\.schemes: "):
+            cimgraph.load_netlist(raw, file="h.yaml")
+
+
+def test_a_dynamic_layer_its_design_schemes_exclude_is_named():
+    """Attention products are block-diagonal (one block per head): the chip maps them 'grouped'."""
+    from cimgraph.errors import MappingError
+    from cimgraph.workload.transformer import vit
+
+    raw = raw_netlist(os.path.join(ROOT, "netlists", "hybrid_vit_22nm.yaml"))
+    raw["designs"]["attention"]["schemes"] = ["conventional"]
+    with pytest.raises(MappingError, match=r"design attention runs matmul but takes only schemes conventional.*"
+                                           r"'grouped'"):
+        cimgraph.map_network(cimgraph.load_netlist(raw), vit("vit2", width=64, depth=1, heads=2, mlp=128))
+    raw["designs"]["attention"]["schemes"] = ["grouped"]
+    mapping = cimgraph.map_network(cimgraph.load_netlist(raw), vit("vit2", width=64, depth=1, heads=2, mlp=128))
+    assert {p.layer.kind for p in mapping.parts["attention"].layers} == {"matmul"}
 
 
 def test_buffer_ports_are_validated():

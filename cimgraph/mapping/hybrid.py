@@ -86,6 +86,12 @@ def _design_for(layer: Layer, scheme: str, chip: Any) -> str:
             return name
     if layer.role == "static":
         return PRIMARY
+    for name, design in chip.spec.designs.items():
+        if layer.kind in design.runs:
+            raise MappingError(
+                f"layer {layer.name} ({layer.kind}) cannot be mapped on {chip.spec.name!r}: design {name} runs "
+                f"{layer.kind} but takes only schemes {', '.join(design.schemes)}, and the chip maps this layer "
+                f"{scheme!r}; add {scheme!r} to $.designs.{name}.schemes or drop schemes")
     runs = {name: design.runs for name, design in chip.spec.designs.items()}
     designs = ", ".join(f"{n} runs {', '.join(k)}" for n, k in runs.items()) or "it has no designs: section"
     raise MappingError(
