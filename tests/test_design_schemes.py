@@ -1,4 +1,5 @@
-"""Tile designs selected by mapping scheme (netlist ``designs.<name>.schemes``) and two-port buffers.
+"""Tile designs selected by mapping scheme (netlist ``designs.<name>.schemes``) and two-port buffers
+(``buffer.dff`` ``ports``).
 
 DNN+NeuroSim V1.4 (Chip.cpp ChipDesignInitialize, markNM) maps a convolution with the network's most common
 kernel and at least a subarray of weight rows per kernel position, and every other layer conventionally onto
@@ -136,3 +137,25 @@ def test_buffer_ports_are_validated():
     raw["chip"]["tile"]["output_buffer"]["ports"] = 3
     with pytest.raises(NetlistError, match=r"\$\.chip\.tile\.output_buffer\.ports"):
         cimgraph.load_netlist(raw, file="p.yaml")
+
+
+def test_two_port_buffers_overlap_in_training_phases_too(tmp_path):
+    """The activation-gradient phase moves errors through the same buffers (training_backward.py): with a write
+    and a read port its buffer time is the longer of the stream's writes and reads, never their sum."""
+    from test_training_ppa import MLP_V2   # the training tests' MLP chip (tests/ is on the import path)
+
+    from cimgraph.schedule.training import evaluate_training
+    from cimgraph.workload.training import TrainingSettings
+
+    raw = yaml.safe_load(MLP_V2)
+    results = {}
+    for ports in (1, 2):
+        raw["chip"]["tile"]["buffer"] = {"kind": "buffer.dff", "size": "2kB", "width": 128, "ports": ports}
+        path = tmp_path / f"mlp_{ports}.yaml"
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        mapping = cimgraph.map_network(cimgraph.load_netlist(str(path)), bundled("mlp"))
+        results[ports] = evaluate_training(mapping, settings=TrainingSettings(batch=4, iterations=3))
+    for name in ("forward", "activation_gradient"):
+        one, two = (results[p].phase(name) for p in (1, 2))
+        assert two.latency_by_group["buffer"] < one.latency_by_group["buffer"]
+        assert two.energy == pytest.approx(one.energy, rel=1e-12)

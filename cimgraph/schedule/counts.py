@@ -75,6 +75,18 @@ class Work:
     activated: tuple[str, ...] = LEVEL_ORDER  # levels whose finished outputs leave as activations
 
 
+def book_latency(latency: dict[str, Any], longest: dict[tuple[str, str], Any], path: str, value: Any,
+                 overlap: str = "") -> None:
+    """Add ``value`` (per layer) to node ``path``'s latency in ``latency``. Actions of one node that share a
+    non-empty ``overlap`` key run at the same time (ActionCount.overlap), so of those only the longest counts:
+    ``longest`` keeps it per (node, key) and only its growth is added."""
+    if overlap:
+        before = longest.get((path, overlap), 0.0)
+        longest[path, overlap] = np.maximum(before, value)
+        value = longest[path, overlap] - before
+    latency[path] = latency.get(path, 0.0) + value
+
+
 def layer_work(mapping: Any) -> Work:
     """Derive the per-layer work arrays from a Mapping."""
     chip = mapping.chip

@@ -23,7 +23,7 @@ from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
 from ..netlist.graph import LEVEL_PATHS
 from .activity import Activity
-from .counts import action_counts, conversion_step, layer_work, sense_window
+from .counts import action_counts, book_latency, conversion_step, layer_work, sense_window
 from .placed import placed_area, subarray_box
 from .result import ComponentResult, LayerResult, Result
 
@@ -61,7 +61,7 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     spans = _tile_spans(mapping)
     step_path, step_wait = _synchronous_step(chip, step)
     step += step_wait
-    concurrent: dict[tuple[str, str], np.ndarray] = {}   # (node, overlap key) -> the longest of those actions
+    longest: dict[tuple[str, str], np.ndarray] = {}   # (node, overlap key) -> the longest of those actions
     for ac in action_counts(mapping, work):
         model = chip.model(ac.path)
         method = getattr(model, ac.action)
@@ -86,14 +86,8 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         if ac.pipelined:  # overlaps the conversion step: only its excess adds latency
             lat = np.maximum(lat - step, 0.0)
         per_instance = np.divide(ac.count, ac.active, out=np.zeros(n_layers), where=ac.active > 0)
-        if ac.overlap:
-            key = (ac.path, ac.overlap)
-            concurrent[key] = np.maximum(concurrent.get(key, 0.0), per_instance * lat)
-        else:
-            latency_by_node[ac.path] = latency_by_node.get(ac.path, 0.0) + per_instance * lat
+        book_latency(latency_by_node, longest, ac.path, per_instance * lat, ac.overlap)
         energy_by_node[ac.path] = energy_by_node.get(ac.path, 0.0) + ac.count * en
-    for (path, _), lat in concurrent.items():
-        latency_by_node[path] = latency_by_node.get(path, 0.0) + lat
 
     components = _component_results(chip)
     group_of = {c.path: c.group for c in components}
