@@ -17,7 +17,7 @@ method on the chip's own subarrays (:func:`cimgraph.mapping.floorplan.layer_sche
 (fully-connected layers, and under novel mapping the convolutions too small for it) or ``grouped``. A
 design maps its layers conventionally, so ``novel`` layers always stay on the chip's own tiles. This is how
 DNN+NeuroSim V1.4 builds its chip: novel-mapped layers on one tile design, conventionally mapped ones on a
-second (Chip.cpp ChipFloorPlan: desiredTileSizeCM, desiredPESizeCM, numTileCM).
+second (Chip.cpp ChipFloorPlan: desiredTileSizeCM, desiredPESizeCM, desiredNumTileCM).
 
 The designs share the chip level (its buffer, interconnect and function units). Each is built as a chip of
 its own (same technology, clock, precision and mapping options; a design that runs only ``matmul`` stores
