@@ -159,6 +159,19 @@ def interconnect_at_neurosim_counting(mapping, result) -> float:
     subarray's partial sum) and, with the ReLU at the chip, the tiles' complete sums. Same wires, same toggles:
     only the number of bits moved up differs, so each link's upward energy scales by NeuroSim's bits / ours.
     """
+    total = result.energy_by_group["interconnect"]
+    for part in parts(mapping):
+        total += _upward_difference(part)
+    return total
+
+
+def parts(mapping) -> list:
+    """The single-design Mappings of ``mapping`` (one per tile design of a hybrid chip)."""
+    return list(mapping.parts.values()) if hasattr(mapping, "parts") else [mapping]
+
+
+def _upward_difference(mapping) -> float:
+    """NeuroSim's upward link energy less cimgraph's, for one tile design's layers (J)."""
     from cimgraph.schedule.counts import CHILD_LEVEL, action_counts, layer_work, up_bits
     from cimgraph.schedule.evaluate import _data_kwargs, _tile_spans
 
@@ -167,7 +180,7 @@ def interconnect_at_neurosim_counting(mapping, result) -> float:
     psum = {lvl: chip.levels[lvl].psum_bits for lvl in ("chip", "tile", "pe", "subarray")}
     toggles = neurosim_activity(len(mapping.layers)).toggles()
     spans = _tile_spans(mapping)
-    total = result.energy_by_group["interconnect"]
+    total = 0.0
     for ac in action_counts(mapping, work):
         if not (ac.action == "transfer" and ac.data == "output"):
             continue

@@ -118,10 +118,13 @@ def cmd_show(args: argparse.Namespace) -> str:
             walk(child, indent + "  ", graph)
 
     walk("chip", "")
-    for name, design in chip.designs.items():   # extra tile designs of a hybrid chip
-        lines.append(f"design {name} (runs {', '.join(chip.spec.designs[name].runs)}; cell {design.cell.name}):")
+    for name, design in chip.designs.items():   # extra tile designs of a hybrid chip (the chip level is shared)
+        spec = chip.spec.designs[name]
+        schemes = f"; schemes {', '.join(spec.schemes)}" if spec.schemes else ""
+        lines.append(f"design {name} (runs {', '.join(spec.runs)}{schemes}; cell {design.cell.name}):")
         for tile in design.children("chip"):
-            walk(tile, "  ", design)
+            if design.node(tile).get("level") == "tile":
+                walk(tile, "  ", design)
     for source, target, kind, link in chip.links():
         lines.append(f"link {source} -> {target}: {kind} ({link})")
     if chip.auto:

@@ -45,19 +45,19 @@ def within(ours: float, ref: float, band: float) -> bool:
 # -- the must-show bands that hold ---------------------------------------------------------
 
 def test_tiles_per_layer_within_2x(config_a):
-    """Tiles per layer within 2x of NeuroSim's. cimgraph has one tile design (9 PEs of 4x4 subarrays); NeuroSim
-    puts its conventionally mapped layers (conv1, fc1, fc2) on a second design of 2x2 such PEs (issue 17's hybrid
-    tiles), so for those the subarray capacity of the layer's tiles is compared where the tile count is not
-    (fc1: 29 tiles of 144 subarrays against 64 of 64)."""
+    """Tiles per layer within 2x of NeuroSim's (2/8/4/8/8/8/64/1). As NeuroSim (Chip.cpp markNM), the layers the
+    novel mapping cannot take (conv1: 27 rows; fc1, fc2) go to the netlist's second tile design, selected by
+    ``schemes: [conventional]``: 2 x 2 PEs of 4 x 4 subarrays; the novel tile is 3 x 3 such PEs."""
     mapping, _ = config_a
     ref = fidelity.REFERENCE["A"]["tiles"]
-    per_tile = mapping.pe_grid[0] * mapping.pe_grid[1] * mapping.subarray_grid[0] * mapping.subarray_grid[1]
-    assert per_tile == 9 * 16
+    assert [mapping.assignment[p.layer.name] for p in mapping.layers] == \
+        ["conventional"] + ["chip"] * 5 + ["conventional"] * 2
+    novel, conventional = mapping.parts["chip"], mapping.parts["conventional"]
+    assert (novel.pe_grid, novel.subarray_grid) == ((3, 3), (4, 4))
+    assert (conventional.pe_grid, conventional.subarray_grid) == ((2, 2), (4, 4))
+    assert all(p.scheme == "novel" for p in novel.layers)
     for i, p in enumerate(mapping.layers):
-        if 0.5 <= p.tiles / ref[i] <= 2:
-            continue
-        assert p.scheme != "novel", (p.layer.name, p.tiles, ref[i])
-        assert 0.5 <= p.tiles * per_tile / (ref[i] * 4 * 16) <= 2, (p.layer.name, p.tiles, ref[i])
+        assert 0.5 <= p.tiles / ref[i] <= 2, (p.layer.name, p.tiles, ref[i])
 
 
 def test_speedup_within_2x_where_copies_can_speed_up(config_a):
@@ -177,7 +177,7 @@ def test_register_file_port_sets_its_cycles():
 
 def test_results_leave_as_activations_only_past_the_activation_unit(config_a):
     """Where the activation (quantiser) sits decides the bits moved up once a layer's reduction is complete."""
-    mapping, _ = config_a
+    mapping = config_a[0].parts["chip"]
     work = layer_work(mapping)
     in_bits = mapping.chip.spec.precision.input
     psum = {lvl: mapping.chip.levels[lvl].psum_bits for lvl in ("chip", "tile", "pe", "subarray")}
@@ -194,7 +194,7 @@ def test_results_leave_as_activations_only_past_the_activation_unit(config_a):
 def test_novel_layers_spread_rows_over_pes_not_tiles(config_a):
     """Novel mapping: each of the 9 PEs holds one kernel position, so an output's partial sums come from 9 PEs
     (x the subarray rows of one position beyond a PE) and from more than one tile only past a PE's rows."""
-    mapping, _ = config_a
+    mapping = config_a[0].parts["chip"]
     work = layer_work(mapping)
     for i, p in enumerate(mapping.layers):
         if p.scheme == "novel":
@@ -263,31 +263,41 @@ def test_new_netlist_switches_are_validated(tmp_path):
     assert "$.synchronous" in str(info.value) and "$.mapping.tile_copies" in str(info.value)
 
 
-def test_neurosim_52_bit_tile_buffer_is_expressible(tmp_path):
-    """NeuroSim's period is set by conv1's tile output buffer: one 32 x 32-bit register-file core with a 52-bit
-    port on its conventional tile (issue 18: 103 of conv1's 130 us). The netlist states it; conv1's results, the
-    28-bit sums of its 1024 x 128 outputs, then cost a 1.663 ns write and a read per 52-bit word."""
+def test_conv1_period_is_its_tile_output_buffer(config_a, tmp_path):
+    """The period is conv1's, set by the output buffer of its conventional tile: one register-file core with a
+    52-bit port (NeuroSim Tile.cpp), written and read through separate ports (``ports: 2``). Each of conv1's 2
+    tile copies collects its half of the 1024 x 128 sums (tile partial-sum bits each): sums / 52 / 2 words, each
+    written once and read once, in as many 1.663 ns cycles; one shared port (``ports: 1``) takes twice as long."""
     import yaml
 
     from cimgraph.schedule.counts import action_counts
 
+    mapping, result = config_a
+    part = mapping.parts["conventional"]
+    buffer = part.chip.model("chip/tile/output_buffer")
+    cycle = 1 / part.chip.spec.clock
+    assert (buffer.width, buffer.ports) == (52, 2)
+    assert buffer.read().latency == pytest.approx(cycle) and buffer.write().latency == pytest.approx(cycle)
+    conv1 = part.layers[0]
+    sums = conv1.layer.input_vectors * conv1.layer.weight_columns * part.chip.levels["tile"].psum_bits
+    per_tile = {ac.action: ac.count[0] / ac.active[0] for ac in action_counts(part)
+                if ac.path == "chip/tile/output_buffer"}
+    assert conv1.tiles == 2 and per_tile == pytest.approx({"read": sums / 52 / 2, "write": sums / 52 / 2})
+    booked = result.layers[0].energy_by_component["conventional:chip/tile/output_buffer"]
+    assert booked == pytest.approx(sums / 52 * (buffer.read(toggle=0.5).energy + buffer.write(toggle=0.5).energy),
+                                   rel=1e-9)
+    assert result.period == pytest.approx(result.layers[0].latency)
+    assert result.layers[0].latency > sums / 52 / 2 * cycle > 0.7 * result.layers[0].latency
+
     with open(os.path.join(ROOT, fidelity.NETLISTS["A"]), encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
-    raw["chip"]["tile"]["output_buffer"] = {"kind": "buffer.dff", "size": "832bit", "width": 52, "holds": "output"}
-    path = tmp_path / "neurosim_52bit.yaml"
+    raw["designs"]["conventional"]["tile"]["output_buffer"]["ports"] = 1
+    path = tmp_path / "one_port.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    mapping, result = fidelity.evaluate("A", netlist=str(path))
-    chip = mapping.chip
-    buffer = chip.model("chip/tile/output_buffer")
-    cycle = 1 / chip.spec.clock
-    assert buffer.read().latency == pytest.approx(cycle) and buffer.write().latency == pytest.approx(cycle)
-    conv1 = mapping.layers[0]
-    sums = conv1.layer.input_vectors * conv1.layer.weight_columns * chip.levels["tile"].psum_bits
-    accesses = sum(ac.count[0] / ac.active[0] for ac in action_counts(mapping)
-                   if ac.path == "chip/tile/output_buffer")
-    assert conv1.tiles == 1 and accesses == pytest.approx(2 * sums / 52)
-    assert result.period == pytest.approx(result.layers[0].latency)
-    assert result.layers[0].latency > accesses * cycle
+    _, single = fidelity.evaluate("A", netlist=str(path))
+    slower = single.layers[0].latency - result.layers[0].latency
+    assert slower == pytest.approx(sums / 52 / 2 * cycle, rel=1e-6)
+    assert single.layers[0].energy == pytest.approx(result.layers[0].energy, rel=1e-12)
 
 
 def test_sram_totals_within_their_bands(config_b):
@@ -325,14 +335,21 @@ def test_leakage_account_follows_neurosim_step_by_step(config_a, config_b):
     steps = [value for _, value in fidelity.leakage_account(mapping, a)]
     assert [name for name, _ in fidelity.leakage_account(mapping, a)] == list(fidelity.LEAKAGE_STEPS)
     assert steps[0] == a.leakage_power
-    chip_level = sum(c.leakage for c in a.components if not c.path.startswith("chip/tile"))
+    in_tile = lambda c: c.path.rpartition(":")[2].startswith("chip/tile")  # noqa: E731  (design:path)
+    chip_level = sum(c.leakage for c in a.components if not in_tile(c))
     assert chip_level > 0 and steps[1] == pytest.approx(a.leakage_power - chip_level)
     assert a.layers[0].latency == pytest.approx(a.period)
-    tiles = [p.tiles for p in mapping.layers]
-    idle = sum(n * (1 - lr.latency / a.period) for n, lr in zip(tiles, a.layers)) / sum(tiles)
-    assert 0 < idle < 1 and steps[2] == pytest.approx(steps[1] * idle)
+    latency = {lr.name: lr.latency for lr in a.layers}
+    idle_sum = 0.0
+    for design, part in mapping.parts.items():     # each tile design: its tiles' leakage x their idle share
+        prefix = "" if design == "chip" else f"{design}:"
+        leak = sum(c.leakage for c in a.components if c.path.startswith(prefix + "chip/tile"))
+        tiles = part.chip.instances("chip/tile")
+        assert tiles == sum(p.tiles for p in part.layers)
+        idle_sum += leak / tiles * sum(p.tiles * (1 - latency[p.layer.name] / a.period) for p in part.layers)
+    assert 0 < idle_sum < steps[1] and steps[2] == pytest.approx(idle_sum)
     writers = [c for c in a.components if c.kind == "driver.write"]
-    assert writers and all(mapping.chip.node(c.path)["power_gating"] == "idle" and c.leakage == 0 for c in writers)
+    assert len(writers) == 6 and all(c.leakage == 0 for c in writers)
     assert steps[3] == steps[2]     # the netlist gates the write path already: nothing left to drop
     assert steps[5] == pytest.approx(steps[4])          # RRAM cells do not leak: no cell step
     _, b = config_b
@@ -356,20 +373,25 @@ def test_neurosim_rram_netlist_gates_only_its_write_path(config_a):
     RRAM netlist says so physically, power_gating: idle on them (they have no inference work, so they never
     leak), and on nothing else."""
     mapping, a = config_a
-    gated = {p for p in mapping.chip.components() if mapping.chip.node(p).get("power_gating") == "idle"}
-    assert gated == {f"chip/tile/pe/subarray/{n}" for n in ("wl_write", "bl_write", "sl_write")}
-    powered = sum(float(mapping.chip.model(p).leakage()) * mapping.chip.instances(p) for p in gated)
-    from cimgraph.schedule.evaluate import _component_results
+    gated = set()
+    for c in a.components:            # both tile designs; design:path outside the primary one
+        design, _, path = c.path.rpartition(":")
+        chip = mapping.parts[design or "chip"].chip
+        if chip.node(path).get("power_gating", "none") == "idle":
+            gated.add(c.path)
+            assert c.leakage == 0 and chip.model(path).leakage() > 0
+        else:
+            assert c.leakage == pytest.approx(float(chip.model(path).leakage()) * chip.instances(path))
+    assert gated == {f"{d}chip/tile/pe/subarray/{n}" for d in ("", "conventional:")
+                     for n in ("wl_write", "bl_write", "sl_write")}
 
-    assert a.leakage_power == pytest.approx(sum(c.leakage for c in _component_results(mapping.chip)) - powered)
 
-
-def test_leakage_counted_neurosim_way_leaves_the_documented_difference(config_a, config_b):
-    """Counted NeuroSim's way with cimgraph's models, the leakage comes to 1.31x (A) and 1.38x (B, with its SRAM
-    cell) of NeuroSim's 2.17 / 2.24 mW, the per-tile periphery and floorplan difference docs/fidelity.md
-    explains; both must stay above NeuroSim's and within 1.45x (a change that moves them fails here)."""
+def test_leakage_counted_neurosim_way_is_within_the_band(config_a, config_b):
+    """Counted NeuroSim's way with cimgraph's models, the leakage is within +-25 % of NeuroSim's 2.17 / 2.24 mW
+    (1.15x A, 1.20x B with its SRAM cell), above it by the per-tile periphery docs/fidelity.md explains; cimgraph's
+    own count (every powered block, the whole period) stays outside the band, by the accounting steps."""
     for config, (mapping, result) in (("A", config_a), ("B", config_b)):
         counted = fidelity.leakage_account(mapping, result)[-1][1]
-        ratio = counted / fidelity.REFERENCE[config]["leakage_power"]
-        assert 1.0 < ratio < 1.45, (config, ratio)
-        assert result.leakage_power / fidelity.REFERENCE[config]["leakage_power"] > 1.45, config
+        reference = fidelity.REFERENCE[config]["leakage_power"]
+        assert within(counted, reference, 0.25) and counted > reference, (config, counted / reference)
+        assert result.leakage_power / reference > 1.25, config

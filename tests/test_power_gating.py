@@ -122,3 +122,25 @@ def test_arrays_take_no_power_gating():
     raw["chip"]["tile"]["pe"]["subarray"]["power_gating"] = "idle"
     with pytest.raises(NetlistError, match=r"\$\.chip\.tile\.pe\.subarray\.power_gating: array\.rram has no field"):
         cimgraph.load_netlist(raw)
+
+
+def test_a_gated_block_of_a_hybrid_chip_is_off_for_the_rest_of_the_whole_pipeline_period():
+    """Hybrid chip (NeuroSim's netlist: conv1, fc1, fc2 on a conventional tile design, the slowest layer conv1
+    among them): a gated ADC of the novel-mapping design leaks on its layers' tiles while they work, out of the
+    whole network's period, not out of that design's own slowest layer."""
+    path = "chip/tile/pe/subarray/adc"
+    with open("netlists/neurosim_v14_rram_22nm.yaml", encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    net = cimgraph.bundled("vgg8")
+    results = []
+    for mode in ("none", "idle"):
+        raw["chip"]["tile"]["pe"]["subarray"]["adc"]["power_gating"] = mode
+        mapping = cimgraph.map_network(cimgraph.load_netlist(raw), net)
+        results.append((mapping, evaluate(mapping)))
+    (mapping, always), (_, gated) = results
+    part = mapping.parts["chip"]
+    tiles = part.chip.instances("chip/tile")
+    latency = {lr.name: lr.latency for lr in always.layers}
+    on = sum(p.tiles / tiles * latency[p.layer.name] for p in part.layers) / always.period
+    assert 0 < on < 1 and always.period > 1.1 * max(latency[p.layer.name] for p in part.layers)
+    assert leak(gated, path) == pytest.approx(leak(always, path) * on)

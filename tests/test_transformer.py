@@ -277,7 +277,9 @@ def test_dynamic_write_hand_counted(small_result):
     latency, energy = dynamic_write(part, placement)
     rows = sum(len(g) for g in placement.row_groups()) * placement.subarrays_per_copy / len(placement.row_groups())
     assert rows == 2 * 65 * math.ceil(32 * 8 / 128)
-    assert energy == pytest.approx(rows * write.energy)
+    # 65 tokens against the pipeline's pace, the patch embedding's 64 vectors: 2 copies, each written
+    assert placement.duplication == 2
+    assert energy == pytest.approx(rows * placement.duplication * write.energy)
     assert latency == pytest.approx(65 * write.latency)
     booked = next(l for l in r.layers if l.name == "blocks.0.sv").energy_by_component
     assert booked["attention:chip/tile/pe/subarray"] > energy      # reads + the write

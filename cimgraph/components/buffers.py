@@ -266,6 +266,14 @@ class DFFBuffer(Component):
     per cycle, NeuroSim Buffer.cpp with synchronous = true). A buffer of several register-file cores
     (NeuroSim globalBufferCoreSizeRow x Col) is ``count`` instances. Valid for size >= width; best for
     small buffers (area ~ size x DFF).
+
+    ``ports``: the write path (word decoder and clock gates into the flip-flops' D inputs) and the read path
+    (the output mux trees) are separate circuits, so the file can be used as one write port and one read
+    port (``ports: 2``): while a stream of words passes through, the write of one word and the read of an
+    earlier one share a cycle, and the scheduler books the larger of the stream's write and read cycles
+    instead of their sum (DNN+NeuroSim V1.4 Tile.cpp books a tile buffer's B bits as B / width / 2 reads
+    and as many writes, B / width cycles in all). ``ports: 1`` (default) shares one port: a write and a
+    read take a cycle each. Area and energy per access are the same either way (both paths are built).
     """
 
     kind: ClassVar[str] = "buffer.dff"
@@ -277,6 +285,9 @@ class DFFBuffer(Component):
     width: int = _width_field(64)
     holds: str = _holds_field()
     clock: float | None = clock_field()
+    ports: int = attrs.field(default=1, validator=int_range(1, 2),
+                             metadata={"doc": "1: one shared read / write port; 2: a write port and a read port "
+                                              "(a stream's writes and reads overlap)"})
 
     def __attrs_post_init__(self) -> None:
         if self.size < self.width:

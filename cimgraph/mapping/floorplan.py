@@ -19,10 +19,10 @@ last fully-connected layer that NeuroSim makes.
 Novel mapping: a tile holds one PE per kernel position (K*K, the most common kernel among convolutions);
 each PE holds the D x N sub-matrix of its position. Convolutions of that kernel size with at least one subarray
 of rows use it; other layers (fully-connected, the first convolution if it is small) are mapped conventionally
-onto the same tile, using its PEs as a pool of PE-sized blocks. The chip has one tile design, unlike NeuroSim,
-which sizes separate tiles for the conventionally mapped layers; to make up for that, the PE is searched over
-rectangular grids of powers of two (at least two subarrays, from the size holding the largest sub-matrix down)
-for the best overall utilization with copies.
+onto the same tile, using its PEs as a pool of PE-sized blocks (:func:`layer_schemes` says which). A netlist may
+instead give those layers a tile design of their own, as NeuroSim does (``designs:`` with ``schemes``, mapped by
+mapping/hybrid.py); on one tile design the PE is searched over rectangular grids of powers of two (at least two
+subarrays, from the size holding the largest sub-matrix down) for the best overall utilization with copies.
 
 Grouped convolutions are placed block-diagonally (``grouped`` scheme, see placement.py) under both methods;
 the floorplan sees their subarrays of one copy as a row_blocks x column_blocks grid like any other layer.
@@ -111,11 +111,17 @@ def speedup_bounds(network: Network) -> list[int]:
 
     DNN+NeuroSim V2 manual sec. 4.4: the speed-up degree is bounded so that no layer idles in the pipeline; the
     slowest useful stage is the convolution with the smallest feature map (fully-connected layers, with one
-    input vector per image, are left out of that minimum as NeuroSim does; they get a bound of 1).
+    input vector per image, are left out of that minimum as NeuroSim does; they get a bound of 1). A sub-network
+    of a larger pipeline (``Network.pace``) takes that pipeline's slowest stage.
     """
-    convs = [layer.input_vectors for layer in network.layers if layer.kernel > 1]
-    floor = min(convs) if convs else min(layer.input_vectors for layer in network.layers)
+    floor = network.pace or pipeline_pace(network)
     return [max(1, math.ceil(layer.input_vectors / floor)) for layer in network.layers]
+
+
+def pipeline_pace(network: Network) -> int:
+    """Fewest input vectors per image of a convolution (kernel > 1) of ``network``; of any layer if none."""
+    convs = [layer.input_vectors for layer in network.layers if layer.kernel > 1]
+    return min(convs) if convs else min(layer.input_vectors for layer in network.layers)
 
 
 def _copies(blocks: int, unit: int, units: int) -> int:
@@ -299,15 +305,33 @@ def novel_kernel(network: Network) -> int:
     return max(areas, key=lambda area: (areas[area], area)) if areas else 0
 
 
+def layer_schemes(network: Network, method: str, rows: int) -> list[str]:
+    """The mapping scheme each layer of ``network`` gets under ``method`` on subarrays of ``rows`` rows.
+
+    Novel method: a dense convolution with the novel kernel (:func:`novel_kernel`) and at least one
+    subarray of weight rows is mapped per kernel position ("novel"); a small one (VGG-8's conv1: 27 rows)
+    and every fully-connected layer conventionally (DNN+NeuroSim V1.4 Chip.cpp ChipDesignInitialize,
+    markNM). Grouped convolutions are "grouped" under either method; every other layer "conventional".
+    """
+    positions = novel_kernel(network) if method == "novel" else 0
+    out = []
+    for layer in network.layers:
+        if layer.groups > 1:
+            out.append("grouped")
+        elif (positions and layer.kind == "conv" and layer.kernel ** 2 == positions
+              and layer.weight_rows >= rows):
+            out.append("novel")
+        else:
+            out.append("conventional")
+    return out
+
+
 def _novel(network: Network, geometry: Geometry, bounds: list[int]) -> Floorplan | None:
     positions = novel_kernel(network)
     rows, columns, cpw = geometry.rows, geometry.columns, geometry.cells_per_weight
-    needs = []
-    for layer, bound in zip(network.layers, bounds):
-        eligible = (positions and layer.kind == "conv" and layer.kernel ** 2 == positions
-                    and layer.groups == 1 and layer.weight_rows >= rows)
-        needs.append(_Need(layer, matrix_view(layer, "novel" if eligible else "conventional", rows, columns, cpw),
-                           bound))
+    needs = [_Need(layer, matrix_view(layer, "novel" if scheme == "novel" else "conventional", rows, columns, cpw),
+                   bound)
+             for layer, bound, scheme in zip(network.layers, bounds, layer_schemes(network, "novel", rows))]
     if not any(need.view.scheme == "novel" for need in needs):
         return None
     if geometry.pes is not None and geometry.pes != positions:

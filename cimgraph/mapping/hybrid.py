@@ -1,14 +1,17 @@
 """Hybrid mapping: each layer kind onto a tile design that can run it (NeuroSim V1.5 hybrid ACIM/DCIM chip, seed 003).
 
-- static layers (conv, fc, linear) go to the chip's own ``chip:`` hierarchy, or to a design listing their kind;
+- static layers (conv, fc, linear) go to the chip's own ``chip:`` hierarchy, or to a design listing their kind
+  (and, where the design lists ``schemes``, the mapping scheme the chip's method gives them on the chip's own
+  subarrays: DNN+NeuroSim V1.4 puts its conventionally mapped layers on a second tile design);
 - dynamic layers (``matmul``, activation x activation) go to a design whose ``runs`` lists ``matmul``
   (a digital-CIM design: its operand is rewritten for every sequence);
 - functional layers (softmax, layer norm, GELU) go to a chip-level function unit (role ``function``) that
   supports them.
 
 Each design maps its own sub-network with the ordinary floorplan search (``map_network`` / ``place``), so
-duplication, utilization and fixed-count errors behave as on a single-design chip; a layer that no design
-can run, or that does not fit, raises MappingError naming the layer.
+duplication, utilization and fixed-count errors behave as on a single-design chip; a sub-network keeps the
+whole network's pipeline pace, so a layer's speed-up bound does not depend on which design runs it. A layer
+that no design can run, or that does not fit, raises MappingError naming the layer.
 """
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ import attrs
 
 from ..errors import MappingError
 from ..workload.layers import Layer, Network
+from .floorplan import layer_schemes, pipeline_pace
 from .placement import LayerPlacement, Mapping
 
 PRIMARY = "chip"          # name of the netlist's own chip: hierarchy among the designs
-STATIC_KINDS = ("conv", "fc", "linear")
 
 
 @attrs.frozen
@@ -75,15 +78,21 @@ def function_units(chip: Any) -> list[tuple[str, Any]]:
     return [(f"chip/{c.name}", c.model) for c in chip.levels["chip"].components if c.spec.kind.split(".")[0] == "function"]
 
 
-def _design_for(layer: Layer, chip: Any) -> str:
-    runs = {name: design.runs for name, design in chip.spec.designs.items()}
-    if layer.kind in STATIC_KINDS and not any(layer.kind in r for r in runs.values()):
-        return PRIMARY
-    for name, kinds in runs.items():
-        if layer.kind in kinds:
+def _design_for(layer: Layer, scheme: str, chip: Any) -> str:
+    """The first design that takes ``layer`` (its kind, and the ``scheme`` the chip maps it with); a static
+    layer no design takes stays on the chip's own tiles."""
+    for name, design in chip.spec.designs.items():
+        if design.takes(layer.kind, scheme):
             return name
-    if layer.kind in STATIC_KINDS:
+    if layer.role == "static":
         return PRIMARY
+    for name, design in chip.spec.designs.items():
+        if layer.kind in design.runs:
+            raise MappingError(
+                f"layer {layer.name} ({layer.kind}) cannot be mapped on {chip.spec.name!r}: design {name} runs "
+                f"{layer.kind} but takes only schemes {', '.join(design.schemes)}, and the chip maps this layer "
+                f"{scheme!r}; add {scheme!r} to $.designs.{name}.schemes or drop schemes")
+    runs = {name: design.runs for name, design in chip.spec.designs.items()}
     designs = ", ".join(f"{n} runs {', '.join(k)}" for n, k in runs.items()) or "it has no designs: section"
     raise MappingError(
         f"layer {layer.name} ({layer.kind}: an activation x activation product whose operand changes with every "
@@ -111,13 +120,15 @@ def map_hybrid(chip: Any, network: Network, method: str | None = None) -> Hybrid
     functional: dict[str, str] = {}
     groups: dict[str, list[Layer]] = {}
     problems: dict[str, list[str]] = {}   # layer kind -> [first message, other layer names...]
+    schemes = dict(zip((layer.name for layer in network),
+                       layer_schemes(network, method or chip.spec.mapping.method, int(chip.subarray.rows))))
     for layer in network:
         try:
             if layer.role == "functional":
                 functional[layer.name] = _function_unit(layer, chip)
                 assignment[layer.name] = "function"
             else:
-                design = _design_for(layer, chip)
+                design = _design_for(layer, schemes[layer.name], chip)
                 assignment[layer.name] = design
                 groups.setdefault(design, []).append(layer)
         except MappingError as exc:
@@ -128,7 +139,7 @@ def map_hybrid(chip: Any, network: Network, method: str | None = None) -> Hybrid
                                       for kind, lines in problems.items()))
     parts: dict[str, Mapping] = {}
     for design, layers in groups.items():
-        sub = Network(f"{network.name}[{design}]", tuple(layers))
+        sub = Network(f"{network.name}[{design}]", tuple(layers), pace=network.pace or pipeline_pace(network))
         if design == PRIMARY:
             parts[design] = map_network(_without_designs(chip), sub, method=method)
         else:

@@ -7,14 +7,25 @@ memory cell and the layer kinds it runs::
     designs:
       attention:
         runs: [matmul]            # layer kinds (cimgraph.workload.layers.KINDS) mapped onto this design
+        schemes: [conventional]   # optional: only layers the chip's mapping would map this way
         cell: sram.6t             # optional; default: the chip's cell
         tiles: auto               # or a fixed count
         tile: {pes: auto, pe: {subarrays: auto, subarray: {kind: array.dcim, rows: 128, columns: 128}}}
 
+``schemes`` selects by mapping scheme as well as kind: the scheme a layer gets under the chip's mapping
+method on the chip's own subarrays (:func:`cimgraph.mapping.floorplan.layer_schemes`): ``conventional``
+(fully-connected layers, and under novel mapping the convolutions too small for it) or ``grouped``. A
+design maps its layers conventionally, so ``novel`` layers always stay on the chip's own tiles. This is how
+DNN+NeuroSim V1.4 builds its chip: novel-mapped layers on one tile design, conventionally mapped ones on a
+second (Chip.cpp ChipFloorPlan: desiredTileSizeCM, desiredPESizeCM, desiredNumTileCM).
+
 The designs share the chip level (its buffer, interconnect and function units). Each is built as a chip of
-its own (same technology, clock and precision; a design that runs only ``matmul`` stores activations, so its
-"weight" precision is the input precision) and kept in ``ChipGraph.designs``. Problems are reported with
-their ``$.designs.<name>...`` path like every other netlist problem.
+its own (same technology, clock, precision and mapping options; a design that runs only ``matmul`` stores
+activations, so its "weight" precision is the input precision) and kept in ``ChipGraph.designs``. A design
+that runs only static kinds (conv, fc, linear) is built over a copy of the chip level, so its layers read
+their inputs from the chip buffer over the chip interconnect and are accumulated, activated and pooled there
+exactly as the chip's own layers (schedule/hybrid.py counts that chip level once). Problems are reported
+with their ``$.designs.<name>...`` path like every other netlist problem.
 """
 from __future__ import annotations
 
@@ -23,21 +34,34 @@ from typing import Any, Callable
 import attrs
 
 from ..errors import NetlistError, Problem, did_you_mean
-from ..workload.layers import KINDS
-from .schema import LevelSpec, MappingSpec, NetlistSpec, _check_count
+from ..workload.layers import KIND_ROLES, KINDS
+from .schema import LevelSpec, NetlistSpec, _check_count
 
-DESIGN_KEYS = ("runs", "cell", "tiles", "tile")
+DESIGN_KEYS = ("runs", "schemes", "cell", "tiles", "tile")
+SCHEMES = ("conventional", "grouped")    # mapping schemes a design can take (it maps its layers conventionally)
+STATIC_KINDS = tuple(kind for kind, role in KIND_ROLES.items() if role == "static")  # stored weights
 
 
 @attrs.frozen
 class DesignSpec:
-    """One extra tile design: the kinds it runs, its cell (name, overrides) and tile -> subarray levels."""
+    """One extra tile design: the kinds it runs (and schemes it takes; empty: any), its cell (name,
+    overrides) and tile -> subarray levels."""
 
     name: str
     runs: tuple[str, ...]
     cell: str | None
     cell_overrides: dict[str, Any]
     levels: dict[str, LevelSpec]
+    schemes: tuple[str, ...] = ()
+
+    @property
+    def static(self) -> bool:
+        """Whether it runs only layers with stored weights (and so shares the chip level's data path)."""
+        return all(kind in STATIC_KINDS for kind in self.runs)
+
+    def takes(self, kind: str, scheme: str) -> bool:
+        """Whether a layer of ``kind`` that the chip maps with ``scheme`` goes onto this design."""
+        return kind in self.runs and (not self.schemes or scheme in self.schemes)
 
 
 def validate_designs(c: Any, raw: Any, level: Callable) -> dict[str, DesignSpec]:
@@ -66,6 +90,7 @@ def validate_designs(c: Any, raw: Any, level: Callable) -> dict[str, DesignSpec]
             if kind not in KINDS:
                 c.add(f"{path}.runs", f"unknown layer kind {kind!r}{did_you_mean(kind, KINDS)}; "
                                       f"expected kinds from {', '.join(KINDS)}")
+        schemes = _check_schemes(c, f"{path}.schemes", data.get("schemes", []))
         cell, overrides = data.get("cell"), {}
         if isinstance(cell, dict):
             overrides = {k: v for k, v in cell.items() if k != "name"}
@@ -81,21 +106,37 @@ def validate_designs(c: Any, raw: Any, level: Callable) -> dict[str, DesignSpec]
         tiles = "auto" if tiles in (None, "bad") else tiles
         if "tile" in levels:
             levels["tile"] = attrs.evolve(levels["tile"], count=None if tiles == "auto" else tiles)
-        out[name] = DesignSpec(name, tuple(runs), cell, overrides, levels)
+        out[name] = DesignSpec(name, tuple(runs), cell, overrides, levels, schemes)
     return out
 
 
+def _check_schemes(c: Any, path: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        c.add(path, f"expected a list of mapping schemes from {', '.join(SCHEMES)}, got {raw!r}")
+        return ()
+    for scheme in raw:
+        if scheme == "novel":
+            c.add(path, "'novel' layers stay on the chip's own tiles (a design maps its layers conventionally); "
+                        f"expected schemes from {', '.join(SCHEMES)}")
+        elif scheme not in SCHEMES:
+            c.add(path, f"unknown mapping scheme {scheme!r}{did_you_mean(scheme, SCHEMES)}; expected schemes "
+                        f"from {', '.join(SCHEMES)}")
+    return tuple(raw)
+
+
 def design_netlist(spec: NetlistSpec, design: DesignSpec) -> NetlistSpec:
-    """The design as a chip of its own: an empty chip level over the design's tiles."""
+    """The design as a chip of its own over the design's tiles: a copy of the chip level for a design of
+    static layers (see the module docstring), else an empty chip level."""
     levels = dict(design.levels)
-    levels["chip"] = LevelSpec(name="chip", count=1)
+    chip = spec.levels["chip"]
+    levels["chip"] = (attrs.evolve(chip, count=1) if design.static and "chip" in spec.levels
+                      else LevelSpec(name="chip", count=1))
     precision = spec.precision
     if set(design.runs) == {"matmul"}:
         precision = attrs.evolve(precision, weight=precision.input)
     return attrs.evolve(spec, name=f"{spec.name}/{design.name}", cell=design.cell or spec.cell,
                         cell_overrides=design.cell_overrides if design.cell else spec.cell_overrides,
-                        precision=precision, mapping=MappingSpec(method="conventional",
-                                                                 duplication=spec.mapping.duplication),
+                        precision=precision, mapping=attrs.evolve(spec.mapping, method="conventional"),
                         levels=levels, designs={})
 
 

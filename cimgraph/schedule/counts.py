@@ -40,7 +40,9 @@ class ActionCount:
     """``count`` actions of ``action`` on node ``path`` per layer, spread over ``active`` instances.
 
     ``pipelined``: the action overlaps the read-out's conversion step (see :func:`conversion_step`),
-    so only the part of its latency beyond that step adds to the layer latency."""
+    so only the part of its latency beyond that step adds to the layer latency. ``overlap``: actions of
+    one node with the same non-empty key run at the same time on separate ports (a two-port buffer's
+    writes and reads of one data stream), so the node takes the longest of them, not their sum."""
 
     path: str
     action: str
@@ -49,6 +51,7 @@ class ActionCount:
     activity_dependent: bool = False
     data: str = ""    # "input" | "output": the activations moved down or the results moved up (links, buffers)
     pipelined: bool = False
+    overlap: str = ""
 
 
 @attrs.frozen
@@ -70,6 +73,18 @@ class Work:
     novel: bool
     residual_bits: np.ndarray    # skip-connection activation bits read back and added (0 without one)
     activated: tuple[str, ...] = LEVEL_ORDER  # levels whose finished outputs leave as activations
+
+
+def book_latency(latency: dict[str, Any], longest: dict[tuple[str, str], Any], path: str, value: Any,
+                 overlap: str = "") -> None:
+    """Add ``value`` (per layer) to node ``path``'s latency in ``latency``. Actions of one node that share a
+    non-empty ``overlap`` key run at the same time (ActionCount.overlap), so of those only the longest counts:
+    ``longest`` keeps it per (node, key) and only its growth is added."""
+    if overlap:
+        before = longest.get((path, overlap), 0.0)
+        longest[path, overlap] = np.maximum(before, value)
+        value = longest[path, overlap] - before
+    latency[path] = latency.get(path, 0.0) + value
 
 
 def layer_work(mapping: Any) -> Work:
@@ -199,9 +214,9 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
     out: list[ActionCount] = []
 
     def add(path: str, action: str, count: np.ndarray, level: str, activity: bool = False, data: str = "",
-            pipelined: bool = False) -> None:
+            pipelined: bool = False, overlap: str = "") -> None:
         out.append(ActionCount(path, action, np.asarray(count, dtype=float), w.active[level], activity, data,
-                               pipelined))
+                               pipelined, overlap))
 
     add(LEVEL_PATHS["subarray"], "read", bit_cycles, "subarray", activity=True)
     for level in LEVEL_ORDER:
@@ -228,10 +243,11 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
             elif role == "buffer":
                 width = float(getattr(model, "width", 1)) * n
                 holds = getattr(model, "holds", "both")
+                overlap = getattr(model, "ports", 1) >= 2   # a write port and a read port
                 for data, (reads, writes) in _buffer_bits(level, w, psum_bits, in_bits).items():
                     if holds in ("both", data):
-                        add(path, "read", reads / width, level, data=data)
-                        add(path, "write", writes / width, level, data=data)
+                        add(path, "read", reads / width, level, data=data, overlap=data * overlap)
+                        add(path, "write", writes / width, level, data=data, overlap=data * overlap)
             elif role == "link":
                 width = float(getattr(model, "width", 1)) * n
                 for data, bits in _link_bits(level, w, psum_bits, in_bits).items():

@@ -28,7 +28,7 @@ from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
 from ..netlist.graph import LEVEL_PATHS
 from .activity import Activity
-from .counts import action_counts, conversion_step, layer_work, sense_window
+from .counts import action_counts, book_latency, conversion_step, layer_work, sense_window
 from .placed import placed_area, subarray_box
 from .result import ComponentResult, LayerResult, Result
 
@@ -67,6 +67,7 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
     step_path, step_wait = _synchronous_step(chip, step)
     step += step_wait
     works: dict[str, np.ndarray] = {}
+    longest: dict[tuple[str, str], np.ndarray] = {}   # (node, overlap key) -> the longest of those actions
     for ac in action_counts(mapping, work):
         works[ac.path] = works.get(ac.path, np.zeros(n_layers, dtype=bool)) | (np.asarray(ac.count) > 0)
         model = chip.model(ac.path)
@@ -92,7 +93,7 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
         if ac.pipelined:  # overlaps the conversion step: only its excess adds latency
             lat = np.maximum(lat - step, 0.0)
         per_instance = np.divide(ac.count, ac.active, out=np.zeros(n_layers), where=ac.active > 0)
-        latency_by_node[ac.path] = latency_by_node.get(ac.path, 0.0) + per_instance * lat
+        book_latency(latency_by_node, longest, ac.path, per_instance * lat, ac.overlap)
         energy_by_node[ac.path] = energy_by_node.get(ac.path, 0.0) + ac.count * en
 
     layer_latency = sum(latency_by_node.values(), np.zeros(n_layers))

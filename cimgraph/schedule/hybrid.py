@@ -19,6 +19,12 @@ seed 003):
   transposed through the chip buffer: one extra buffer write and read of the operand (a transpose buffer,
   as the K^T write path of TranCIM, F. Tu et al., IEEE JSSC 2023).
 
+A design of static layers only (conv / fc / linear, e.g. NeuroSim's tile design for conventionally mapped
+layers) is built over a copy of the chip level (netlist/designs.py), so its layers' chip-level work (chip
+buffer, chip interconnect, accumulation, activation, pooling) is costed by evaluate() exactly as the chip's own
+layers' and nothing is added for moving between designs; that copy's components are counted once, as the
+chip's. A static layer on another design moves its inputs in and outputs out, never its stored weights.
+
 An Activity has one entry per array layer of the whole network (``HybridMapping.layers`` order); each design
 gets its own layers' entries.
 
@@ -34,6 +40,7 @@ import numpy as np
 
 from ..components.base import GROUPS
 from ..errors import CimgraphError
+from .placed import empty_box_area
 from .result import LayerResult, Result
 
 COMPUTE_GROUPS = ("array", "adc", "accumulation")
@@ -136,6 +143,15 @@ def _part_activity(mapping: Any, part: Any, activity: Any) -> Any:
     return Activity(activity.input[rows], activity.weight[rows])
 
 
+def _gated_share(part: Any, path: str, result: Result, period: float) -> float:
+    """A ``power_gating: idle`` component's leakage in a design was counted over that design's own schedule
+    (evaluate._powered); on the hybrid chip the time it is off runs to the whole network's ``period``."""
+    gated = part.chip.node(path).get("power_gating", "none") == "idle"
+    if not gated or period <= 0 or (result.schedule == "pipeline" and not path.startswith("chip/tile/")):
+        return 1.0   # a chip-level block of the pipeline is on all period once any stage uses it
+    return result.period / period
+
+
 def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = None) -> Result:
     """Cost a HybridMapping per image (see the module docstring)."""
     from .evaluate import SCHEDULES, evaluate
@@ -153,12 +169,14 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
         for lr in res.layers:
             lr = attrs.evolve(lr, energy_by_component={_prefix(design, p): e
                                                        for p, e in lr.energy_by_component.items()})
-            if design != "chip":
+            if design != "chip" and not shares_chip_level(chip, design):
                 placement = part.layer(lr.name)
                 layer = placement.layer
                 w_lat, w_en = dynamic_write(part, placement) if layer.role == "dynamic" else (0.0, 0.0)
                 extra = {_prefix(design, "chip/tile/pe/subarray"): (w_lat, w_en, "array")}
-                moved_in = layer.input_vectors * layer.in_channels * bits + layer.weights * bits
+                moved_in = layer.input_vectors * layer.in_channels * bits
+                if layer.role == "dynamic":      # the operand is written for every input
+                    moved_in += layer.weights * bits
                 extra.update(_movement(movers, moved_in, layer.elements * bits))
                 if needs_transpose(layer):
                     buffers = [m for m in movers if len(m[3]) == 2]
@@ -173,15 +191,17 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
             by_name[layer.name] = _functional(mapping, layer, bits, movers, unit_costs)
     layers = tuple(by_name[layer.name] for layer in mapping.network)
 
-    components = tuple(attrs.evolve(c, path=_prefix(design, c.path))
-                       for design, res in results.items() for c in res.components)
+    latency_per_layer = np.array([lr.latency for lr in layers])
+    latency = float(latency_per_layer.sum())
+    period = float(latency_per_layer.max()) if schedule == "pipeline" else latency
+    components = tuple(attrs.evolve(c, path=_prefix(design, c.path),
+                                    leakage=c.leakage * _gated_share(mapping.parts[design], c.path, res, period))
+                       for design, res in results.items() for c in res.components
+                       if design == "chip" or not (shares_chip_level(chip, design) and c.path.count("/") == 1))
     if "chip" not in results:   # every array layer on extra designs: the chip level still exists
         from .evaluate import _component_results
 
         components = tuple(c for c in _component_results(chip) if c.path.count("/") == 1) + components
-    latency_per_layer = np.array([lr.latency for lr in layers])
-    latency = float(latency_per_layer.sum())
-    period = float(latency_per_layer.max()) if schedule == "pipeline" else latency
     dynamic = float(sum(lr.energy for lr in layers))
     leak_power = float(sum(c.leakage for c in components))
     energy = dynamic + leak_power * period
@@ -204,7 +224,22 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
         utilization=float(mapping.utilization),
         latency_by_group={g: float(sum(lr.latency_by_group.get(g, 0.0) for lr in layers)) for g in GROUPS},
         energy_by_group={g: float(sum(lr.energy_by_group.get(g, 0.0) for lr in layers)) for g in GROUPS},
-        netlist=chip.to_dict(), designs=design_summary(mapping, results))
+        netlist=chip.to_dict(), designs=design_summary(mapping, results),
+        placed_area=area + sum(empty_box_area(part.chip) for part in mapping.parts.values()),
+        **_primary_subarray(results))
+
+
+def _primary_subarray(results: dict[str, Result]) -> dict[str, float]:
+    """The primary design's subarray figures (one subarray's parts and placed box), where it has layers."""
+    if "chip" not in results:
+        return {}
+    return {"subarray_area": results["chip"].subarray_area,
+            "subarray_placed_area": results["chip"].subarray_placed_area}
+
+
+def shares_chip_level(chip: Any, design: str) -> bool:
+    """Whether extra design ``design`` is built over a copy of the chip level (it runs only static layers)."""
+    return design != "chip" and chip.spec.designs[design].static
 
 
 def design_summary(mapping: Any, results: dict[str, Result]) -> list[dict[str, Any]]:
@@ -214,12 +249,13 @@ def design_summary(mapping: Any, results: dict[str, Result]) -> list[dict[str, A
         array = part.chip.subarray
         kind = "DCIM" if getattr(array, "digital", False) else "ACIM"
         runs = sorted({p.layer.kind for p in part.layers})
+        own_chip_level = design != "chip" and not shares_chip_level(mapping.chip, design)
         rows.append({"design": design, "type": kind, "array": array.kind, "cell": part.chip.cell.name,
                      "tiles": int(part.tiles_used), "pe_grid": list(part.pe_grid),
                      "subarray_grid": list(part.subarray_grid), "layers": len(part.layers), "runs": runs,
-                     "area": float(results[design].area if design != "chip"
-                                   else sum(c.area for c in results[design].components if c.path.count("/") >= 1
-                                            and c.path.startswith("chip/tile")))})
+                     "area": float(results[design].area if own_chip_level
+                                   else sum(c.area for c in results[design].components
+                                            if c.path.startswith("chip/tile")))})
     for path, model in {p: mapping.chip.model(p) for p in set(mapping.functional.values())}.items():
         kinds = sorted({mapping.network.layer(n).kind for n, q in mapping.functional.items() if q == path})
         rows.append({"design": path, "type": "function", "array": type(model).kind, "cell": "", "tiles": 0,

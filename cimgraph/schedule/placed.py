@@ -91,5 +91,10 @@ def subarray_box(chip: Any) -> SubarrayBox:
 
 def placed_area(chip: Any) -> float:
     """Chip area (m^2) with every subarray counted as its placed box instead of its parts' sum."""
+    return chip.area() + empty_box_area(chip)
+
+
+def empty_box_area(chip: Any) -> float:
+    """What the placed boxes of all of ``chip``'s subarrays add to the sum of their parts (m^2)."""
     box = subarray_box(chip)
-    return chip.area() + chip.instances(LEVEL_PATHS["subarray"]) * (box.area - box.parts_area)
+    return chip.instances(LEVEL_PATHS["subarray"]) * (box.area - box.parts_area)

@@ -31,7 +31,7 @@ from ..errors import CimgraphError
 from ..netlist.graph import LEVEL_PATHS, build_chip
 from ..workload.training import TrainingSettings, TrainingWork, training_work
 from .activity import Activity
-from .counts import SENSING_ROLES, per_conversion
+from .counts import SENSING_ROLES, book_latency, per_conversion
 from .evaluate import _call, _component_results, evaluate
 from .training_backward import backward_movement
 from .training_result import PhaseResult, TrainingResult
@@ -50,12 +50,15 @@ class _Phase:
         self.name, self.chip, self.n = name, chip, n
         self.latency: dict[str, np.ndarray] = {}
         self.energy: dict[str, np.ndarray] = {}
+        self._longest: dict[tuple[str, str], np.ndarray] = {}   # (node, overlap key) -> longest so far
 
-    def add(self, path: str, latency: Any, energy: Any, count: Any, active: Any = 1.0) -> None:
+    def add(self, path: str, latency: Any, energy: Any, count: Any, active: Any = 1.0, overlap: str = "") -> None:
+        """Book ``count`` actions over ``active`` instances; actions of one node with the same ``overlap``
+        key run at once (a two-port buffer's writes and reads), so only the longest adds latency."""
         count = np.broadcast_to(np.asarray(count, dtype=float), (self.n,))
         active = np.broadcast_to(np.asarray(active, dtype=float), (self.n,))
         per = np.divide(count, active, out=np.zeros(self.n), where=active > 0)
-        self.latency[path] = self.latency.get(path, 0.0) + per * latency
+        book_latency(self.latency, self._longest, path, per * latency, overlap)
         self.energy[path] = self.energy.get(path, 0.0) + count * energy
 
     def merge(self, other: "_Phase", scale: float) -> None:
@@ -64,10 +67,10 @@ class _Phase:
             self.latency[path] = self.latency.get(path, 0.0) + other.latency[path] * scale
             self.energy[path] = self.energy.get(path, 0.0) + other.energy[path] * scale
 
-    def call(self, path: str, action: str, count: Any, active: Any = 1.0, **kwargs: Any) -> None:
+    def call(self, path: str, action: str, count: Any, active: Any = 1.0, overlap: str = "", **kwargs: Any) -> None:
         model = self.chip.model(path)
         cost = _call(self.chip, path, getattr(model, action), **kwargs)
-        self.add(path, cost.latency, cost.energy, count, active)
+        self.add(path, cost.latency, cost.energy, count, active, overlap)
 
     def result(self, scale: float, layers: tuple[str, ...]) -> PhaseResult:
         group = lambda p: self.chip.model(p).group  # noqa: E731
@@ -216,7 +219,7 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
         phase.call(_path("subarray", comp), action, count, active, **kwargs)
     # the errors enter where the outputs left and the partial errors are reduced back (seed 001 sec. 5.2)
     for ac in backward_movement(mapping, s.error_bits, (work.transposed_vectors > 0).astype(float)):
-        phase.call(ac.path, ac.action, ac.count, ac.active)
+        phase.call(ac.path, ac.action, ac.count, ac.active, overlap=ac.overlap)
     return phase
 
 

@@ -136,10 +136,16 @@ class Layer:
 
 @attrs.frozen
 class Network:
-    """A named sequence of layers (in execution order; names unique)."""
+    """A named sequence of layers (in execution order; names unique).
+
+    ``pace``: the fewest input vectors per image of a convolution in the pipeline this network is part of
+    (its slowest unavoidable stage, which bounds every layer's useful copies); None: from its own layers.
+    A hybrid chip maps each tile design's layers as a sub-network of the whole one, which keeps its pace.
+    """
 
     name: str
     layers: tuple[Layer, ...] = attrs.field(converter=tuple)
+    pace: int | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if not self.layers:
