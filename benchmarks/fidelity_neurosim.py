@@ -29,6 +29,7 @@ import sys
 import numpy as np
 
 import cimgraph
+from cimgraph.components.arrays import sram_widths
 from cimgraph.components.circuit import leakage_power
 from cimgraph.schedule.activity import Activity
 
@@ -189,7 +190,7 @@ LEAKAGE_STEPS = (
     "a layer's tiles leak only while idle (and unread SRAM cells while busy)",
     "no write drivers / level shifters",
     "one core per multi-core tile buffer",
-    "and NeuroSim's SRAM cell: two 1F / 1F inverters, no access transistor",
+    "and NeuroSim's SRAM cell: its two inverters, no access transistor",
 )
 
 
@@ -260,15 +261,47 @@ def leakage_account(mapping, result) -> list[tuple[str, float]]:
 
 def _neurosim_cell_ratio(chip) -> float:
     """NeuroSim V1.4's SRAM cell leakage over cimgraph's: SubArray.cpp counts two inverters (CalculateGateLeakage
-    x Vdd x 2) of widthSRAMCellNMOS / PMOS = 1F / 1F at nodes above 14 nm (Param.cpp, 1.4 update) and no access
-    transistor; cimgraph's cell (arrays.SRAMArray.leakage) has the 2.08F / 1.23F pull-down / pull-up of
-    NeuroSim V2 and its access transistor(s). 1 for cells that are not SRAM."""
+    x Vdd x 2) of the cell's widthSRAMCellNMOS / PMOS (the netlist's pulldown_width / pullup_width: 1F / 1F at
+    nodes above 14 nm, Param.cpp 1.4 update) and no access transistor; cimgraph's cell (arrays.SRAMArray.leakage)
+    has the same pull-down and pull-up plus its access transistor(s) facing a precharged bit line. 1 for cells
+    that are not SRAM."""
     array = chip.subarray
     if chip.cell.family != "sram" or array.leakage() <= 0:
         return 1.0
-    f = chip.tech.feature_size
+    _, pulldown, pullup = sram_widths(chip.tech, chip.cell)
     ours = array.leakage() / (array.rows * (array.columns + array.dummy_columns))
-    return 2 * leakage_power(chip.tech, f, f) / ours
+    return 2 * leakage_power(chip.tech, pulldown, pullup) / ours
+
+
+def subarray_box_rows(chip) -> list[tuple[str, str, float, float]]:
+    """(block, array side it lines, area m^2, extent m) of one placed subarray of ``chip`` (schedule/placed.py,
+    NeuroSim SubArray.cpp CalculateArea's rule), the array first; the corner block's extent is 0."""
+    from cimgraph.schedule.placed import placement_side
+
+    level = chip.levels["subarray"]
+    array = level.array.model
+    width, height = float(array.width()), float(array.height())
+    out = [(f"array ({array.kind})", "-", level.array.area, height)]
+    for comp in level.components:
+        area, side = comp.area * comp.spec.count, placement_side(comp.model)
+        extent = area / height if side == "rows" else area / width if side == "columns" else 0.0
+        out.append((f"{comp.name} ({comp.spec.kind})", side, area, extent))
+    return out
+
+
+def placed_area_account(result) -> list[tuple[str, float]]:
+    """B's placed chip area (m^2) from cimgraph's to DNN+NeuroSim V1.4's, one term at a time. The reference
+    gives B's total only, so the blocks that do not depend on the cell take A's NeuroSim figures (the same
+    floorplan, subarray count and MLSAs): NeuroSim's interconnect area counts the bus wires (HTree.cpp,
+    XYBus.cpp: bus width x wire pitch along every stage / treeFoldedRatio) where cimgraph counts the repeaters
+    (the wires run on the upper metal over the logic); its 16 5-bit MLSAs per subarray take 838 um^2 (7.95 mm^2 /
+    9,485 subarrays) against cimgraph's 504 um^2. docs/fidelity-subarray.md gives the box rule and the blocks."""
+    ref = REFERENCE["A"]["area_by"]
+    steps = [("cimgraph: placed subarrays (NeuroSim's alignment rule, cimgraph's blocks)", result.placed_area)]
+    steps.append(("interconnect area counted NeuroSim's way (A's 26.8 mm^2: bus wires, not repeaters only)",
+                  steps[-1][1] + ref["interconnect"] - result.area_by_group["interconnect"]))
+    steps.append(("and NeuroSim's MLSA area (A's 7.95 mm^2)", steps[-1][1] + ref["ADC"] - result.area_by_group["adc"]))
+    return steps
 
 
 def _fmt(value: float, unit: str = "") -> str:
@@ -310,6 +343,13 @@ def tables(config: str) -> list[Table]:
     out.append((["leakage, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(leak_ref, 'W')}"],
                 [[step, _fmt(value, "W"), f"{value / leak_ref:.2f}"]
                  for step, value in leakage_account(mapping, result)]))
+    if "area_by" not in REFERENCE[config]:   # B: NeuroSim gives the total only; account for it term by term
+        out.append((["placed subarray block", "side", "area", "extent"],
+                     [[name, side, _fmt(area, "m^2"), _fmt(extent, "m") if extent else "corner"]
+                      for name, side, area, extent in subarray_box_rows(mapping.chip)]))
+        area_ref = REFERENCE[config]["area"]
+        out.append((["placed chip area, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(area_ref, 'm^2')}"],
+                    [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}"] for step, value in placed_area_account(result)]))
     plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
         ref = REFERENCE[config]
