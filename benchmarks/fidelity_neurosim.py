@@ -281,7 +281,7 @@ def subarray_box_rows(chip) -> list[tuple[str, str, float, float]]:
     level = chip.levels["subarray"]
     array = level.array.model
     width, height = float(array.width()), float(array.height())
-    out = [(f"array ({array.kind})", "-", level.array.area, height)]
+    out = [(f"array ({array.kind}, {width * 1e6:.1f} um wide)", "-", level.array.area, height)]
     for comp in level.components:
         area, side = comp.area * comp.spec.count, placement_side(comp.model)
         extent = area / height if side == "rows" else area / width if side == "columns" else 0.0
@@ -289,18 +289,49 @@ def subarray_box_rows(chip) -> list[tuple[str, str, float, float]]:
     return out
 
 
-def placed_area_account(result) -> list[tuple[str, float]]:
-    """B's placed chip area (m^2) from cimgraph's to DNN+NeuroSim V1.4's, one term at a time. The reference
-    gives B's total only, so the blocks that do not depend on the cell take A's NeuroSim figures (the same
-    floorplan, subarray count and MLSAs): NeuroSim's interconnect area counts the bus wires (HTree.cpp,
-    XYBus.cpp: bus width x wire pitch along every stage / treeFoldedRatio) where cimgraph counts the repeaters
-    (the wires run on the upper metal over the logic); its 16 5-bit MLSAs per subarray take 838 um^2 (7.95 mm^2 /
-    9,485 subarrays) against cimgraph's 504 um^2. docs/fidelity-subarray.md gives the box rule and the blocks."""
+NEUROSIM_RRAM_CELL_F = (4, 12)   # issue 18: NeuroSim V1.4's 1T1R cell, height x width in F (config A)
+
+
+def neurosim_mlsa_area(chip) -> float:
+    """NeuroSim V1.4's MLSA bank area (m^2) for one subarray of ``chip``, from A's reported ADC area.
+
+    MultilevelSenseAmp.cpp CalculateArea: 9 minimum NMOS per comparator x (levelOutput - 1) x ADCs (independent of
+    the cell) plus (levelOutput - 1) x ADCs / dumcolshared reference columns of the array's own cells
+    (param->arrayheight x arraywidthunit; Param.cpp dumcolshared = levelOutput): 15.5 columns for 16 5-bit MLSAs.
+    A's 7.95 mm^2 over its 9,485 subarrays (3.61 mm^2 of 128 x 128 cells of 4F x 12F) is that bank (with its
+    encoder) on 11.3 um x 0.26 um columns; the same bank on ``chip``'s columns differs by their area only.
+    """
     ref = REFERENCE["A"]["area_by"]
-    steps = [("cimgraph: placed subarrays (NeuroSim's alignment rule, cimgraph's blocks)", result.placed_area)]
-    steps.append(("interconnect area counted NeuroSim's way (A's 26.8 mm^2: bus wires, not repeaters only)",
+    f = chip.tech.feature_size
+    array = chip.subarray
+    h_a, w_a = NEUROSIM_RRAM_CELL_F
+    subarrays_a = ref["array"] / (array.rows * array.columns * h_a * w_a * f * f)
+    adc = next(c.model for c in chip.levels["subarray"].components if c.spec.kind.startswith("adc."))
+    levels = 2 ** adc.bits
+    columns = (levels - 1) * adc.count / levels
+    column_a = array.rows * h_a * f * w_a * f
+    return ref["ADC"] / subarrays_a + columns * (array.height() * array.cell_width - column_a)
+
+
+def placed_area_account(mapping, result) -> list[tuple[str, float]]:
+    """B's placed chip area (m^2) from cimgraph's towards DNN+NeuroSim V1.4's, one term at a time.
+
+    The first entry is NeuroSim's own box rule (SubArray.cpp CalculateArea, SRAM conventionalParallel; Tile.cpp
+    and Chip.cpp sum the boxes with no further bounding box) applied to cimgraph's blocks. The reference gives B's
+    total only, so the next terms take A's NeuroSim figures for blocks that do not depend on the cell: its MLSA bank
+    (:func:`neurosim_mlsa_area`, whose reference columns grow with the SRAM cell); then its interconnect area,
+    which counts the bus wires (HTree.cpp, XYBus.cpp: bus width x repeater size / treeFoldedRatio along every
+    stage) where cimgraph counts the repeaters only. A's 26.8 mm^2 is an upper bound for B, whose subarrays, PEs
+    and tiles (the trees' units, to which NeuroSim's wire area is proportional) are smaller.
+    """
+    ref = REFERENCE["A"]["area_by"]
+    subarrays = mapping.chip.instances("chip/tile/pe/subarray")
+    mlsa = subarrays * neurosim_mlsa_area(mapping.chip)
+    steps = [("cimgraph: NeuroSim's box rule on cimgraph's blocks", result.placed_area)]
+    steps.append((f"and NeuroSim's MLSA banks ({neurosim_mlsa_area(mapping.chip) * 1e12:.0f} um^2 per subarray, "
+                  "15.5 reference columns)", steps[-1][1] + mlsa - result.area_by_group["adc"]))
+    steps.append(("and NeuroSim's wire-counted interconnect at A's 26.8 mm^2 (an upper bound)",
                   steps[-1][1] + ref["interconnect"] - result.area_by_group["interconnect"]))
-    steps.append(("and NeuroSim's MLSA area (A's 7.95 mm^2)", steps[-1][1] + ref["ADC"] - result.area_by_group["adc"]))
     return steps
 
 
@@ -349,7 +380,7 @@ def tables(config: str) -> list[Table]:
                       for name, side, area, extent in subarray_box_rows(mapping.chip)]))
         area_ref = REFERENCE[config]["area"]
         out.append((["placed chip area, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(area_ref, 'm^2')}"],
-                    [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}"] for step, value in placed_area_account(result)]))
+                    [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}"] for step, value in placed_area_account(mapping, result)]))
     plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
         ref = REFERENCE[config]
