@@ -380,7 +380,8 @@ def tables(config: str) -> list[Table]:
                       for name, side, area, extent in subarray_box_rows(mapping.chip)]))
         area_ref = REFERENCE[config]["area"]
         out.append((["placed chip area, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(area_ref, 'm^2')}"],
-                    [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}"] for step, value in placed_area_account(mapping, result)]))
+                    [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}"]
+                     for step, value in placed_area_account(mapping, result)]))
     plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
         ref = REFERENCE[config]

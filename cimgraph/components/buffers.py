@@ -4,7 +4,8 @@ drivers) and a DFF-based register-file buffer.
 Sources: DNN+NeuroSim V2 manual sec. 4 (global / tile / PE buffers, Fig. 3) and sec. 5.1(1) (the
 6T SRAM read path, Fig. 9a) (seed 001); NeuroSim Buffer.cpp (an SRAM or DFF buffer with its own
 decoders); the 6T cell is the built-in ``sram.6t`` (V2 manual Param.cpp: 20F x 8F, its transistor
-widths as cell fields), minimum sense voltage 0.1 V; NeuroTorch manual sec. 4 (seed 000) for gate-level area, delay and energy.
+widths as cell fields), minimum sense voltage 0.1 V; NeuroTorch manual sec. 4 (seed 000) for gate-level
+area, delay and energy.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..tech.cell_library import SRAM_6T
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import int_range, one_of, positive, quantity
+from .arrays import sram_widths
 from .base import Component, Cost
 from .circuit import drain_cap, gate_cap, horowitz, leakage_power, on_resistance, switching_energy, width_gain
 from .decoders import DecoderCore, RowDecoder
@@ -107,8 +109,8 @@ class SramMacro:
         return block
 
     def _cell_leakage(self) -> float:
-        f = self.tech.feature_size
-        return 2 * leakage_power(self.tech, self.cell.pulldown_width * f, self.cell.pullup_width * f)
+        _, pulldown, pullup = sram_widths(self.tech, self.cell)
+        return 2 * leakage_power(self.tech, pulldown, pullup)
 
     def area(self) -> float:
         f = self.tech.feature_size
@@ -165,11 +167,9 @@ class SramMacro:
         mux_sel = self._mux_decoder().cost + (parts["mux"].select() if "mux" in parts else Cost())
         precharge = parts["precharge"].precharge()
         # the cell flips through its own inverters once the bit line has swung
-        f, c = self.tech.feature_size, self.cell
-        node = (gate_cap(self.tech, (c.pulldown_width + c.pullup_width) * f)
-                + drain_cap(self.tech, (c.pulldown_width + c.pullup_width + c.access_width) * f))
-        flip, _ = horowitz(on_resistance(self.tech, c.pulldown_width * f) * node, transconductance_beta(self.tech),
-                           math.inf)
+        access, pulldown, pullup = sram_widths(self.tech, self.cell)
+        node = gate_cap(self.tech, pulldown + pullup) + drain_cap(self.tech, pulldown + pullup + access)
+        flip, _ = horowitz(on_resistance(self.tech, pulldown) * node, transconductance_beta(self.tech), math.inf)
         latency = max(decode.latency, mux_sel.latency, driver.latency) + flip + precharge.latency
         half_selected = (self.columns - self.width) * c_bl * dv * self.tech.vdd
         # the write drivers' energy includes their bit line's full-swing charge

@@ -25,8 +25,9 @@ class MemoryCell:
 
     Resistive cells give ``r_on``/``r_off``; capacitive cells (e.g. nvCap) give ``c_on``/``c_off``;
     SRAM cells give neither, but their inverters' ``pulldown_width`` / ``pullup_width`` (default the
-    V2 manual's 2.08 F / 1.23 F) and ``access_width``. ``levels_ltp``/``levels_ltd`` are programming pulses over the full
-    conductance range; ``nonlinearity_*`` the LTP/LTD non-linearity (seed 001 eq. 8.1-8.3).
+    V2 manual's 2.08 F / 1.23 F) and ``access_width``. ``levels_ltp``/``levels_ltd`` are programming
+    pulses over the full conductance range; ``nonlinearity_*`` the LTP/LTD non-linearity (seed 001
+    eq. 8.1-8.3).
     """
 
     name: str
