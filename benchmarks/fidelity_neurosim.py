@@ -13,7 +13,8 @@ synapses (memcelltype 1). cimgraph evaluates the bundled netlists that state the
 
 NeuroSim's categories map onto cimgraph's groups: "array + ADC" = array + adc (NeuroSim books the word-line
 energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). Leakage is also
-counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`). The must-show
+counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`), and B's placed area term by
+term (:func:`subarray_box_rows`, :func:`placed_area_account`). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
     python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown]
