@@ -13,7 +13,8 @@ synapses (memcelltype 1). cimgraph evaluates the bundled netlists that state the
 
 NeuroSim's categories map onto cimgraph's groups: "array + ADC" = array + adc (NeuroSim books the word-line
 energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). Leakage is also
-counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`). The must-show
+counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`), and B's placed area term by
+term (:func:`subarray_box_rows`, :func:`placed_area_account`). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
     python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown]
@@ -29,6 +30,7 @@ import sys
 import numpy as np
 
 import cimgraph
+from cimgraph.components.arrays import sram_widths
 from cimgraph.components.circuit import leakage_power
 from cimgraph.schedule.activity import Activity
 
@@ -202,7 +204,7 @@ LEAKAGE_STEPS = (
     "a layer's tiles leak only while idle (and unread SRAM cells while busy)",
     "no write drivers / level shifters",
     "one core per multi-core tile buffer",
-    "and NeuroSim's SRAM cell: two 1F / 1F inverters, no access transistor",
+    "and NeuroSim's SRAM cell: its two inverters, no access transistor",
 )
 
 
@@ -273,15 +275,78 @@ def leakage_account(mapping, result) -> list[tuple[str, float]]:
 
 def _neurosim_cell_ratio(chip) -> float:
     """NeuroSim V1.4's SRAM cell leakage over cimgraph's: SubArray.cpp counts two inverters (CalculateGateLeakage
-    x Vdd x 2) of widthSRAMCellNMOS / PMOS = 1F / 1F at nodes above 14 nm (Param.cpp, 1.4 update) and no access
-    transistor; cimgraph's cell (arrays.SRAMArray.leakage) has the 2.08F / 1.23F pull-down / pull-up of
-    NeuroSim V2 and its access transistor(s). 1 for cells that are not SRAM."""
+    x Vdd x 2) of the cell's widthSRAMCellNMOS / PMOS (the netlist's pulldown_width / pullup_width: 1F / 1F at
+    nodes above 14 nm, Param.cpp 1.4 update) and no access transistor; cimgraph's cell (arrays.SRAMArray.leakage)
+    has the same pull-down and pull-up plus its access transistor(s) facing a precharged bit line. 1 for cells
+    that are not SRAM."""
     array = chip.subarray
     if chip.cell.family != "sram" or array.leakage() <= 0:
         return 1.0
-    f = chip.tech.feature_size
+    _, pulldown, pullup = sram_widths(chip.tech, chip.cell)
     ours = array.leakage() / (array.rows * (array.columns + array.dummy_columns))
-    return 2 * leakage_power(chip.tech, f, f) / ours
+    return 2 * leakage_power(chip.tech, pulldown, pullup) / ours
+
+
+def subarray_box_rows(chip) -> list[tuple[str, str, float, float]]:
+    """(block, array side it lines, area m^2, extent m) of one placed subarray of ``chip`` (schedule/placed.py,
+    NeuroSim SubArray.cpp CalculateArea's rule), the array first; the corner block's extent is 0."""
+    from cimgraph.schedule.placed import placement_side
+
+    level = chip.levels["subarray"]
+    array = level.array.model
+    width, height = float(array.width()), float(array.height())
+    out = [(f"array ({array.kind}, {width * 1e6:.1f} um wide)", "-", level.array.area, height)]
+    for comp in level.components:
+        area, side = comp.area * comp.spec.count, placement_side(comp.model)
+        extent = area / height if side == "rows" else area / width if side == "columns" else 0.0
+        out.append((f"{comp.name} ({comp.spec.kind})", side, area, extent))
+    return out
+
+
+NEUROSIM_RRAM_CELL_F = (4, 12)   # issue 18: NeuroSim V1.4's 1T1R cell, height x width in F (config A)
+
+
+def neurosim_mlsa_area(chip) -> float:
+    """NeuroSim V1.4's MLSA bank area (m^2) for one subarray of ``chip``, from A's reported ADC area.
+
+    MultilevelSenseAmp.cpp CalculateArea: 9 minimum NMOS per comparator x (levelOutput - 1) x ADCs (independent of
+    the cell) plus (levelOutput - 1) x ADCs / dumcolshared reference columns of the array's own cells
+    (param->arrayheight x arraywidthunit; Param.cpp dumcolshared = levelOutput): 15.5 columns for 16 5-bit MLSAs.
+    A's 7.95 mm^2 over its 9,485 subarrays (3.61 mm^2 of 128 x 128 cells of 4F x 12F) is that bank (with its
+    encoder) on 11.3 um x 0.26 um columns; the same bank on ``chip``'s columns differs by their area only.
+    """
+    ref = REFERENCE["A"]["area_by"]
+    f = chip.tech.feature_size
+    array = chip.subarray
+    h_a, w_a = NEUROSIM_RRAM_CELL_F
+    subarrays_a = ref["array"] / (array.rows * array.columns * h_a * w_a * f * f)
+    adc = next(c.model for c in chip.levels["subarray"].components if c.spec.kind.startswith("adc."))
+    levels = 2 ** adc.bits
+    columns = (levels - 1) * adc.count / levels
+    column_a = array.rows * h_a * f * w_a * f
+    return ref["ADC"] / subarrays_a + columns * (array.height() * array.cell_width - column_a)
+
+
+def placed_area_account(mapping, result) -> list[tuple[str, float]]:
+    """B's placed chip area (m^2) from cimgraph's towards DNN+NeuroSim V1.4's, one term at a time.
+
+    The first entry is NeuroSim's own box rule (SubArray.cpp CalculateArea, SRAM conventionalParallel; Tile.cpp
+    and Chip.cpp sum the boxes with no further bounding box) applied to cimgraph's blocks. The reference gives B's
+    total only, so the next terms take A's NeuroSim figures for blocks that do not depend on the cell: its MLSA bank
+    (:func:`neurosim_mlsa_area`, whose reference columns grow with the SRAM cell); then its interconnect area,
+    which counts the bus wires (HTree.cpp, XYBus.cpp: bus width x repeater size / treeFoldedRatio along every
+    stage) where cimgraph counts the repeaters only. A's 26.8 mm^2 is an upper bound for B, whose subarrays, PEs
+    and tiles (the trees' units, to which NeuroSim's wire area is proportional) are smaller.
+    """
+    ref = REFERENCE["A"]["area_by"]
+    parts = mapping.parts.values() if hasattr(mapping, "parts") else [mapping]   # every tile design's subarrays
+    mlsa = sum(part.chip.instances("chip/tile/pe/subarray") * neurosim_mlsa_area(part.chip) for part in parts)
+    steps = [("cimgraph: NeuroSim's box rule on cimgraph's blocks", result.placed_area)]
+    steps.append((f"and NeuroSim's MLSA banks ({neurosim_mlsa_area(mapping.chip) * 1e12:.0f} um^2 per subarray, "
+                  "15.5 reference columns)", steps[-1][1] + mlsa - result.area_by_group["adc"]))
+    steps.append(("and NeuroSim's wire-counted interconnect at A's 26.8 mm^2 (an upper bound)",
+                  steps[-1][1] + ref["interconnect"] - result.area_by_group["interconnect"]))
+    return steps
 
 
 def _fmt(value: float, unit: str = "") -> str:
@@ -323,6 +388,14 @@ def tables(config: str) -> list[Table]:
     out.append((["leakage, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(leak_ref, 'W')}"],
                 [[step, _fmt(value, "W"), f"{value / leak_ref:.2f}"]
                  for step, value in leakage_account(mapping, result)]))
+    if "area_by" not in REFERENCE[config]:   # B: NeuroSim gives the total only; account for it term by term
+        out.append((["placed subarray block", "side", "area", "extent"],
+                     [[name, side, _fmt(area, "m^2"), _fmt(extent, "m") if extent else "corner"]
+                      for name, side, area, extent in subarray_box_rows(mapping.chip)]))
+        area_ref = REFERENCE[config]["area"]
+        out.append((["placed chip area, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(area_ref, 'm^2')}"],
+                    [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}"]
+                     for step, value in placed_area_account(mapping, result)]))
     plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
         ref = REFERENCE[config]

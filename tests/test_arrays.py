@@ -113,6 +113,37 @@ def test_sram_bitline_discharge_by_hand():
     assert a.leakage() > 0
 
 
+def test_sram_cell_widths_are_cell_fields_every_model_reads():
+    """The SRAM cell's pull-down / pull-up widths (default: the V2 manual's 2.08 F / 1.23 F) set the array's
+    read current, leakage and write, the flash ADC's current range and the mux's IR-drop line current, all
+    through arrays.sram_read_resistance; NeuroSim V1.4's 1 F / 1 F cell (Param.cpp, technode > 14) reads
+    with less current and leaks less."""
+    import attrs
+
+    from cimgraph.components.adc import FlashADC
+    from cimgraph.components.switches import line_current
+
+    v2 = REG.memory_cell("sram.8t")
+    assert (v2.pulldown_width, v2.pullup_width) == (2.08, 1.23)
+    v14 = attrs.evolve(v2, access_width=1, pulldown_width=1, pullup_width=1)
+    tech = REG.technology("22nm")
+    f, vdd = tech.feature_size, tech.vdd
+    a2, a14 = (SRAMArray(tech=tech, cell=c) for c in (v2, v14))
+    i14 = vdd / (2 * tech.r_eff_n / f)   # access 1 F + pull-down 1 F in series, planar: r_eff / W
+    assert a14.cell_current() == pytest.approx(i14)
+    assert a2.cell_current() > a14.cell_current()
+    # 8T leakage per cell: Vdd (I_off,n (pull-down + 2 access) + I_off,p pull-up), 1 F each
+    per_cell = vdd * (tech.i_off_n * 3 * f + tech.i_off_p * f)
+    assert a14.leakage() == pytest.approx(per_cell * 128 * 128)
+    assert a2.leakage() > a14.leakage()
+    assert a14.write().latency < a2.write().latency   # smaller cell node to flip
+    adc = FlashADC(tech=tech, cell=v14, rows=128, columns=128, bits=5, share=8)
+    assert adc.current_range() == pytest.approx((0.0, 128 * i14))
+    assert line_current(tech, v14, 128, vdd, "worst") == pytest.approx(128 * i14)
+    with pytest.raises(CimgraphError, match="pull-down and pull-up transistor widths"):
+        SRAMArray(tech=tech, cell=attrs.evolve(v2, pulldown_width=None))
+
+
 def test_sram_transposable_needs_8t():
     with pytest.raises(CimgraphError, match="8T"):
         make(SRAMArray, "sram.6t", transposable=True)

@@ -138,6 +138,29 @@ def test_cell_values_have_physical_ranges(tmp_path, override, where, fragment):
     assert f"chip.yaml: {where}: " in message and fragment in message
 
 
+@pytest.mark.parametrize("override, where, fragment", [
+    ({"pulldown_width": -1}, "$.cell.pulldown_width", "expected a positive number"),
+    ({"pullup_width": 0}, "$.cell.pullup_width", "expected a positive number"),
+    ({"pullup_width": "wide"}, "$.cell.pullup_width", ""),
+])
+def test_sram_cell_transistor_widths_are_validated(tmp_path, override, where, fragment):
+    text = tiny_yaml(cell={"name": "sram.8t", **override})
+    message = netlist_problems(tmp_path, text)
+    assert f"chip.yaml: {where}: " in message and fragment in message
+
+
+def test_sram_cell_widths_belong_to_sram_cells(tmp_path):
+    """A pull-down width on an RRAM cell is a mistake, reported at $.cell; SRAM cells take the V2 defaults."""
+    message = netlist_problems(tmp_path, tiny_yaml(cell={"name": "rram.1t1r", "pulldown_width": 2}))
+    assert "chip.yaml: $.cell: " in message and "pulldown_width" in message and "family sram" in message
+    raw = tiny_netlist()
+    raw["cell"] = {"name": "sram.6t", "pullup_width": 1.5}
+    raw["chip"]["tile"]["pe"]["subarray"] = {"kind": "array.sram", "rows": 64, "columns": 64,
+                                             "adc": {"kind": "adc.flash", "bits": 4, "share": 8}}
+    chip = load_netlist(raw)
+    assert (chip.cell.pulldown_width, chip.cell.pullup_width) == (2.08, 1.5)
+
+
 @pytest.mark.parametrize("field, value, fragment", [
     ("bits", 0, "expected an integer from 1"),
     ("share", -8, "expected an integer"),

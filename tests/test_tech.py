@@ -220,6 +220,10 @@ def test_neurosim_defaults_from_v14_param_cpp():
     assert (fefet.levels_ltp, fefet.nonlinearity_ltp, fefet.nonlinearity_ltd, fefet.sigma_c2c) == (32, 1.75, 1.46, 0.003)
     sram = r.memory_cell("sram.6t")
     assert (sram.height_f, sram.width_f, sram.area_f2, sram.r_on) == (8, 20, 160, None)
+    # V2 manual Param.cpp inverter widths, on every SRAM cell and on no other
+    assert (sram.access_width, sram.pulldown_width, sram.pullup_width) == (1.31, 2.08, 1.23)
+    assert (r.memory_cell("sram.8t").pulldown_width, r.memory_cell("sram.8t").pullup_width) == (2.08, 1.23)
+    assert (cell.pulldown_width, cell.pullup_width) == (None, None)
 
 
 @pytest.mark.parametrize("name", CELLS)

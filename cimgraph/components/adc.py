@@ -45,7 +45,7 @@ from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import int_range, non_negative, optional_quantity, quantity
 from . import circuit
-from .arrays import SRAM_PULLDOWN_WIDTH
+from .arrays import sram_read_resistance
 from .base import Component, Cost
 from .sram_periphery import latch_sense
 
@@ -104,12 +104,10 @@ class FlashADC(Component):
         tech, cell = self.tech, self.cell
         if self.full_scale is not None:
             return 0.0, self.full_scale
+        if cell.family == "sram":
+            return 0.0, self.rows * tech.vdd / sram_read_resistance(tech, cell)
         access = cell.access_width * tech.feature_size if cell.access_width else None
         r_access = circuit.on_resistance(tech, access) if access else 0.0
-        if cell.family == "sram":
-            pulldown = SRAM_PULLDOWN_WIDTH * tech.feature_size
-            i_cell = tech.vdd / (r_access + circuit.on_resistance(tech, pulldown))
-            return 0.0, self.rows * i_cell
         v = cell.read_voltage
         return self.rows * v / (cell.r_off + r_access), self.rows * v / (cell.r_on + r_access)
 

@@ -17,15 +17,12 @@ import attrs
 
 from ..errors import CimgraphError
 from ..hookspecs import hookimpl
+from ..tech.cell_library import SRAM_6T
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import int_range, one_of, positive, quantity
 from . import circuit
 from .base import Component, Cost
-
-# 6T cell transistor widths in F (NeuroSim V2 Param.cpp widthSRAMCellNMOS / widthSRAMCellPMOS).
-SRAM_PULLDOWN_WIDTH = 2.08
-SRAM_PULLUP_WIDTH = 1.23
 
 TWO_TERMINAL_EXCLUDED = ("sram", "fefet", "flash")
 THREE_TERMINAL = ("fefet", "flash")
@@ -56,7 +53,20 @@ def _line(tech: Technology, cells: int, pitch: float, cap_per_cell: float) -> tu
     return c_seg * cells, delay
 
 
-SRAM_6T_F = (20.0, 8.0)   # the library 6T cell, width x height in F (NeuroSim Param.cpp)
+def sram_widths(tech: Technology, cell: MemoryCell) -> tuple[float, float, float]:
+    """(access, pull-down, pull-up) transistor widths (m) of an SRAM cell, from the cell's fields in F."""
+    if cell.access_width is None or cell.pulldown_width is None or cell.pullup_width is None:
+        raise CimgraphError(f"cell {cell.name}: an SRAM model needs access_width, pulldown_width and pullup_width "
+                            f"(F), got {cell.access_width}, {cell.pulldown_width}, {cell.pullup_width}")
+    f = tech.feature_size
+    return cell.access_width * f, cell.pulldown_width * f, cell.pullup_width * f
+
+
+def sram_read_resistance(tech: Technology, cell: MemoryCell) -> float:
+    """Read resistance (Ohm) of one SRAM cell storing a one: the access transistor in series with the
+    pull-down (NeuroSim SubArray.cpp resCellAccess + resPullDown)."""
+    access, pulldown, _ = sram_widths(tech, cell)
+    return circuit.on_resistance(tech, access) + circuit.on_resistance(tech, pulldown)
 
 
 def cell_pitch(tech: Technology, cell: MemoryCell) -> tuple[float, float]:
@@ -65,8 +75,8 @@ def cell_pitch(tech: Technology, cell: MemoryCell) -> tuple[float, float]:
     the library 6T cell (an 8T cell stays 30 % wider)."""
     f = tech.feature_size
     if cell.family == "sram" and tech.sram_cell_width is not None:
-        return (tech.sram_cell_width * cell.width_f / SRAM_6T_F[0],
-                tech.sram_cell_height * cell.height_f / SRAM_6T_F[1])
+        return (tech.sram_cell_width * cell.width_f / SRAM_6T.width_f,
+                tech.sram_cell_height * cell.height_f / SRAM_6T.height_f)
     return cell.width_f * f, cell.height_f * f
 
 
@@ -344,7 +354,7 @@ class SRAMArray(_Array):
     decoupled, rotated read port for transposable (training) arrays (sec. 5.2).
 
     Read = bit-line discharge: the selected WL(s) open the access transistor in series with the
-    pull-down (widths: cell access width, NeuroSim Param.cpp pull-down 2.08 F), the cell current
+    pull-down (the cell's access_width / pulldown_width / pullup_width), the cell current
     I = Vdd / (R_access + R_pulldown) develops the sense voltage dV on the precharged BL in
     t = C_BL dV / I. Sequential read-out opens one row; parallel read-out (multilevel sensing, [8] of
     seed 001) opens ``input_activity`` x rows and each column's BL falls by one step for every
@@ -354,7 +364,7 @@ class SRAMArray(_Array):
     """
 
     kind: ClassVar[str] = "array.sram"
-    source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.1(1), 5.2; Param.cpp SRAM widths, minSenseVoltage"
+    source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 5.1(1), 5.2; cell transistor widths, Param.cpp minSenseVoltage"
 
     transposable: bool = attrs.field(default=False, metadata={"doc": "8T transposable array (training)"})
     sense_voltage: float = quantity("V", default=0.1, validator=positive,
@@ -365,18 +375,15 @@ class SRAMArray(_Array):
             self._reject("an SRAM cell (family sram)")
         if self.transposable and self.cell.access != "8t":
             self._reject("an 8T SRAM cell for a transposable array (e.g. sram.8t)")
-        if self.cell.access_width is None:
-            self._reject("an SRAM cell with an access transistor width")
+        if None in (self.cell.access_width, self.cell.pulldown_width, self.cell.pullup_width):
+            self._reject("an SRAM cell with access, pull-down and pull-up transistor widths")
 
     def _widths(self) -> tuple[float, float, float]:
-        f = self.tech.feature_size
-        return self.cell.access_width * f, SRAM_PULLDOWN_WIDTH * f, SRAM_PULLUP_WIDTH * f
+        return sram_widths(self.tech, self.cell)
 
     def cell_current(self) -> float:
         """Read current (A) of one cell: Vdd over the access + pull-down stack."""
-        access, pulldown, _ = self._widths()
-        r = circuit.on_resistance(self.tech, access) + circuit.on_resistance(self.tech, pulldown)
-        return self.tech.vdd / r
+        return self.tech.vdd / sram_read_resistance(self.tech, self.cell)
 
     def _lines(self, word_cells: int, word_pitch: float, bit_cells: int, bit_pitch: float):
         access, _, _ = self._widths()

@@ -3,9 +3,9 @@ drivers) and a DFF-based register-file buffer.
 
 Sources: DNN+NeuroSim V2 manual sec. 4 (global / tile / PE buffers, Fig. 3) and sec. 5.1(1) (the
 6T SRAM read path, Fig. 9a) (seed 001); NeuroSim Buffer.cpp (an SRAM or DFF buffer with its own
-decoders); 6T cell geometry and transistor widths of NeuroSim Param.cpp (V1.x: 20F x 8F, NMOS
-2.08F, PMOS 1.23F, access 1.31F; minimum sense voltage 0.1 V), as in the built-in ``sram.6t``
-cell; NeuroTorch manual sec. 4 (seed 000) for gate-level area, delay and energy.
+decoders); the 6T cell is the built-in ``sram.6t`` (V2 manual Param.cpp: 20F x 8F, its transistor
+widths as cell fields), minimum sense voltage 0.1 V; NeuroTorch manual sec. 4 (seed 000) for gate-level
+area, delay and energy.
 """
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ import attrs
 
 from ..errors import CimgraphError, FieldError
 from ..hookspecs import hookimpl
+from ..tech.cell_library import SRAM_6T
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import int_range, one_of, positive, quantity
+from .arrays import sram_widths
 from .base import Component, Cost
 from .circuit import drain_cap, gate_cap, horowitz, leakage_power, on_resistance, switching_energy, width_gain
 from .decoders import DecoderCore, RowDecoder
@@ -107,9 +109,8 @@ class SramMacro:
         return block
 
     def _cell_leakage(self) -> float:
-        f = self.tech.feature_size
-        nmos, pmos = SRAM_NMOS_F * f, SRAM_PMOS_F * f
-        return 2 * leakage_power(self.tech, nmos, pmos)
+        _, pulldown, pullup = sram_widths(self.tech, self.cell)
+        return 2 * leakage_power(self.tech, pulldown, pullup)
 
     def area(self) -> float:
         f = self.tech.feature_size
@@ -166,11 +167,9 @@ class SramMacro:
         mux_sel = self._mux_decoder().cost + (parts["mux"].select() if "mux" in parts else Cost())
         precharge = parts["precharge"].precharge()
         # the cell flips through its own inverters once the bit line has swung
-        f = self.tech.feature_size
-        node = (gate_cap(self.tech, (SRAM_NMOS_F + SRAM_PMOS_F) * f)
-                + drain_cap(self.tech, (SRAM_NMOS_F + SRAM_PMOS_F + SRAM_ACCESS_F) * f))
-        flip, _ = horowitz(on_resistance(self.tech, SRAM_NMOS_F * f) * node, transconductance_beta(self.tech),
-                           math.inf)
+        access, pulldown, pullup = sram_widths(self.tech, self.cell)
+        node = gate_cap(self.tech, pulldown + pullup) + drain_cap(self.tech, pulldown + pullup + access)
+        flip, _ = horowitz(on_resistance(self.tech, pulldown) * node, transconductance_beta(self.tech), math.inf)
         latency = max(decode.latency, mux_sel.latency, driver.latency) + flip + precharge.latency
         half_selected = (self.columns - self.width) * c_bl * dv * self.tech.vdd
         # the write drivers' energy includes their bit line's full-swing charge
@@ -178,16 +177,10 @@ class SramMacro:
         return Cost(latency, energy)
 
 
-# NeuroSim Param.cpp (V1.x) 6T SRAM transistor widths in F.
-SRAM_WIDTH_F, SRAM_HEIGHT_F = 20.0, 8.0
-SRAM_NMOS_F, SRAM_PMOS_F, SRAM_ACCESS_F = 2.08, 1.23, 1.31
-
-
-def buffer_cell(width_f: float, height_f: float) -> MemoryCell:
-    """The buffer's 6T SRAM cell as a MemoryCell (geometry in F, NeuroSim transistor widths)."""
-    return MemoryCell(name="buffer.sram6t", family="sram", access="6t", area_f2=width_f * height_f,
-                      width_f=width_f, height_f=height_f, access_width=SRAM_ACCESS_F,
-                      source="NeuroSim Param.cpp 6T SRAM cell")
+def buffer_cell(width_f: float = SRAM_6T.width_f, height_f: float = SRAM_6T.height_f) -> MemoryCell:
+    """The buffer's 6T SRAM cell: the built-in ``sram.6t`` (its transistor widths) drawn ``width_f`` x ``height_f``."""
+    return attrs.evolve(SRAM_6T, name="buffer.sram6t", area_f2=width_f * height_f, width_f=width_f,
+                        height_f=height_f)
 
 
 def _size_field(default: float):
@@ -226,8 +219,8 @@ class SRAMBuffer(Component):
     tech: Technology = attrs.field(metadata={"doc": "CMOS technology (injected)"})
     size: float = _size_field(65536.0)
     width: int = _width_field(128)
-    cell_width: float = quantity("1", default=SRAM_WIDTH_F, doc="6T cell width in F", validator=positive)
-    cell_height: float = quantity("1", default=SRAM_HEIGHT_F, doc="6T cell height in F", validator=positive)
+    cell_width: float = quantity("1", default=SRAM_6T.width_f, doc="6T cell width in F", validator=positive)
+    cell_height: float = quantity("1", default=SRAM_6T.height_f, doc="6T cell height in F", validator=positive)
     sense_voltage: float = quantity("V", default=0.1, doc="bit-line swing at sensing", validator=positive)
     holds: str = _holds_field()
 

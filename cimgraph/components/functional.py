@@ -15,7 +15,7 @@ import attrs
 from ..hookspecs import hookimpl
 from ..tech.technology import Technology
 from .base import Component, Cost
-from .buffers import SramMacro, buffer_cell, SRAM_HEIGHT_F, SRAM_WIDTH_F
+from .buffers import SramMacro, buffer_cell
 from .circuit import drain_cap, horowitz, switching_energy
 from .digital import (DATA_ACTIVITY, Block, Gate, chain_block, clock_field, clocked, int_field, inverter_chain,
                       ripple_adder, transconductance_beta)
@@ -132,7 +132,7 @@ class Sigmoid(Component):
 
     def _table(self) -> SramMacro:
         entries = 2 ** self.lut_bits
-        return SramMacro(self.tech, entries * self.bits, self.bits, buffer_cell(SRAM_WIDTH_F, SRAM_HEIGHT_F))
+        return SramMacro(self.tech, entries * self.bits, self.bits, buffer_cell())
 
     def area(self) -> float:
         return self.copies * self._table().area()

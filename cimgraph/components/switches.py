@@ -23,7 +23,7 @@ from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
 from ..units import one_of, optional_quantity, positive, quantity
-from .arrays import SRAM_PULLDOWN_WIDTH
+from .arrays import sram_read_resistance
 from .base import Component, Cost
 from .circuit import (balanced_pmos_width, drain_cap, effective_width, gate_cap, horowitz, min_width, on_resistance,
                       switching_energy)
@@ -89,11 +89,9 @@ def line_current(tech: Technology, cell: MemoryCell | None, cells: int, voltage:
     if cell.is_capacitive:
         c = cell.c_on if sizing == "worst" else (cell.c_on + cell.c_off) / 2
         return cells * c * voltage / cell.read_pulse
-    if cell.access_width:
+    if cell.family == "sram":
         # an SRAM cell conducts through its access and pull-down transistors when it stores a one
-        f = tech.feature_size
-        r_cell = on_resistance(tech, cell.access_width * f) + on_resistance(tech, SRAM_PULLDOWN_WIDTH * f)
-        return cells * voltage / r_cell * (1.0 if sizing == "worst" else 0.5)
+        return cells * voltage / sram_read_resistance(tech, cell) * (1.0 if sizing == "worst" else 0.5)
     return 0.0
 
 

@@ -11,7 +11,8 @@ Sources:
   are the DNN+NeuroSim V2.0 manual's (seed 001, sec. 3); non-linearity +0.01/-0.01 from its
   wrapper defaults (train.py).
 * DNN+NeuroSim V2.0 user manual (seed 001), sec. 3 "Param.cpp" defaults: SRAM cell 8 F x 20 F
-  (160 F^2, the manual's suggestion above 22 nm) with access width 1.31 F; the FeFET training example
+  (160 F^2, the manual's suggestion above 22 nm) with access width 1.31 F and inverters of 2.08 F
+  (pull-down NMOS) / 1.23 F (pull-up PMOS), the default of every SRAM cell (``cells.py``); the FeFET training example
   (sec. 3, Fig. 2): 32 levels, non-linearity 1.75/1.46, c2c 0.003 -- the FeFET of Jerry et al.,
   "Ferroelectric FET analog synapse for acceleration of deep neural network training", IEDM 2017.
 * NeuroTorch manual (seed 000), sec. 2 "Memory Device Specifications": Flash, FeFET, ReRAM
@@ -127,11 +128,17 @@ def _fefet() -> MemoryCell:
     )
 
 
+# The V2 manual's 6T cell: the synaptic sram.6t, the cell of SRAM buffers and tables (components/buffers.py),
+# and the reference size of a FinFET node's bit cell (components/arrays.cell_pitch).
+SRAM_6T = MemoryCell(name="sram.6t", family="sram", access="6t", area_f2=160, width_f=20, height_f=8,
+                     access_width=1.31, source=f"{SEED_NEUROSIM}: SRAM 8 F x 20 F, access width 1.31 F, "
+                     "pull-down 2.08 F, pull-up 1.23 F")
+
+
 def library() -> list[MemoryCell]:
     """Every built-in memory cell."""
     return [
-        MemoryCell(name="sram.6t", family="sram", access="6t", area_f2=160, width_f=20, height_f=8,
-                   access_width=1.31, source=f"{SEED_NEUROSIM}: SRAM 8 F x 20 F, access width 1.31 F"),
+        SRAM_6T,
         MemoryCell(name="sram.8t", family="sram", access="8t", area_f2=208, width_f=26, height_f=8,
                    access_width=1.31, source=f"{SEED_NEUROSIM} 6T cell + 30 % for the read port "
                    "(Chang et al., VLSI Symp. 2005): 8 F x 26 F"),

@@ -6,14 +6,28 @@ import attrs
 from ..errors import FieldError
 from ..units import finite, int_range, non_negative, optional_quantity, positive, quantity
 
+# 6T SRAM cell inverter widths in F, the default of every SRAM cell: DNN+NeuroSim V2 manual (seed 001) sec. 3,
+# Param.cpp widthSRAMCellNMOS 2.08 / widthSRAMCellPMOS 1.23 (access widthAccessCMOS 1.31, the library cells').
+SRAM_PULLDOWN_WIDTH = 2.08
+SRAM_PULLUP_WIDTH = 1.23
+
+
+def _sram_width(default: float, doc: str):
+    """An SRAM-only transistor width in F: ``default`` for a cell of family sram, else None."""
+    return quantity("1", default=attrs.Factory(lambda cell: default if cell.family == "sram" else None,
+                                               takes_self=True),
+                    doc=doc, validator=attrs.validators.optional(positive))
+
 
 @attrs.frozen
 class MemoryCell:
     """A synaptic memory cell: geometry in F, electrical and programming parameters, SI units.
 
     Resistive cells give ``r_on``/``r_off``; capacitive cells (e.g. nvCap) give ``c_on``/``c_off``;
-    SRAM cells give neither. ``levels_ltp``/``levels_ltd`` are programming pulses over the full
-    conductance range; ``nonlinearity_*`` the LTP/LTD non-linearity (seed 001 eq. 8.1-8.3).
+    SRAM cells give neither, but their inverters' ``pulldown_width`` / ``pullup_width`` (default the
+    V2 manual's 2.08 F / 1.23 F) and ``access_width``. ``levels_ltp``/``levels_ltd`` are programming
+    pulses over the full conductance range; ``nonlinearity_*`` the LTP/LTD non-linearity (seed 001
+    eq. 8.1-8.3).
     """
 
     name: str
@@ -45,9 +59,17 @@ class MemoryCell:
     sigma_c2c: float = quantity("1", default=0.0, doc="cycle-to-cycle variation (relative sigma, >= 0)",
                                 validator=non_negative)
     access_width: float | None = optional_quantity("1", "access transistor width in F")
+    pulldown_width: float | None = _sram_width(
+        SRAM_PULLDOWN_WIDTH, "SRAM cell pull-down NMOS width in F (NeuroSim widthSRAMCellNMOS; SRAM only)")
+    pullup_width: float | None = _sram_width(
+        SRAM_PULLUP_WIDTH, "SRAM cell pull-up PMOS width in F (NeuroSim widthSRAMCellPMOS; SRAM only)")
     source: str = ""
 
     def __attrs_post_init__(self) -> None:
+        inverters = [n for n in ("pulldown_width", "pullup_width") if getattr(self, n) is not None]
+        if self.family != "sram" and inverters:
+            raise FieldError(f"cell {self.name}: {' and '.join(inverters)} size an SRAM cell's inverters "
+                             f"(family sram); this cell's family is {self.family!r}")
         if (self.r_on is None) != (self.r_off is None):
             raise FieldError(f"cell {self.name}: give both r_on and r_off (a resistive cell) or neither")
         if self.r_on is not None and not self.r_on < self.r_off:
