@@ -1,8 +1,9 @@
 """Pick the fastest exact matmul operand type by measuring it once per process and shape class.
 
 Every candidate passed in is exact for the product at hand (the caller proves it: int8 x int8 with
-int32 sums, bfloat16 for whole-number sums <= 256, float32 below 2^24), so the choice changes speed
-only, never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs 4x faster than
+int32 sums, bfloat16 for whole-number sums <= 256, float32 below 2^24; a ``packing.Packing`` of
+several input cycles per operand, whose decode is timed with it), so the choice changes speed only,
+never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs 4x faster than
 bfloat16 on one AMD EPYC and 4x slower on one Xeon (issue 15), so a fixed order cannot hold on any
 CPU. The first product of a shape class (sizes rounded up to powers of two, device, thread count)
 times each candidate on operands of that shape and caches the winner for the process. The thread
@@ -17,10 +18,14 @@ import time
 
 import torch
 
+from .packing import Packing, column_shift, decode
+
 TRIALS = 5  # timed runs per candidate after one warm-up; the minimum counts
 SAMPLE_ROWS = 4096  # matmul rows timed at most (the blocked read-out's rows are positions x cycles)
 
-_CHOICES: dict[tuple, torch.dtype] = {}
+Option = torch.dtype | Packing  # an unpacked operand type, or input cycles packed into one (``packing``)
+
+_CHOICES: dict[tuple, tuple[Option, int]] = {}
 
 
 def _class(*sizes: int) -> tuple[int, ...]:
@@ -40,18 +45,27 @@ def sums_dtype(operand: torch.dtype) -> torch.dtype:
     return torch.int32 if operand == torch.int8 else operand
 
 
-def _block(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device):
-    """A read-out block of this shape: the product, then a conversion's in-place element-wise passes."""
-    left = torch.randint(0, 2, (groups, m, k), device=device).to(dtype)
+def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.device):
+    """A read-out block of this shape: the product (and a packing's decode), then a conversion's passes."""
+    packing = option if isinstance(option, Packing) else None
+    dtype = packing.dtype if packing else option
+    rows = -(-m // packing.planes) if packing else m
+    left = torch.randint(0, 2, (groups, rows, k), device=device).to(dtype)
     right = torch.randint(0, 2, (groups, k, n), device=device).to(dtype)
-    out = torch.empty(groups, m, n, dtype=sums_dtype(dtype), device=device)
-    real = out.view(torch.float32) if dtype == torch.int8 else (
-        out if dtype == torch.float32 else torch.empty(out.shape, device=device))
+    out = torch.empty(groups, rows, n, dtype=sums_dtype(dtype), device=device)
+    if packing:
+        real = torch.empty(groups, rows * packing.planes, n, device=device)
+        shift = column_shift(right, packing)
+    else:
+        real = out.view(torch.float32) if dtype == torch.int8 else (
+            out if dtype == torch.float32 else torch.empty(out.shape, device=device))
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def run() -> None:
         batched_product(left, right, out)
-        if real.data_ptr() != out.data_ptr() or real.dtype != out.dtype:
+        if packing:
+            decode(out, shift, real, packing, packing.planes, rows)
+        elif real.data_ptr() != out.data_ptr() or real.dtype != out.dtype:
             real.copy_(out)
         real.mul_(0.5).round_().clamp_(0, 31).sum(0)
         sync()
@@ -59,9 +73,9 @@ def _block(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torc
     return run
 
 
-def _time(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device) -> float:
+def _time(option: Option, groups: int, m: int, k: int, n: int, device: torch.device) -> float:
     """Seconds for one read-out block of this shape (best of ``TRIALS`` after a warm-up)."""
-    run = _block(dtype, groups, m, k, n, device)
+    run = _block(option, groups, m, k, n, device)
     run()
     best = float("inf")
     for _ in range(TRIALS):
@@ -84,16 +98,16 @@ def threads(count: int):
             torch.set_num_threads(before)
 
 
-def _plan(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
-          device: torch.device) -> tuple[torch.dtype, int]:
+def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int,
+          device: torch.device) -> tuple[Option, int]:
     counts = sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [torch.get_num_threads()]
-    options = [(dtype, count) for dtype in candidates for count in counts]
+    options = [(option, count) for option in candidates for count in counts]
     if len(options) == 1:
         return options[0]
     m = min(m, SAMPLE_ROWS)
     key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads())
     if key not in _CHOICES:
-        def timed(option: tuple[torch.dtype, int]) -> float:
+        def timed(option: tuple[Option, int]) -> float:
             with threads(option[1]):
                 return _time(option[0], groups, m, k, n, device)
 
@@ -101,19 +115,18 @@ def _plan(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
     return _CHOICES[key]
 
 
-def fastest(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
-            device: torch.device) -> torch.dtype:
+def fastest(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device) -> Option:
     """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product."""
     return _plan(candidates, groups, m, k, n, device)[0]
 
 
-def threads_for(dtype: torch.dtype, candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
+def threads_for(option: Option, candidates: list[Option], groups: int, m: int, k: int, n: int,
                 device: torch.device) -> int:
-    """Threads to run ``dtype``'s products with: the measured choice, else the configured count."""
+    """Threads to run ``option``'s products with: the measured choice, else the configured count."""
     chosen, count = _plan(candidates, groups, m, k, n, device)
-    return count if chosen == dtype else torch.get_num_threads()
+    return count if chosen == option else torch.get_num_threads()
 
 
-def choices() -> dict[tuple, tuple[torch.dtype, int]]:
+def choices() -> dict[tuple, tuple[Option, int]]:
     """Choices so far in this process: (device, candidates, shape class, threads) -> (operand, threads)."""
     return dict(_CHOICES)
