@@ -441,9 +441,10 @@ class CimArray:
         width = self.slices * self.columns
         block = max(1, min(count, BLOCK_PSUMS // (groups * cycles * width)))
         options = self._operand_candidates(dac) + self._packings(dac)
-        option = kernels.fastest(options, groups, cycles * block, rows, width, self.device)
-        with kernels.threads(kernels.threads_for(option, options, groups, cycles * block, rows, width,
-                                                 self.device)):
+        converts = adc is not None and (isinstance(adc, NonlinearAdc) or not self.can_fold())
+        shape = (groups, cycles * block, rows, width, self.device, converts)
+        option = kernels.fastest(options, *shape)
+        with kernels.threads(kernels.threads_for(option, options, *shape)):
             return self._blocks(codes, cycles, dac, adc, option, block)
 
     def _blocks(self, codes: torch.Tensor, cycles: int, dac: int, adc, option: kernels.Option,

@@ -45,8 +45,9 @@ def sums_dtype(operand: torch.dtype) -> torch.dtype:
     return torch.int32 if operand == torch.int8 else operand
 
 
-def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.device):
-    """A read-out block of this shape: the product (and a packing's decode), then a conversion's passes."""
+def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.device, converts: bool = True):
+    """A read-out block of this shape: the product (and a packing's decode), a conversion's passes
+    where ``converts`` (an ADC that can round or clip), and the sum over groups."""
     packing = option if isinstance(option, Packing) else None
     dtype = packing.dtype if packing else option
     rows = -(-m // packing.planes) if packing else m
@@ -65,17 +66,23 @@ def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.de
         batched_product(left, right, out)
         if packing:
             decode(out, shift, real, packing, packing.planes, rows)
+        elif dtype == torch.int8 and not converts:  # exact int32 sums the ADC passes unchanged
+            out.sum(0, dtype=torch.int32)
+            return sync()
         elif real.data_ptr() != out.data_ptr() or real.dtype != out.dtype:
             real.copy_(out)
-        real.mul_(0.5).round_().clamp_(0, 31).sum(0)
+        if converts:
+            real.mul_(0.5).round_().clamp_(0, 31)
+        real.sum(0)
         sync()
 
     return run
 
 
-def _time(option: Option, groups: int, m: int, k: int, n: int, device: torch.device) -> float:
+def _time(option: Option, groups: int, m: int, k: int, n: int, device: torch.device,
+          converts: bool = True) -> float:
     """Seconds for one read-out block of this shape (best of ``TRIALS`` after a warm-up)."""
-    run = _block(option, groups, m, k, n, device)
+    run = _block(option, groups, m, k, n, device, converts)
     run()
     best = float("inf")
     for _ in range(TRIALS):
@@ -98,35 +105,37 @@ def threads(count: int):
             torch.set_num_threads(before)
 
 
-def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int,
-          device: torch.device) -> tuple[Option, int]:
+def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device,
+          converts: bool = True) -> tuple[Option, int]:
     counts = sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [torch.get_num_threads()]
     options = [(option, count) for option in candidates for count in counts]
     if len(options) == 1:
         return options[0]
     m = min(m, SAMPLE_ROWS)
-    key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads())
+    key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads(), converts)
     if key not in _CHOICES:
         def timed(option: tuple[Option, int]) -> float:
             with threads(option[1]):
-                return _time(option[0], groups, m, k, n, device)
+                return _time(option[0], groups, m, k, n, device, converts)
 
         _CHOICES[key] = min(options, key=timed)
     return _CHOICES[key]
 
 
-def fastest(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device) -> Option:
-    """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product."""
-    return _plan(candidates, groups, m, k, n, device)[0]
+def fastest(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device,
+            converts: bool = True) -> Option:
+    """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product whose sums
+    an ADC then converts (``converts``) or passes unchanged."""
+    return _plan(candidates, groups, m, k, n, device, converts)[0]
 
 
 def threads_for(option: Option, candidates: list[Option], groups: int, m: int, k: int, n: int,
-                device: torch.device) -> int:
+                device: torch.device, converts: bool = True) -> int:
     """Threads to run ``option``'s products with: the measured choice, else the configured count."""
-    chosen, count = _plan(candidates, groups, m, k, n, device)
+    chosen, count = _plan(candidates, groups, m, k, n, device, converts)
     return count if chosen == option else torch.get_num_threads()
 
 
 def choices() -> dict[tuple, tuple[Option, int]]:
-    """Choices so far in this process: (device, candidates, shape class, threads) -> (operand, threads)."""
+    """Choices so far: (device, candidates, shape class, threads, converts) -> (operand, threads)."""
     return dict(_CHOICES)
