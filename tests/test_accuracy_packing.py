@@ -32,6 +32,29 @@ def test_plan_derives_the_packing_from_the_bound(dtype, cycles, top, peak, expec
     assert packing.plan(dtype, cycles, top, peak) == expected
 
 
+@pytest.mark.parametrize("cycles, top, low, high, expected", [
+    (8, 1, [0, 0, -128], [128, 84, 0], packing.Packing(torch.int8, 2, 129, 128, 3)),  # full 128-row column
+    (8, 1, [0, -62], [62, 0], packing.Packing(torch.int8, 2, 63, 0, 2)),  # 0..64 fits int8 unshifted
+    (8, 3, [-300], [0], None),  # 3 (1 + 301) passes 255
+    (7, 1, [0], [10], None),  # an odd cycle count leaves a pack half full
+    (8, 1, [0], [10.5], None),  # fractional bounds
+])
+def test_lookup_plan_derives_the_radix_from_each_slice_span(cycles, top, low, high, expected):
+    assert packing.plan_lookup(cycles, top, low, high) == expected
+
+
+def test_lookup_table_and_offsets_index_both_planes_codes():
+    plan = packing.plan_lookup(2, 1, [0, -3], [2, 0])  # radix 4: slice 0 fields 0..2, slice 1 fields -3..0
+    codes = torch.tensor([[10.0, 20.0], [11.0, 21.0], [12.0, 22.0], [13.0, 23.0]])  # (field u, slice)
+    table = packing.lookup_table(codes, dac=1)
+    cells = torch.tensor([[[1, 0], [1, -1], [0, -1]]], dtype=torch.int8)  # (groups, rows, columns): one per slice
+    offsets = packing.lookup_offsets(cells, plan, [0, -3])
+    for s0, s1, column, low in [(2, 1, 0, 0), (-3, 0, 1, -3), (-1, -2, 1, -3)]:
+        sums = s0 + plan.radix * s1 - plan.shift * int(cells[0, :, column].sum())
+        index = sums + int(offsets[0, 0, column])
+        assert float(table[index]) == codes[s0 - low, column] + 2 * codes[s1 - low, column]
+
+
 def test_plan_refuses_other_operand_types():
     with pytest.raises(ValueError, match="int8 or float32"):
         packing.plan(torch.bfloat16, 8, 1, 10)
@@ -82,8 +105,10 @@ def test_packed_read_out_equals_the_unpacked_read_out(weights, rows, in_rows, ou
         array.matmul(x[:1] * (torch.arange(in_rows) % 2 == 0).view(1, -1, 1), observe=True)  # ranges that clip
         array.calibrate_adc()
     cycles = -(-input_bits // dac_bits)
-    options = array._packings(dac_bits)
+    options = array._packings(dac_bits, array.adc)
     assert (torch.float32 in {p.dtype for p in options}) == (cycles >= 2)  # float32 always fits 128 rows here
+    assert any(p.slices for p in options) == (  # a lookup wherever int8 holds a pair of any column's sums
+        cycles % 2 == 0 and packing.plan_lookup(cycles, 2**dac_bits - 1, *array.cycle_bounds()) is not None)
     results = {}
     with pytest.MonkeyPatch.context() as patch:  # several blocks of 3 positions and a short last one
         patch.setattr(cim_layer, "BLOCK_PSUMS", 3 * array.group_count * cycles * array.slices * array.columns)
@@ -100,7 +125,7 @@ def test_packed_operands_are_timed_as_candidates(monkeypatch):
     monkeypatch.setattr(kernels, "_CHOICES", {})
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     plan = packing.plan(torch.int8, 8, 1, 84)
-    for option in (plan, torch.int8):  # the block runs the product, a packing's decode, the ADC's passes or not
+    for option in (plan, packing.plan_lookup(8, 1, [0] * 7 + [-84], [84] * 7 + [0]), torch.int8):  # the block runs the product, a packing's decode, the ADC's passes or not
         for converts in (True, False):
             assert kernels._time(option, 9, 64, 128, 256, torch.device("cpu"), converts) > 0
     monkeypatch.setattr(kernels, "_time", lambda option, *shape: 1.0 if option == plan else 2.0)

@@ -417,16 +417,31 @@ class CimArray:
             found.append(torch.bfloat16)
         return found + [torch.float32]
 
-    def _packings(self, dac: int) -> list[packing.Packing]:
-        """Packed operands (several input cycles per product, ``packing``) exact for this array."""
+    def _packings(self, dac: int, adc=None) -> list[packing.Packing]:
+        """Packed operands (several input cycles per product, ``packing``) exact for this array and ``adc``.
+
+        A lookup packing needs codes that depend on the slice alone (no dither) and are whole numbers."""
         cycles = -(-self.config.input_bits // dac)
         if not (PACKED_MATMUL and self.whole_levels):
             return []
         dtypes = [torch.int8] if torch.int8 in self._operand_candidates(dac) else []
         if self.device.type != "cuda" or not torch.backends.cuda.matmul.allow_tf32:  # TF32 keeps 10 bits
             dtypes.append(torch.float32)
-        found = (packing.plan(dtype, cycles, self._digit_top(), self.cycle_peak()) for dtype in dtypes)
+        found = [packing.plan(dtype, cycles, self._digit_top(), self.cycle_peak()) for dtype in dtypes]
+        whole = not isinstance(adc, NonlinearAdc) or all(float(v).is_integer() for v in adc.levels)
+        if torch.int8 in dtypes and whole and not self.config.dither:
+            found.append(packing.plan_lookup(cycles, self._digit_top(), *self.cycle_bounds()))
         return [p for p in found if p is not None]
+
+    def _lookup(self, packed: packing.Packing, adc, dac: int, operand: torch.Tensor):
+        """A lookup packing's table (both planes' codes as this ADC converts them) and index offsets."""
+        low, _ = self.cycle_bounds()
+        fields = torch.arange(packed.radix, dtype=torch.float32).view(-1, 1, 1) + torch.tensor(
+            low, dtype=torch.float32).view(1, -1, 1)
+        codes = fields.expand(-1, self.slices, self.columns).contiguous().to(self.device)
+        if adc is not None:
+            codes = self._convert_(codes, adc, whole=True)
+        return packing.lookup_table(codes[:, :, 0], dac), packing.lookup_offsets(operand, packed, low)
 
     def _serial_blocked(self, codes: torch.Tensor, cycles: int, dac: int, adc) -> torch.Tensor:
         """Noise-free bit-serial read-out, blocked over output positions so partial sums stay in cache.
@@ -440,7 +455,7 @@ class CimArray:
         count, groups, rows = codes.shape
         width = self.slices * self.columns
         block = max(1, min(count, BLOCK_PSUMS // (groups * cycles * width)))
-        options = self._operand_candidates(dac) + self._packings(dac)
+        options = self._operand_candidates(dac) + self._packings(dac, adc)
         converts = adc is not None and (isinstance(adc, NonlinearAdc) or not self.can_fold())
         shape = (groups, cycles * block, rows, width, self.device, converts)
         option = kernels.fastest(options, *shape)
@@ -457,11 +472,12 @@ class CimArray:
         operand = self.conductance.to(dtype)
         psum_dtype = kernels.sums_dtype(dtype)
         sum_rows = -(-cycles // packed.planes) if packed else cycles  # product rows per position
+        lookup = packed is not None and packed.slices > 0
         store = torch.empty(groups * sum_rows * block * width, dtype=psum_dtype, device=self.device)
-        real = torch.empty(groups * cycles * block * width, device=self.device) if packed else (
+        real = torch.empty(groups * (sum_rows if lookup else cycles) * block * width, device=self.device) if packed else (
             store.view(torch.float32) if psum_dtype == torch.int32 else (
                 store if dtype == torch.float32 else torch.empty(store.shape, device=self.device)))
-        shift = packing.column_shift(operand, packed) if packed else None
+        shift = packing.column_shift(operand, packed) if packed and not lookup else None
         shifts = torch.arange(0, cycles * dac, dac, dtype=codes.dtype, device=self.device).view(1, cycles, 1, 1)
         cycle_weights = 2.0 ** shifts.flatten().double()
         integral = dtype != torch.float32 or packed is not None
@@ -469,7 +485,7 @@ class CimArray:
             integral = integral and all(float(v).is_integer() for v in adc.levels)
         steps, top = self._code_values(adc)
         # float32 sums are exact for whole numbers below 2^24; fractional values get float64 cycle sums
-        group_dtype = torch.float32 if groups * top < 2.0**24 else torch.float64
+        group_dtype = torch.float32 if groups * top * (1 + 2**dac if lookup else 1) < 2.0**24 else torch.float64
         cycle_dtype = torch.float32 if integral and groups * top * float(cycle_weights.sum()) < 2.0**24 \
             else torch.float64
         cycle_weights = cycle_weights.to(cycle_dtype)
@@ -483,6 +499,8 @@ class CimArray:
             clip = (None, None) if bounded else self._clip_plan(adc)
         convert = not (integral and (psum_dtype == torch.int32 or packed) and groups * top < 2.0**31 and (
             adc is None or (linear and self.can_fold())))
+        table, index = self._lookup(packed, adc if convert else None, dac, operand) if lookup else (None, None)
+        row_weights = cycle_weights[::packed.planes] if lookup else cycle_weights  # a table row holds a pack
         slice_weights = (self.slice_weights.cpu() * steps).to(self.device)
         # the codes' offsets (low x step per conversion) over subarrays, cycles and slices: one constant
         offset = torch.mv(self._code_offsets(adc, groups * float(cycle_weights.double().sum())).t(),
@@ -495,7 +513,10 @@ class CimArray:
             digits = packing.pack(digits, packed) if packed else digits.to(dtype).reshape(groups, cycles * k, rows)
             psum = kernels.batched_product(digits.contiguous(), operand, store[:groups * sum_rows * k * width].view(
                 groups, sum_rows * k, width))
-            if not (convert or packed):  # exact integer sums that the ADC passes unchanged
+            if lookup:  # both planes' codes, weighted, in one gather
+                values = torch.index_select(table, 0, psum.add_(index).view(-1), out=real[:psum.numel()])
+                total = values.view(groups, -1).sum(0, dtype=group_dtype).view(sum_rows, k * width).to(cycle_dtype)
+            elif not (convert or packed):  # exact integer sums that the ADC passes unchanged
                 total = psum.sum(0, dtype=torch.int32).view(cycles, k * width).to(cycle_dtype)
             else:
                 values = real[:size].view(groups, cycles * k, width)
@@ -506,7 +527,7 @@ class CimArray:
                 if adc is not None and convert:
                     values = self._convert_(values, adc, whole=integral, clip=clip)
                 total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
-            total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
+            total = torch.mv(total.t(), row_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
         if offset is not None:
             acc += offset - groups * float(torch.einsum("js,j,s->", self.mean_error, cycle_weights.double().cpu(),

@@ -54,7 +54,11 @@ def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.de
     left = torch.randint(0, 2, (groups, rows, k), device=device).to(dtype)
     right = torch.randint(0, 2, (groups, k, n), device=device).to(dtype)
     out = torch.empty(groups, rows, n, dtype=sums_dtype(dtype), device=device)
-    if packing:
+    if packing and packing.slices:  # a lookup: indices spread over a table of the real size
+        table = torch.rand(packing.slices * packing.radix**2, device=device)
+        index = torch.randint(0, table.numel() - k, (groups, 1, n), dtype=torch.int32, device=device)
+        real = torch.empty(groups * rows * n, device=device)
+    elif packing:
         real = torch.empty(groups, rows * packing.planes, n, device=device)
         shift = column_shift(right, packing)
     else:
@@ -64,6 +68,9 @@ def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.de
 
     def run() -> None:
         batched_product(left, right, out)
+        if packing and packing.slices:
+            torch.index_select(table, 0, out.add_(index).view(-1), out=real).view(groups, -1).sum(0)
+            return sync()
         if packing:
             decode(out, shift, real, packing, packing.planes, rows)
         elif dtype == torch.int8 and not converts:  # exact int32 sums the ADC passes unchanged

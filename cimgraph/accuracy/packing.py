@@ -15,9 +15,14 @@ and decode value is an exactly represented integer:
 - float32: B a power of two (scaling exact) and peak x sum_i B^i < 2^24, which bounds every partial
   sum of the product in any summation order.
 
+A lookup packing (int8, two planes) skips the decode and the ADC's passes: with unsigned fields
+u_i = S_i - low_s (low_s, high_s the slice's cycle bounds, B = max span + 1) the index
+R + z x cells - low_s (1 + B) + s B^2 of a table holding code(u0 + low_s) + 2^dac code(u1 + low_s),
+built by the ADC's own conversion, gives both planes' codes weighted in one gather.
+
 Two planes per int8 operand halve the product's work, two or three per float32 operand halve or
-third it, at the cost of the decode passes; which is fastest depends on the CPU, so ``kernels``
-times the packings like any other operand.
+third it, at the cost of the decode passes (or a gather); which is fastest depends on the CPU, so
+``kernels`` times the packings like any other operand.
 """
 from __future__ import annotations
 
@@ -36,9 +41,17 @@ class Packing:
     planes: int
     radix: int
     shift: int = 0  # 0 or 128
+    slices: int = 0  # a lookup packing's table has slices x radix^2 entries; 0: decoded arithmetically
 
     def __str__(self) -> str:
-        return f"{str(self.dtype).replace('torch.', '')} packed x{self.planes} (radix {self.radix})"
+        kind = "lookup" if self.slices else "packed"
+        return f"{str(self.dtype).replace('torch.', '')} {kind} x{self.planes} (radix {self.radix})"
+
+
+def _int8_shift(digit_top: int, radix: int) -> int | None:
+    """-z that brings packed inputs d0 + B d1 into int8, or None where they span more than 256 values."""
+    span = digit_top * (1 + radix)
+    return None if span > 255 else (0 if span <= 127 else 128)
 
 
 def plan(dtype: torch.dtype, cycles: int, digit_top: int, peak: float) -> Packing | None:
@@ -52,11 +65,8 @@ def plan(dtype: torch.dtype, cycles: int, digit_top: int, peak: float) -> Packin
         return None
     peak = int(peak)
     if dtype == torch.int8:
-        radix = 2 * peak + 1
-        span = digit_top * (1 + radix)  # largest packed input d0 + B d1
-        if span > 255:
-            return None
-        return Packing(dtype, 2, radix, 0 if span <= 127 else 128)
+        shift = _int8_shift(digit_top, 2 * peak + 1)
+        return None if shift is None else Packing(dtype, 2, 2 * peak + 1, shift)
     if dtype != torch.float32:
         raise ValueError(f"packing: expected an int8 or float32 operand, got {dtype}")
     radix = 1 << (2 * peak).bit_length()  # the smallest power of two >= 2 peak + 1
@@ -64,6 +74,33 @@ def plan(dtype: torch.dtype, cycles: int, digit_top: int, peak: float) -> Packin
     while planes < cycles and max(peak, 1) * sum(radix**i for i in range(planes + 1)) < FLOAT32_INTEGERS:
         planes += 1
     return Packing(dtype, planes, radix) if planes >= 2 else None
+
+
+def plan_lookup(cycles: int, digit_top: int, low: list[float], high: list[float]) -> Packing | None:
+    """A lookup packing (int8, two planes per operand) for per-slice cycle bounds ``low``..``high``, or None.
+
+    Needs an even number of cycles (every pack full) and whole-number bounds."""
+    if cycles < 2 or cycles % 2 or any(v != int(v) for v in (*low, *high)):
+        return None
+    radix = int(max(h - lo for lo, h in zip(low, high))) + 1
+    shift = _int8_shift(digit_top, radix)
+    return None if shift is None else Packing(torch.int8, 2, radix, shift, len(low))
+
+
+def lookup_table(codes: torch.Tensor, dac: int) -> torch.Tensor:
+    """Flat table, index s B^2 + B u1 + u0 -> codes[u0, s] + 2^dac codes[u1, s], from (radix, slices) codes."""
+    per_slice = codes.t()  # (slices, B): code of field u
+    return (per_slice.unsqueeze(2) * 2.0**dac + per_slice.unsqueeze(1)).reshape(-1).contiguous()
+
+
+def lookup_offsets(operand: torch.Tensor, packing: Packing, low: list[float]) -> torch.Tensor:
+    """(groups, 1, columns) int32 added to the sums to make table indices (``operand``: (groups, rows, columns))."""
+    groups, _, width = operand.shape
+    radix, columns = packing.radix, width // packing.slices
+    per_slice = torch.tensor([s * radix**2 - int(lo) * (1 + radix) for s, lo in enumerate(low)], dtype=torch.int32)
+    offsets = per_slice.to(operand.device).repeat_interleave(columns).view(1, 1, width)
+    shift = column_shift(operand, packing)
+    return offsets.expand(groups, 1, width).contiguous() if shift is None else shift + offsets
 
 
 def pack(digits: torch.Tensor, packing: Packing) -> torch.Tensor:
