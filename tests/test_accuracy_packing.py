@@ -125,7 +125,8 @@ def test_packed_operands_are_timed_as_candidates(monkeypatch):
     monkeypatch.setattr(kernels, "_CHOICES", {})
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     plan = packing.plan(torch.int8, 8, 1, 84)
-    for option in (plan, packing.plan_lookup(8, 1, [0] * 7 + [-84], [84] * 7 + [0]), torch.int8):  # the block runs the product, a packing's decode, the ADC's passes or not
+    lookup = packing.plan_lookup(8, 1, [0] * 7 + [-84], [84] * 7 + [0])
+    for option in (plan, lookup, torch.int8):  # the block: product, decode or gather, the ADC's passes or not
         for converts in (True, False):
             assert kernels._time(option, 9, 64, 128, 256, torch.device("cpu"), converts) > 0
     monkeypatch.setattr(kernels, "_time", lambda option, *shape: 1.0 if option == plan else 2.0)

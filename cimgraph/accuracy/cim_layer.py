@@ -23,7 +23,8 @@ Vectorised without loops over columns, slices or cycles. Noise-free read-out run
 output positions sized to stay in cache: one GEMM per block and row group stacks every input
 cycle's digits (rows) against every slice's columns, in the fastest exact operand, timed once per
 shape class (int8 with int32 sums on CPU, bfloat16 for sums <= 256, float32, or several input
-cycles packed into one int8 or float32 operand and decoded exactly, ``packing``); the ADC converts the block in
+cycles packed into one int8 or float32 operand, ``packing``, decoded exactly or read out through a
+table of both planes' ADC codes); the ADC converts the block in
 place and the shift-and-add is one reduction over row groups, cycles and slices. With read or
 output noise, and for ADC calibration, the read-out goes one whole cycle at a time so the noise
 draws keep their order. Padded rows of short groups hold no cell. Signed inputs are offset to
@@ -474,9 +475,11 @@ class CimArray:
         sum_rows = -(-cycles // packed.planes) if packed else cycles  # product rows per position
         lookup = packed is not None and packed.slices > 0
         store = torch.empty(groups * sum_rows * block * width, dtype=psum_dtype, device=self.device)
-        real = torch.empty(groups * (sum_rows if lookup else cycles) * block * width, device=self.device) if packed else (
-            store.view(torch.float32) if psum_dtype == torch.int32 else (
-                store if dtype == torch.float32 else torch.empty(store.shape, device=self.device)))
+        if packed:  # decoded planes (or a lookup's codes per pack) in float32
+            real = torch.empty(groups * (sum_rows if lookup else cycles) * block * width, device=self.device)
+        else:
+            real = store.view(torch.float32) if psum_dtype == torch.int32 else (
+                store if dtype == torch.float32 else torch.empty(store.shape, device=self.device))
         shift = packing.column_shift(operand, packed) if packed and not lookup else None
         shifts = torch.arange(0, cycles * dac, dac, dtype=codes.dtype, device=self.device).view(1, cycles, 1, 1)
         cycle_weights = 2.0 ** shifts.flatten().double()

@@ -44,7 +44,7 @@ class Packing:
     slices: int = 0  # a lookup packing's table has slices x radix^2 entries; 0: decoded arithmetically
 
     def __str__(self) -> str:
-        kind = "lookup" if self.slices else "packed"
+        kind = "lookup" if self.slices else "decoded"
         return f"{str(self.dtype).replace('torch.', '')} {kind} x{self.planes} (radix {self.radix})"
 
 
