@@ -2,11 +2,12 @@
 
 Every candidate passed in is exact for the product at hand (the caller proves it: int8 x int8 with
 int32 sums, bfloat16 for whole-number sums <= 256, float32 below 2^24; a ``packing.Packing`` of
-several input cycles per operand, whose decode is timed with it), so the choice changes speed only,
-never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs 4x faster than
-bfloat16 on one AMD EPYC and 4x slower on one Xeon (issue 15), so a fixed order cannot hold on any
-CPU. The first product of a shape class (sizes rounded up to powers of two, device, thread count)
-times each candidate on operands of that shape and caches the winner for the process. The thread
+several input cycles per operand, whose decode or table gather is timed with it), so the choice
+changes speed only, never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs
+4x faster than bfloat16 on one AMD EPYC and 4x slower on one Xeon (issue 15), so a fixed order
+cannot hold on any CPU. The first product of a shape class (sizes rounded up to powers of two,
+device, thread count, whether the ADC converts the sums) times each candidate on a block of that
+shape (product, then the passes the read-out makes) and caches the winner for the process. The thread
 count is part of the choice: on a CPU whose cores are busy with other work, OpenMP threads that wait
 for each other made one bit-serial layer 10x slower with 2 threads than with 1 (26 s against 2.4 s on
 the shared 2-core machine of issue 15), so 1 thread and the configured count are both timed.
