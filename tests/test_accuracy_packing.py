@@ -75,7 +75,8 @@ def test_decode_recovers_every_field_at_the_extremes(dtype, peak):
     assert torch.equal(values.double(), planes.view(1, 8, 8))
 
 
-def _arrays(draw_weights: str, rows: int, in_rows: int, out: int, bits_per_cell: int, seed: int):
+def _weights(draw_weights: str, in_rows: int, out: int, seed: int) -> torch.Tensor:
+    """Random 8-bit weights, all +127 or all -127 (every cell slice at its top), or random +-127."""
     g = torch.Generator().manual_seed(seed)
     if draw_weights == "random":
         return torch.randint(-127, 128, (out, in_rows), generator=g).double()
@@ -94,7 +95,7 @@ def _arrays(draw_weights: str, rows: int, in_rows: int, out: int, bits_per_cell:
        seed=st.integers(0, 2**16))
 def test_packed_read_out_equals_the_unpacked_read_out(weights, rows, in_rows, out, bits_per_cell,
                                                       dac_bits, input_bits, inputs, adc, reference, seed):
-    q = _arrays(weights, rows, in_rows, out, bits_per_cell, seed)
+    q = _weights(weights, in_rows, out, seed)
     g = torch.Generator().manual_seed(seed + 1)
     top = 2**input_bits - 1
     x = torch.full((2, in_rows, 5), float(top), dtype=torch.float64) if inputs == "ones" else \
