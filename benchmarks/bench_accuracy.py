@@ -6,7 +6,8 @@ Layer: VGG-8's second convolution (128 -> 128 channels, 3x3, 32x32 input, paddin
 per-slice calibrated 5-bit ranges). Bit-serial with 8 one-bit cell slices does 64x the multiply
 work of the same layer as an im2col GEMM (unfold + matmul), which is the floor; conv2d itself may
 use Winograd and do fewer multiplies still. Both ratios are printed, with the matmul operand type
-chosen by measurement (cimgraph.accuracy.kernels) and the spread of the ratio over the runs. Fast
+chosen by measurement (cimgraph.accuracy.kernels: int8, bfloat16, float32, or input cycles packed
+into one int8 or float32 operand) and the spread of the ratio over the runs. Fast
 mode is timed with a full-range 8-bit ADC, which provably cannot clip a 128-row, 1-bit-cell
 partial sum, so the 8 input cycles fold into one. ``--neurosim`` also times the neurosim profile
 (float64, per-conversion min/max ADC) once.
@@ -85,8 +86,8 @@ def main() -> None:
             line.append(f"  CIM {label}: {t * 1e3:.1f} ms = {t / base:.1f}x conv2d = {t / floor:.1f}x GEMM ({exact})")
         print("\n".join(line))
     paths = sorted({f"{dtype}".replace("torch.", "") + f" with {count} thread(s) for {shape} on {dev} "
-                    f"({threads} configured)"
-                    for (dev, _, shape, threads), (dtype, count) in kernels.choices().items()})
+                    f"({threads} configured, {'ADC converting' if converts else 'sums passed unchanged'})"
+                    for (dev, _, shape, threads, converts), (dtype, count) in kernels.choices().items()})
     print("operand chosen by measurement: " + ("; ".join(paths) if paths else "none (one exact candidate)"))
     for label, values in ratios.items():
         print(f"{label}: {min(values):.1f}x .. {max(values):.1f}x conv2d over {len(values)} runs "

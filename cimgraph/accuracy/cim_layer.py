@@ -21,8 +21,10 @@ Follows seed 001 sec. 7 (Fig. 22-25) and sec. 5.4(6)/(8):
 
 Vectorised without loops over columns, slices or cycles. Noise-free read-out runs in blocks of
 output positions sized to stay in cache: one GEMM per block and row group stacks every input
-cycle's digits (rows) against every slice's columns, in the narrowest exact operand type (int8
-with int32 sums on CPU, bfloat16 for sums <= 256, else float32); the ADC converts the block in
+cycle's digits (rows) against every slice's columns, in the fastest exact operand, timed once per
+shape class (int8 with int32 sums on CPU, bfloat16 for sums <= 256, float32, or several input
+cycles packed into one int8 or float32 operand, ``packing``, decoded exactly or read out through a
+table of both planes' ADC codes); the ADC converts the block in
 place and the shift-and-add is one reduction over row groups, cycles and slices. With read or
 output noise, and for ADC calibration, the read-out goes one whole cycle at a time so the noise
 draws keep their order. Padded rows of short groups hold no cell. Signed inputs are offset to
@@ -35,13 +37,14 @@ from typing import Any, Sequence
 import torch
 
 from ..errors import AccuracyError
-from . import kernels
+from . import kernels, packing
 from .adc import LinearAdc, NonlinearAdc, SlicedAdc, linear_adc, nonlinear_adc
 from .config import CimConfig
 
 SAMPLES_PER_BATCH = 20_000  # partial sums kept per forward for ADC calibration
 BFLOAT16_MATMUL = True  # exact-integer bfloat16 matmuls where they are provably exact
 INT8_MATMUL = True  # exact int8 x int8 -> int32 matmuls (CPU torch._int_mm) where the operands fit
+PACKED_MATMUL = True  # offer input cycles packed into one operand (``packing``) to the timed operand choice
 BLOCK_PSUMS = 1 << 22  # partial sums per block of output positions (16 MiB in float32, within a CPU's L3)
 
 
@@ -415,46 +418,77 @@ class CimArray:
             found.append(torch.bfloat16)
         return found + [torch.float32]
 
-    def _operand_dtype(self, dac: int, rows: int | None = None) -> torch.dtype:
-        """The fastest exact operand for this array's product, measured once per shape class."""
-        groups, depth = self.conductance.shape[:2]
-        return kernels.fastest(self._operand_candidates(dac), groups, rows or 4096, depth,
-                               self.conductance.shape[2], self.device)
+    def _packings(self, dac: int, adc=None) -> list[packing.Packing]:
+        """Packed operands (several input cycles per product, ``packing``) exact for this array and ``adc``.
+
+        A lookup packing needs codes that depend on the slice alone (no dither) and are whole numbers."""
+        cycles = -(-self.config.input_bits // dac)
+        if not (PACKED_MATMUL and self.whole_levels):
+            return []
+        dtypes = [torch.int8] if torch.int8 in self._operand_candidates(dac) else []
+        if self.device.type != "cuda" or not torch.backends.cuda.matmul.allow_tf32:  # TF32 keeps 10 bits
+            dtypes.append(torch.float32)
+        found = [packing.plan(dtype, cycles, self._digit_top(), self.cycle_peak()) for dtype in dtypes]
+        whole = not isinstance(adc, NonlinearAdc) or all(float(v).is_integer() for v in adc.levels)
+        if torch.int8 in dtypes and whole and not self.config.dither:
+            found.append(packing.plan_lookup(cycles, self._digit_top(), *self.cycle_bounds()))
+        return [p for p in found if p is not None]
+
+    def _lookup(self, packed: packing.Packing, adc, dac: int, operand: torch.Tensor):
+        """A lookup packing's table (both planes' codes as this ADC converts them) and index offsets."""
+        low, _ = self.cycle_bounds()
+        fields = torch.arange(packed.radix, dtype=torch.float32).view(-1, 1, 1) + torch.tensor(
+            low, dtype=torch.float32).view(1, -1, 1)
+        codes = fields.expand(-1, self.slices, self.columns).contiguous().to(self.device)
+        if adc is not None:
+            codes = self._convert_(codes, adc, whole=True)
+        return packing.lookup_table(codes[:, :, 0], dac), packing.lookup_offsets(operand, packed, low)
 
     def _serial_blocked(self, codes: torch.Tensor, cycles: int, dac: int, adc) -> torch.Tensor:
         """Noise-free bit-serial read-out, blocked over output positions so partial sums stay in cache.
 
         ``codes`` (positions, groups, rows) input integers. Each block stacks every input cycle
-        along the matmul rows (one GEMM per block and subarray), converts the partial sums in place,
-        sums over subarrays and weights the cycles (float32 where that is exact), then weights the
-        slices in float64. Returns (positions, slices' columns).
+        along the matmul rows (one GEMM per block and subarray; packed operands hold several cycles
+        per row), converts the partial sums in place, sums over subarrays and weights the cycles
+        (float32 where that is exact), then weights the slices in float64. Returns (positions,
+        slices' columns). The operand is the fastest exact one, measured once per shape class.
         """
         count, groups, rows = codes.shape
         width = self.slices * self.columns
         block = max(1, min(count, BLOCK_PSUMS // (groups * cycles * width)))
-        dtype = self._operand_dtype(dac, cycles * block)
-        with kernels.threads(kernels.threads_for(dtype, self._operand_candidates(dac), groups, cycles * block,
-                                                 rows, width, self.device)):
-            return self._blocks(codes, cycles, dac, adc, dtype, block)
+        options = self._operand_candidates(dac) + self._packings(dac, adc)
+        converts = adc is not None and (isinstance(adc, NonlinearAdc) or not self.can_fold())
+        shape = (groups, cycles * block, rows, width, self.device, converts)
+        option = kernels.fastest(options, *shape)
+        with kernels.threads(kernels.threads_for(option, options, *shape)):
+            return self._blocks(codes, cycles, dac, adc, option, block)
 
-    def _blocks(self, codes: torch.Tensor, cycles: int, dac: int, adc, dtype: torch.dtype,
+    def _blocks(self, codes: torch.Tensor, cycles: int, dac: int, adc, option: kernels.Option,
                 block: int) -> torch.Tensor:
-        """The block loop of ``_serial_blocked`` with the chosen operand type."""
+        """The block loop of ``_serial_blocked`` with the chosen operand (a type or a packing)."""
         count, groups, rows = codes.shape
         width = self.slices * self.columns
+        packed = option if isinstance(option, packing.Packing) else None
+        dtype = packed.dtype if packed else option
         operand = self.conductance.to(dtype)
         psum_dtype = kernels.sums_dtype(dtype)
-        store = torch.empty(groups * cycles * block * width, dtype=psum_dtype, device=self.device)
-        real = store.view(torch.float32) if psum_dtype == torch.int32 else (
-            store if dtype == torch.float32 else torch.empty(store.shape, device=self.device))
+        sum_rows = -(-cycles // packed.planes) if packed else cycles  # product rows per position
+        lookup = packed is not None and packed.slices > 0
+        store = torch.empty(groups * sum_rows * block * width, dtype=psum_dtype, device=self.device)
+        if packed:  # decoded planes (or a lookup's codes per pack) in float32
+            real = torch.empty(groups * (sum_rows if lookup else cycles) * block * width, device=self.device)
+        else:
+            real = store.view(torch.float32) if psum_dtype == torch.int32 else (
+                store if dtype == torch.float32 else torch.empty(store.shape, device=self.device))
+        shift = packing.column_shift(operand, packed) if packed and not lookup else None
         shifts = torch.arange(0, cycles * dac, dac, dtype=codes.dtype, device=self.device).view(1, cycles, 1, 1)
         cycle_weights = 2.0 ** shifts.flatten().double()
-        integral = dtype != torch.float32
+        integral = dtype != torch.float32 or packed is not None
         if isinstance(adc, NonlinearAdc):
             integral = integral and all(float(v).is_integer() for v in adc.levels)
         steps, top = self._code_values(adc)
         # float32 sums are exact for whole numbers below 2^24; fractional values get float64 cycle sums
-        group_dtype = torch.float32 if groups * top < 2.0**24 else torch.float64
+        group_dtype = torch.float32 if groups * top * (1 + 2**dac if lookup else 1) < 2.0**24 else torch.float64
         cycle_dtype = torch.float32 if integral and groups * top * float(cycle_weights.sum()) < 2.0**24 \
             else torch.float64
         cycle_weights = cycle_weights.to(cycle_dtype)
@@ -466,8 +500,10 @@ class CimArray:
             bounded = bool((torch.tensor(low) / step).round().ge(code_low).all()
                            and (torch.tensor(high) / step).round().le(code_high).all())
             clip = (None, None) if bounded else self._clip_plan(adc)
-        convert = not (integral and psum_dtype == torch.int32 and groups * top < 2.0**31 and (
+        convert = not (integral and (psum_dtype == torch.int32 or packed) and groups * top < 2.0**31 and (
             adc is None or (linear and self.can_fold())))
+        table, index = self._lookup(packed, adc if convert else None, dac, operand) if lookup else (None, None)
+        row_weights = cycle_weights[::packed.planes] if lookup else cycle_weights  # a table row holds a pack
         slice_weights = (self.slice_weights.cpu() * steps).to(self.device)
         # the codes' offsets (low x step per conversion) over subarrays, cycles and slices: one constant
         offset = torch.mv(self._code_offsets(adc, groups * float(cycle_weights.double().sum())).t(),
@@ -476,19 +512,25 @@ class CimArray:
         for start in range(0, count, block):
             k = min(block, count - start)
             size = groups * cycles * k * width
-            digits = ((codes[start:start + k].transpose(0, 1).unsqueeze(1) >> shifts) & (2**dac - 1)).to(dtype)
-            digits = digits.reshape(groups, cycles * k, rows).contiguous()
-            psum = kernels.batched_product(digits, operand, store[:size].view(groups, cycles * k, width))
-            if not convert:  # exact integer sums that the ADC passes unchanged
+            digits = (codes[start:start + k].transpose(0, 1).unsqueeze(1) >> shifts) & (2**dac - 1)
+            digits = packing.pack(digits, packed) if packed else digits.to(dtype).reshape(groups, cycles * k, rows)
+            psum = kernels.batched_product(digits.contiguous(), operand, store[:groups * sum_rows * k * width].view(
+                groups, sum_rows * k, width))
+            if lookup:  # both planes' codes, weighted, in one gather
+                values = torch.index_select(table, 0, psum.add_(index).view(-1), out=real[:psum.numel()])
+                total = values.view(groups, -1).sum(0, dtype=group_dtype).view(sum_rows, k * width).to(cycle_dtype)
+            elif not (convert or packed):  # exact integer sums that the ADC passes unchanged
                 total = psum.sum(0, dtype=torch.int32).view(cycles, k * width).to(cycle_dtype)
             else:
                 values = real[:size].view(groups, cycles * k, width)
-                if values.data_ptr() != psum.data_ptr() or values.dtype != psum.dtype:
+                if packed:
+                    packing.decode(psum, shift, values, packed, cycles, k)
+                elif values.data_ptr() != psum.data_ptr() or values.dtype != psum.dtype:
                     values.copy_(psum)  # int32 -> float32 in place (same memory), bfloat16 -> float32
-                if adc is not None:
+                if adc is not None and convert:
                     values = self._convert_(values, adc, whole=integral, clip=clip)
                 total = values.sum(0, dtype=group_dtype).view(cycles, k * width).to(cycle_dtype)
-            total = torch.mv(total.t(), cycle_weights).view(k, self.slices, self.columns)
+            total = torch.mv(total.t(), row_weights).view(k, self.slices, self.columns)
             acc[start:start + k] = torch.matmul(slice_weights, total.double())
         if offset is not None:
             acc += offset - groups * float(torch.einsum("js,j,s->", self.mean_error, cycle_weights.double().cpu(),

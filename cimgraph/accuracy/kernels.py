@@ -1,11 +1,13 @@
 """Pick the fastest exact matmul operand type by measuring it once per process and shape class.
 
 Every candidate passed in is exact for the product at hand (the caller proves it: int8 x int8 with
-int32 sums, bfloat16 for whole-number sums <= 256, float32 below 2^24), so the choice changes speed
-only, never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs 4x faster than
-bfloat16 on one AMD EPYC and 4x slower on one Xeon (issue 15), so a fixed order cannot hold on any
-CPU. The first product of a shape class (sizes rounded up to powers of two, device, thread count)
-times each candidate on operands of that shape and caches the winner for the process. The thread
+int32 sums, bfloat16 for whole-number sums <= 256, float32 below 2^24; a ``packing.Packing`` of
+several input cycles per operand, whose decode or table gather is timed with it), so the choice
+changes speed only, never a result. Which one is fastest depends on the CPU: ``torch._int_mm`` runs
+4x faster than bfloat16 on one AMD EPYC and 4x slower on one Xeon (issue 15), so a fixed order
+cannot hold on any CPU. The first product of a shape class (sizes rounded up to powers of two,
+device, thread count, whether the ADC converts the sums) times each candidate on a block of that
+shape (product, then the passes the read-out makes) and caches the winner for the process. The thread
 count is part of the choice: on a CPU whose cores are busy with other work, OpenMP threads that wait
 for each other made one bit-serial layer 10x slower with 2 threads than with 1 (26 s against 2.4 s on
 the shared 2-core machine of issue 15), so 1 thread and the configured count are both timed.
@@ -17,10 +19,14 @@ import time
 
 import torch
 
+from .packing import Packing, column_shift, decode
+
 TRIALS = 5  # timed runs per candidate after one warm-up; the minimum counts
 SAMPLE_ROWS = 4096  # matmul rows timed at most (the blocked read-out's rows are positions x cycles)
 
-_CHOICES: dict[tuple, torch.dtype] = {}
+Option = torch.dtype | Packing  # an unpacked operand type, or input cycles packed into one (``packing``)
+
+_CHOICES: dict[tuple, tuple[Option, int]] = {}
 
 
 def _class(*sizes: int) -> tuple[int, ...]:
@@ -40,28 +46,51 @@ def sums_dtype(operand: torch.dtype) -> torch.dtype:
     return torch.int32 if operand == torch.int8 else operand
 
 
-def _block(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device):
-    """A read-out block of this shape: the product, then a conversion's in-place element-wise passes."""
-    left = torch.randint(0, 2, (groups, m, k), device=device).to(dtype)
+def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.device, converts: bool = True):
+    """A read-out block of this shape: the product (and a packing's decode), a conversion's passes
+    where ``converts`` (an ADC that can round or clip), and the sum over groups."""
+    packing = option if isinstance(option, Packing) else None
+    dtype = packing.dtype if packing else option
+    rows = -(-m // packing.planes) if packing else m
+    left = torch.randint(0, 2, (groups, rows, k), device=device).to(dtype)
     right = torch.randint(0, 2, (groups, k, n), device=device).to(dtype)
-    out = torch.empty(groups, m, n, dtype=sums_dtype(dtype), device=device)
-    real = out.view(torch.float32) if dtype == torch.int8 else (
-        out if dtype == torch.float32 else torch.empty(out.shape, device=device))
+    out = torch.empty(groups, rows, n, dtype=sums_dtype(dtype), device=device)
+    if packing and packing.slices:  # a lookup: indices spread over a table of the real size
+        table = torch.rand(packing.slices * packing.radix**2, device=device)
+        index = torch.randint(0, table.numel() - k, (groups, 1, n), dtype=torch.int32, device=device)
+        real = torch.empty(groups * rows * n, device=device)
+    elif packing:
+        real = torch.empty(groups, rows * packing.planes, n, device=device)
+        shift = column_shift(right, packing)
+    else:
+        real = out.view(torch.float32) if dtype == torch.int8 else (
+            out if dtype == torch.float32 else torch.empty(out.shape, device=device))
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def run() -> None:
         batched_product(left, right, out)
-        if real.data_ptr() != out.data_ptr() or real.dtype != out.dtype:
+        if packing and packing.slices:
+            torch.index_select(table, 0, out.add_(index).view(-1), out=real).view(groups, -1).sum(0)
+            return sync()
+        if packing:
+            decode(out, shift, real, packing, packing.planes, rows)
+        elif dtype == torch.int8 and not converts:  # exact int32 sums the ADC passes unchanged
+            out.sum(0, dtype=torch.int32)
+            return sync()
+        elif real.data_ptr() != out.data_ptr() or real.dtype != out.dtype:
             real.copy_(out)
-        real.mul_(0.5).round_().clamp_(0, 31).sum(0)
+        if converts:
+            real.mul_(0.5).round_().clamp_(0, 31)
+        real.sum(0)
         sync()
 
     return run
 
 
-def _time(dtype: torch.dtype, groups: int, m: int, k: int, n: int, device: torch.device) -> float:
+def _time(option: Option, groups: int, m: int, k: int, n: int, device: torch.device,
+          converts: bool = True) -> float:
     """Seconds for one read-out block of this shape (best of ``TRIALS`` after a warm-up)."""
-    run = _block(dtype, groups, m, k, n, device)
+    run = _block(option, groups, m, k, n, device, converts)
     run()
     best = float("inf")
     for _ in range(TRIALS):
@@ -84,36 +113,37 @@ def threads(count: int):
             torch.set_num_threads(before)
 
 
-def _plan(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
-          device: torch.device) -> tuple[torch.dtype, int]:
+def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device,
+          converts: bool = True) -> tuple[Option, int]:
     counts = sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [torch.get_num_threads()]
-    options = [(dtype, count) for dtype in candidates for count in counts]
+    options = [(option, count) for option in candidates for count in counts]
     if len(options) == 1:
         return options[0]
     m = min(m, SAMPLE_ROWS)
-    key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads())
+    key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads(), converts)
     if key not in _CHOICES:
-        def timed(option: tuple[torch.dtype, int]) -> float:
+        def timed(option: tuple[Option, int]) -> float:
             with threads(option[1]):
-                return _time(option[0], groups, m, k, n, device)
+                return _time(option[0], groups, m, k, n, device, converts)
 
         _CHOICES[key] = min(options, key=timed)
     return _CHOICES[key]
 
 
-def fastest(candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
-            device: torch.device) -> torch.dtype:
-    """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product."""
-    return _plan(candidates, groups, m, k, n, device)[0]
+def fastest(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device,
+            converts: bool = True) -> Option:
+    """The fastest of ``candidates`` (all exact) for a (groups, m, k) x (groups, k, n) product whose sums
+    an ADC then converts (``converts``) or passes unchanged."""
+    return _plan(candidates, groups, m, k, n, device, converts)[0]
 
 
-def threads_for(dtype: torch.dtype, candidates: list[torch.dtype], groups: int, m: int, k: int, n: int,
-                device: torch.device) -> int:
-    """Threads to run ``dtype``'s products with: the measured choice, else the configured count."""
-    chosen, count = _plan(candidates, groups, m, k, n, device)
-    return count if chosen == dtype else torch.get_num_threads()
+def threads_for(option: Option, candidates: list[Option], groups: int, m: int, k: int, n: int,
+                device: torch.device, converts: bool = True) -> int:
+    """Threads to run ``option``'s products with: the measured choice, else the configured count."""
+    chosen, count = _plan(candidates, groups, m, k, n, device, converts)
+    return count if chosen == option else torch.get_num_threads()
 
 
-def choices() -> dict[tuple, tuple[torch.dtype, int]]:
-    """Choices so far in this process: (device, candidates, shape class, threads) -> (operand, threads)."""
+def choices() -> dict[tuple, tuple[Option, int]]:
+    """Choices so far: (device, candidates, shape class, threads, converts) -> (operand, threads)."""
     return dict(_CHOICES)
