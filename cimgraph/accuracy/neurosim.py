@@ -60,6 +60,9 @@ def linear_quantize_out(values: torch.Tensor, bits: int, dims: tuple[int, ...] |
                         exact: bool = True) -> torch.Tensor:
     """NeuroSim's per-tensor min/max ADC: 2^bits bins of width (max - min)/2^bits, floored. In place.
 
+    As V1.4's ``wage_quantizer.LinearQuantizeOut``: index = clamp(floor((x - min)/step), 0, 2^bits - 1),
+    value = index step + min (the bin's lower edge; no half step is added back).
+
     ``dims``: the dimensions one conversion tensor spans (default: all); every other index is a
     separate conversion with its own range. ``exact``: a value on a bin edge keeps that bin's code
     as in exact arithmetic (lattice sums are within 1e-13 of an edge or at least 1e-6 bins from it);
