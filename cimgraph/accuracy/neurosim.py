@@ -21,8 +21,9 @@ units (one unit = one level step (G_on - G_off)/(L - 1); L = 2^bits_per_cell, R 
   lattice span, so many sums sit exactly on an edge (a dummy value n c is on one whenever 2^bits n
   / n_max is whole). ``arithmetic="exact"`` (default) floors as exact arithmetic does, a sum on an
   edge keeps its own code. NeuroSim computes in float32 on CUDA, where rounding in the column sums
-  breaks these ties either way: ``float32`` emulates that (sums of float32 states in NeuroSim's
-  units, G_on = 1, G_off = 1/R; min/max, quotient and floor in float32), ``tf32`` the Ampere-and-later
+  breaks these ties either way: ``float32`` emulates that (the wrapper's states (1 - 1/R) r + (L-1)/R
+  and dummy (L-1)(1 + 1/R)/2 evaluated in float32, G_on = 1; sums, min/max, quotient and floor in
+  float32), ``tf32`` the Ampere-and-later
   default for cuDNN convolutions (``torch.backends.cudnn.allow_tf32``: states truncated to a 10-bit
   mantissa, sums exact in the float32 accumulator, conversion in float32). Which ties break which
   way depends on the accumulation order, so the float modes reproduce NeuroSim's statistics, not
@@ -143,8 +144,9 @@ class NeuroSimArray:
         self.effective = (nominal - self.half).to(self.device)  # (O, I): NeuroSim's weight in integer units
         self.weight_sums = self.effective.sum(1)
         # float modes read states in NeuroSim's units (G_on = 1, G_off = 1/R: one level = unit) and float32
-        self.unit = 1.0 if config.arithmetic == "exact" or ratio == float("inf") else 1.0 - 1.0 / ratio
+        self.lower = 0.0 if ratio == float("inf") else 1.0 / ratio
         self.exact = config.arithmetic == "exact"
+        self.unit = 1.0 if self.exact else 1.0 - self.lower
         self.static = self.variation == 0 and (self.drift is None or self.drift.scenario != "random")
         self.digits = self._digits(generator) if self.static else None
         self.adc = None  # converts per conversion tensor: nothing to calibrate
@@ -197,7 +199,8 @@ class NeuroSimArray:
         dtype = torch.float32 if arithmetic == "float32" else torch.float64  # tf32: exact sums, then float32
         codes = gathered.to(torch.int64)
         present = self.present.view(g, self.group_rows, 1)
-        dummy_cells = present * self.dummy * self.unit
+        # float modes: the wrapper's dummyP (L-1)(1 + 1/R)/2 and remainderQ (1 - 1/R) r + (L-1)/R, in float32
+        dummy_cells = present * (self.dummy if self.exact else (self.levels - 1) * (1 + self.lower) / 2)
         if arithmetic == "tf32":
             dummy_cells = tf32(dummy_cells).double()
         scale = self.levels ** torch.arange(s, dtype=torch.float64, device=self.device) / self.unit
@@ -205,9 +208,11 @@ class NeuroSimArray:
         for z in range(self.config.input_bits):
             bit = ((codes >> z) & 1).to(dtype)  # (G, M, R)
             digits = self.digits if self.static else self._digits(generator)
-            cells = ((digits + self.off) * self.unit).permute(1, 2, 0, 3)  # (G, R, S, O)
+            states = digits + self.off if self.exact else \
+                digits.float() * (1 - self.lower) + (self.levels - 1) * self.lower
+            cells = states.permute(1, 2, 0, 3)  # (G, R, S, O)
             if self.variation > 0:
-                noise = _randn(cells.shape, generator).to(self.device)
+                noise = _randn(cells.shape, generator).to(self.device, cells.dtype)
                 cells = cells * (1 + self.variation * noise)
             cells = (cells * present.unsqueeze(-1)).reshape(g, self.group_rows, s * o)
             if arithmetic == "tf32":
