@@ -14,20 +14,21 @@ units (one unit = one level step (G_on - G_off)/(L - 1); L = 2^bits_per_cell, R 
   every sample, output position and column of the layer) on its own range: 2^bits bins of width
   (max - min)/2^bits from that tensor's min, values floored to the bin's lower edge (index =
   clamp(floor((x - min)/step), 0, 2^bits - 1), value = index step + min: no half step added), the
-  top bin closed; data and dummy separately, the codes subtracted after scaling (quantization_cpu_np_infer.py:
-  ``outputSP - outputD``). A tensor with max = min passes unchanged (NeuroSim divides by zero
-  there and returns NaN);
+  top bin closed; data and dummy separately, the codes subtracted after scaling
+  (quantization_cpu_np_infer.py: ``outputSP - outputD``). A tensor with max = min passes unchanged
+  (NeuroSim divides by zero there and returns NaN);
 - ties: partial sums are lattice points (active rows x cell states) and the bin edges k/2^bits of a
   lattice span, so many sums sit exactly on an edge (a dummy value n c is on one whenever 2^bits n
   / n_max is whole). ``arithmetic="exact"`` (default) floors as exact arithmetic does, a sum on an
-  edge keeps its own code. NeuroSim computes in float32 on CUDA, where rounding in the column sums
-  breaks these ties either way: ``float32`` emulates that (the wrapper's states (1 - 1/R) r + (L-1)/R
+  edge keeps its own code. NeuroSim computes in float32, where rounding in the column sums breaks
+  these ties either way (issue 15's figures are those of its loop summed by a float32 ``F.conv2d``
+  on the CPU, docs/accuracy.md): ``float32`` emulates that (the wrapper's states (1 - 1/R) r + (L-1)/R
   and dummy (L-1)(1 + 1/R)/2 evaluated in float32, G_on = 1; sums, min/max, quotient and floor in
-  float32), ``tf32`` the Ampere-and-later
-  default for cuDNN convolutions (``torch.backends.cudnn.allow_tf32``: states truncated to a 10-bit
-  mantissa, sums exact in the float32 accumulator, conversion in float32). Which ties break which
-  way depends on the accumulation order, so the float modes reproduce NeuroSim's statistics, not
-  its bits;
+  float32), ``tf32`` the Ampere-and-later default for cuDNN convolutions
+  (``torch.backends.cudnn.allow_tf32``: states truncated to a 10-bit
+  mantissa, sums exact in the float32 accumulator, conversion in float32). In float32, which ties
+  break depends on the summation order (here ``torch.bmm``'s), so that mode gives float32's kind of
+  error, not NeuroSim's bits; TF32's exact sums do not depend on it;
 - variation (the ``variation`` effect's sigma) is redrawn for every input bit, slice and forward pass:
   each data cell reads (r + G_off) (1 + sigma N(0, 1)); the dummy column has none;
 - retention (the ``drift`` effect: time t, coefficient v, scenario) first on w, then on every slice
