@@ -12,8 +12,10 @@ inputs, linear ADC calibrated on a separate batch. Weights are uniform integers 
 
 ``--neurosim`` instead sets the ``neurosim`` profile beside NeuroSim V1.4's figures from issue 15 (ideal cells,
 on/off 10 with 8-bit and 5-bit ADCs, 1-bit and 2-bit cells) on independent draws of the same layer (uniform integer
-weights w = k/128, k in +-127; uniform 8-bit inputs), in each of the profile's arithmetics, then the 5-bit bias and
-rel L2 over batch size and image size (the per-tensor min/max range spans batch x positions x columns):
+weights w = k/128, k in +-127; uniform 8-bit inputs), in each of the profile's arithmetics: first draw 0 (the issue's
+data) beside an independent float32 ``F.conv2d`` rendering of the wrapper's loop, then the spread over draws, per-draw
+figures with the dummy column's bin-edge ties, and the 5-bit bias and rel L2 over batch size and image size (the
+per-tensor min/max range spans batch x positions x columns):
 
     python benchmarks/bias_reference.py --neurosim [--draws 8]
 """
@@ -199,15 +201,14 @@ def neurosim_tables(draws: int) -> None:
     print(f"\n5-bit ADC, on/off 10, exact arithmetic, {max(2, draws // 2)} draws per size: rel L2 / bias in %")
     print("| batch x image | samples per conversion | 1-bit cells | 2-bit cells |")
     print("| --- | --- | --- | --- |")
-    for batch in (1, 4, 8):
-        for size in (8, 16, 32):
-            cells = []
-            for bits_per_cell in (1, 2):
-                runs = [profile_error(*draw(seed, batch, size), 10.0, bits_per_cell, 5)
-                        for seed in range(max(2, draws // 2))]
-                cells.append(f"{spread([r for _, r in runs])} / {spread([b for b, _ in runs], True)}")
-            print(f"| {batch} x {size}x{size} | {batch * size * size * 128} | " + " | ".join(cells) + " |",
-                  flush=True)
+    sizes = [(batch, size) for batch in (1, 4, 8) for size in (8, 16, 32)] + [(32, 16), (64, 8)]
+    for batch, size in sizes:  # at most 8,192 positions: the float64 partial sums of one input bit fit in 0.6 GB
+        cells = []
+        for bits_per_cell in (1, 2):
+            runs = [profile_error(*draw(seed, batch, size), 10.0, bits_per_cell, 5)
+                    for seed in range(max(2, draws // 2))]
+            cells.append(f"{spread([r for _, r in runs])} / {spread([b for b, _ in runs], True)}")
+        print(f"| {batch} x {size}x{size} | {batch * size * size * 128} | " + " | ".join(cells) + " |", flush=True)
 
 
 def main() -> None:
