@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import pytest
 import torch
 
 from cimgraph.accuracy import CimConfig, Drift, Variation
 from cimgraph.accuracy.cim_layer import build_array
-from cimgraph.accuracy.neurosim import NeuroSimArray, linear_quantize_out, retention
+from cimgraph.accuracy.neurosim import NeuroSimArray, linear_quantize_out, retention, tf32
 from cimgraph.errors import AccuracyError
 
 # Tiny layer: 4-bit weights q on 2-bit cells (2 slices, L = 4), on/off ratio 5, 2-bit inputs, 3 rows, 2 outputs,
@@ -46,13 +47,13 @@ def test_per_conversion_floor_adc_by_hand():
 
 
 def _scalar_reference(q, x, weight_bits, bits_per_cell, input_bits, ratio, adc_bits):
-    """The wrapper's read-out written out with Python scalars, one conversion tensor at a time."""
-    levels, half = 2**bits_per_cell, (2**weight_bits - 1) / 2
+    """The wrapper's read-out written out in exact rational arithmetic, one conversion tensor at a time."""
+    levels, half = 2**bits_per_cell, Fraction(2**weight_bits - 1, 2)
     slices = math.ceil(weight_bits / bits_per_cell)
-    off = (levels - 1) / (ratio - 1)
-    codes = [[int(torch.round(torch.tensor(half * (v / 2 ** (weight_bits - 1) + 1)))) for v in row] for row in q]
+    off = Fraction(levels - 1) / (Fraction(ratio) - 1)
+    codes = [[round(half * (Fraction(int(v), 2 ** (weight_bits - 1)) + 1)) for v in row] for row in q]  # half to even
     outputs, positions = len(q), len(x[0])
-    out = [[0.0] * outputs for _ in range(positions)]
+    out = [[Fraction(0)] * outputs for _ in range(positions)]
 
     def adc(values):
         low, high = min(values), max(values)
@@ -66,12 +67,12 @@ def _scalar_reference(q, x, weight_bits, bits_per_cell, input_bits, ratio, adc_b
             bits = [[(int(x[r][p]) >> z) & 1 for r in range(len(x))] for p in range(positions)]
             data = [sum(b * ((codes[o][r] // levels**k) % levels + off) for r, b in enumerate(bits[p]))
                     for p in range(positions) for o in range(outputs)]
-            dummy = adc([sum(bits[p]) * ((levels - 1) / 2 + off) for p in range(positions)])
+            dummy = adc([sum(bits[p]) * (Fraction(levels - 1, 2) + off) for p in range(positions)])
             data = adc(data)
             for p in range(positions):
                 for o in range(outputs):
                     out[p][o] += 2**z * levels**k * (data[p * outputs + o] - dummy[p])
-    return out
+    return [[float(v) for v in row] for row in out]
 
 
 @pytest.mark.parametrize("bits_per_cell, adc_bits", [(1, 3), (2, 5), (4, 4), (2, None)])
@@ -123,3 +124,34 @@ def test_profile_refuses_effects_it_does_not_model():
 
     with pytest.raises(AccuracyError, match="neurosim"):
         _tiny(None, (StuckAt(0.1, 0.0),))
+
+
+def test_a_sum_on_a_bin_edge_keeps_its_code():
+    # dummy column, on/off 10, 1-bit cells: n active rows read n c, c = 1/2 + 1/9 = 11/18 level. Sums 0, 9c, 12c on
+    # a 2-bit ADC: bins of 12c/4 = 3c, so 9c = 5.5 is exactly the lower edge of bin 3 and keeps its value (exact
+    # arithmetic); the float64 quotient 9c / 3c = 2.9999999999999996 floors it to bin 2 (6c = 11/3).
+    v = torch.tensor([0.0, 9, 12], dtype=torch.float64) * (0.5 + 1 / 9)
+    assert linear_quantize_out(v.clone(), 2).tolist() == pytest.approx([0.0, 5.5, 5.5], abs=1e-12)
+    assert float(linear_quantize_out(v.clone(), 2, exact=False)[1]) == pytest.approx(11 / 3)
+
+
+def test_tf32_reads_a_ten_bit_mantissa():
+    # 0.1 = 1.6 x 2^-4 -> 1638 / 2^14; 0.55 = 1.1 x 2^-1 -> 563 / 2^10; 2.1 -> 2150 / 2^10 (truncated, not rounded)
+    assert tf32(torch.tensor([0.1, 0.55, 1.0, 2.1])).tolist() == [1638 / 2**14, 563 / 2**10, 1.0, 2150 / 2**10]
+
+
+@pytest.mark.parametrize("arithmetic, tol", [("float32", 1e-5), ("tf32", 0.02)])
+def test_float_formats_read_the_hand_layer_within_their_rounding(arithmetic, tol):
+    # no partial sum of the tiny layer sits on a bin edge, so NeuroSim's formats move it by their rounding only:
+    # float32 by ~1e-7 relative, TF32's truncated states (up to 2^-10 relative) by at most 0.018 here
+    for adc_bits, hand in ((None, [[[4.0, 17.0], [-8.5, -0.5]]]), (2, [[[-1.5, 7.5], [-13.75, -7.5625]]])):
+        got = _tiny(adc_bits, arithmetic=arithmetic).matmul(X_IN)
+        assert torch.allclose(got, torch.tensor(hand, dtype=torch.float64), rtol=0, atol=tol)
+        assert not torch.equal(got, _tiny(adc_bits).matmul(X_IN))
+
+
+def test_arithmetic_is_an_option_of_the_neurosim_profile_only():
+    with pytest.raises(AccuracyError, match="arithmetic"):
+        CimConfig(arithmetic="float32")
+    with pytest.raises(AccuracyError, match="arithmetic"):
+        CimConfig(profile="neurosim", arithmetic="float16")

@@ -19,6 +19,7 @@ SUBTRACTIONS = ("analog", "digital")
 ADC_KINDS = ("linear", "nonlinear")
 ADC_RANGES = ("slice", "calibrated", "full")
 PROFILES = ("cimgraph", "neurosim")
+ARITHMETICS = ("exact", "float32", "tf32")
 CALIBRATIONS = ("max", "percentile", "entropy", "mse")
 STATE_UNITS = ("S", "F", "1")
 
@@ -62,7 +63,8 @@ class CimConfig:
     ``error_calibration`` subtracts the calibrated mean conversion error per cycle and slice;
     ``dither`` adds a fixed subtractive per-column dither (see docs/accuracy.md). ``profile``
     ``neurosim`` reads out as NeuroSim V1.4's wrapper (:mod:`.neurosim`); ``parallel_read`` rows
-    are read (and converted) at a time (NeuroSim V1.5).
+    are read (and converted) at a time (NeuroSim V1.5); ``arithmetic`` is the number format the
+    ``neurosim`` profile floors its partial sums in (``exact``, or NeuroSim's ``float32`` / ``tf32``).
     """
 
     rows: int = attrs.field(default=128, validator=_int_in(1))
@@ -88,6 +90,7 @@ class CimConfig:
     percentile: float = 99.99
     profile: str = attrs.field(default="cimgraph", validator=_one_of(PROFILES))
     parallel_read: int | None = attrs.field(default=None)
+    arithmetic: str = attrs.field(default="exact", validator=_one_of(ARITHMETICS))
 
     def __attrs_post_init__(self) -> None:
         if self.cells_per_weight is None:
@@ -100,6 +103,9 @@ class CimConfig:
             _int_in(1, 16)(self, attrs.fields(CimConfig).adc_bits, self.adc_bits)
         if self.parallel_read is not None:
             _int_in(1, self.rows)(self, attrs.fields(CimConfig).parallel_read, self.parallel_read)
+        if self.arithmetic != "exact" and self.profile != "neurosim":
+            raise AccuracyError(f"CimConfig.arithmetic={self.arithmetic!r}: only the 'neurosim' profile emulates "
+                                "NeuroSim's floating-point formats; the cimgraph profile is exact")
         if not 0.0 <= self.state_off < self.state_on:
             raise AccuracyError(
                 f"CimConfig: expected 0 <= state_off < state_on, got {self.state_off!r}, {self.state_on!r}")
@@ -190,4 +196,5 @@ def chip_fields(chip: Any) -> dict[str, Any]:
 # CimConfig fields a user may override on the command line or in simulate_accuracy(**overrides).
 CONFIG_OVERRIDES = ("rows", "weight_bits", "input_bits", "bits_per_cell", "cells_per_weight", "dac_bits", "adc_bits",
                     "adc", "adc_range", "reference", "subtraction", "dither", "error_calibration",
-                    "weight_calibration", "input_calibration", "percentile", "profile", "parallel_read")
+                    "weight_calibration", "input_calibration", "percentile", "profile", "parallel_read",
+                    "arithmetic")

@@ -12,9 +12,23 @@ units (one unit = one level step (G_on - G_off)/(L - 1); L = 2^bits_per_cell, R 
   here (2X - (2^b - 1))/2 integer units: q shrunk by half a step towards zero, 0 read as +1/2;
 - the ADC (``LinearQuantizeOut``) converts each conversion tensor (one subarray x slice x input bit:
   every sample, output position and column of the layer) on its own range: 2^bits bins of width
-  (max - min)/2^bits from that tensor's min, values floored to the bin's lower edge, the top bin
-  closed; data and dummy separately. A tensor with max = min passes unchanged (NeuroSim divides by
-  zero there and returns NaN);
+  (max - min)/2^bits from that tensor's min, values floored to the bin's lower edge (index =
+  clamp(floor((x - min)/step), 0, 2^bits - 1), value = index step + min: no half step added), the
+  top bin closed; data and dummy separately, the codes subtracted after scaling
+  (quantization_cpu_np_infer.py: ``outputSP - outputD``). A tensor with max = min passes unchanged
+  (NeuroSim divides by zero there and returns NaN);
+- ties: partial sums are lattice points (active rows x cell states) and the bin edges k/2^bits of a
+  lattice span, so many sums sit exactly on an edge (a dummy value n c is on one whenever 2^bits n
+  / n_max is whole). ``arithmetic="exact"`` (default) floors as exact arithmetic does, a sum on an
+  edge keeps its own code. NeuroSim computes in float32, where rounding in the column sums breaks
+  these ties either way (issue 15's figures are those of its loop summed by a float32 ``F.conv2d``
+  on the CPU, docs/accuracy.md): ``float32`` emulates that (the wrapper's states (1 - 1/R) r + (L-1)/R
+  and dummy (L-1)(1 + 1/R)/2 evaluated in float32, G_on = 1; sums, min/max, quotient and floor in
+  float32), ``tf32`` the Ampere-and-later default for cuDNN convolutions
+  (``torch.backends.cudnn.allow_tf32``: states truncated to a 10-bit
+  mantissa, sums exact in the float32 accumulator, conversion in float32). In float32, which ties
+  break depends on the summation order (here ``torch.bmm``'s), so that mode gives float32's kind of
+  error, not NeuroSim's bits; TF32's exact sums do not depend on it;
 - variation (the ``variation`` effect's sigma) is redrawn for every input bit, slice and forward pass:
   each data cell reads (r + G_off) (1 + sigma N(0, 1)); the dummy column has none;
 - retention (the ``drift`` effect: time t, coefficient v, scenario) first on w, then on every slice
@@ -41,17 +55,36 @@ from .config import CimConfig
 PROFILE_EFFECTS = ("variation", "drift", "output_noise", "output_noise_table")
 
 
-def linear_quantize_out(values: torch.Tensor, bits: int, dims: tuple[int, ...] | None = None) -> torch.Tensor:
+TIE = 1e-9  # bins: a float64 quotient this close below a whole number is an exact tie rounded down
+
+
+def linear_quantize_out(values: torch.Tensor, bits: int, dims: tuple[int, ...] | None = None,
+                        exact: bool = True) -> torch.Tensor:
     """NeuroSim's per-tensor min/max ADC: 2^bits bins of width (max - min)/2^bits, floored. In place.
 
+    As V1.4's ``wage_quantizer.LinearQuantizeOut``: index = clamp(floor((x - min)/step), 0, 2^bits - 1),
+    value = index step + min (the bin's lower edge; no half step is added back).
+
     ``dims``: the dimensions one conversion tensor spans (default: all); every other index is a
-    separate conversion with its own range.
+    separate conversion with its own range. ``exact``: a value on a bin edge keeps that bin's code
+    as in exact arithmetic (lattice sums are within 1e-13 of an edge or at least 1e-6 bins from it);
+    otherwise the quotient is floored as computed, in the tensor's own dtype (NeuroSim's float32).
     """
     dims = tuple(range(values.dim())) if dims is None else dims
     low = values.amin(dim=dims, keepdim=True)
     width = (values.amax(dim=dims, keepdim=True) - low) / 2**bits
     safe = torch.where(width > 0, width, torch.ones_like(width))  # max = min: (x - low) = 0, stays x
-    return values.sub_(low).div_(safe).floor_().clamp_(0, 2**bits - 1).mul_(width).add_(low)
+    index = values.sub_(low).div_(safe)
+    if exact:
+        index.add_(TIE)
+    return index.floor_().clamp_(0, 2**bits - 1).mul_(width).add_(low)
+
+
+def tf32(x: torch.Tensor) -> torch.Tensor:
+    """x read by a TF32 tensor core: float32 with the mantissa truncated to its first 10 bits (PyTorch
+    notes, "TensorFloat-32 (TF32) on Ampere devices": "only the first 10 bits of the input mantissa are read")."""
+    bits = x.to(torch.float32).contiguous().view(torch.int32)
+    return (bits & ~((1 << 13) - 1)).view(torch.float32)
 
 
 def retention(x: torch.Tensor, drift: Any, generator: torch.Generator | None, floor: float | None = None) -> torch.Tensor:
@@ -111,6 +144,10 @@ class NeuroSimArray:
         nominal = self._code(self.weight)
         self.effective = (nominal - self.half).to(self.device)  # (O, I): NeuroSim's weight in integer units
         self.weight_sums = self.effective.sum(1)
+        # float modes read states in NeuroSim's units (G_on = 1, G_off = 1/R: one level = unit) and float32
+        self.lower = 0.0 if ratio == float("inf") else 1.0 / ratio
+        self.exact = config.arithmetic == "exact"
+        self.unit = 1.0 if self.exact else 1.0 - self.lower
         self.static = self.variation == 0 and (self.drift is None or self.drift.scenario != "random")
         self.digits = self._digits(generator) if self.static else None
         self.adc = None  # converts per conversion tensor: nothing to calibrate
@@ -137,7 +174,8 @@ class NeuroSimArray:
         return float(self.group_rows * (self.levels - 1 + self.off))
 
     def can_fold(self) -> bool:
-        return self.config.adc_bits is None and self.static and self.output_sigma == 0 and not self.output_effects
+        return (self.config.adc_bits is None and self.static and self.exact and self.output_sigma == 0
+                and not self.output_effects)
 
     def calibrate_adc(self) -> None:
         """Nothing to calibrate: every conversion tensor sets its own range."""
@@ -158,24 +196,36 @@ class NeuroSimArray:
     def _bit_serial(self, gathered: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """Every input bit x slice x subarray converted as one tensor; the dummy column likewise."""
         bits, o, s, g = self.config.adc_bits, self.out_features, self.slices, self.group_count
+        arithmetic = self.config.arithmetic
+        dtype = torch.float32 if arithmetic == "float32" else torch.float64  # tf32: exact sums, then float32
         codes = gathered.to(torch.int64)
         present = self.present.view(g, self.group_rows, 1)
-        scale = self.levels ** torch.arange(s, dtype=torch.float64, device=self.device)
+        # float modes: the wrapper's dummyP (L-1)(1 + 1/R)/2 and remainderQ (1 - 1/R) r + (L-1)/R, in float32
+        dummy_cells = present * (self.dummy if self.exact else (self.levels - 1) * (1 + self.lower) / 2)
+        if arithmetic == "tf32":
+            dummy_cells = tf32(dummy_cells).double()
+        scale = self.levels ** torch.arange(s, dtype=torch.float64, device=self.device) / self.unit
         acc = torch.zeros(gathered.shape[1], o, dtype=torch.float64, device=self.device)
         for z in range(self.config.input_bits):
-            bit = ((codes >> z) & 1).to(torch.float64)  # (G, M, R)
+            bit = ((codes >> z) & 1).to(dtype)  # (G, M, R)
             digits = self.digits if self.static else self._digits(generator)
-            cells = (digits + self.off).permute(1, 2, 0, 3)  # (G, R, S, O)
+            states = digits + self.off if self.exact else \
+                digits.float() * (1 - self.lower) + (self.levels - 1) * self.lower
+            cells = states.permute(1, 2, 0, 3)  # (G, R, S, O)
             if self.variation > 0:
-                noise = _randn(cells.shape, generator).to(self.device)
+                noise = _randn(cells.shape, generator).to(self.device, cells.dtype)
                 cells = cells * (1 + self.variation * noise)
             cells = (cells * present.unsqueeze(-1)).reshape(g, self.group_rows, s * o)
-            data = self._perturb(torch.bmm(bit, cells), generator).view(g, -1, s, o)  # (G, M, S, O)
-            dummy = (torch.bmm(bit, present) * self.dummy).view(g, -1, 1, 1)  # same in every slice
+            if arithmetic == "tf32":
+                cells = tf32(cells).double()
+            data = self._perturb(torch.bmm(bit, cells.to(dtype)), generator).view(g, -1, s, o)  # (G, M, S, O)
+            dummy = torch.bmm(bit, dummy_cells.to(dtype)).view(g, -1, 1, 1)  # same in every slice
+            if arithmetic == "tf32":
+                data, dummy = data.float(), dummy.float()
             if bits is not None:
-                linear_quantize_out(data, bits, (1, 3))  # one range per subarray and slice
-                linear_quantize_out(dummy, bits, (1, 2, 3))
-            acc += 2.0**z * torch.einsum("gmso,s->mo", data.sub_(dummy), scale)
+                linear_quantize_out(data, bits, (1, 3), self.exact)  # one range per subarray and slice
+                linear_quantize_out(dummy, bits, (1, 2, 3), self.exact)
+            acc += 2.0**z * torch.einsum("gmso,s->mo", data.double().sub_(dummy.double()), scale)
         return acc
 
     def _perturb(self, data: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

@@ -237,8 +237,9 @@ def _adc_line(layer: Any, fast: bool) -> str:
     array, c = layer.array, layer.array.config
     adc = array.adc
     if c.profile == "neurosim":
-        kind = (f"{c.adc_bits}-bit min/max floor ADC per conversion (neurosim profile)" if c.adc_bits
-                else "ideal ADC (neurosim profile)")
+        profile = "neurosim profile" + ("" if c.arithmetic == "exact" else f", {c.arithmetic}")
+        kind = (f"{c.adc_bits}-bit min/max floor ADC per conversion ({profile})" if c.adc_bits
+                else f"ideal ADC ({profile})")
     elif adc is None:
         kind = "ideal ADC"
     elif hasattr(adc, "step"):
