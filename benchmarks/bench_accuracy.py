@@ -85,9 +85,10 @@ def main() -> None:
             ratios[label].append(t / base)
             line.append(f"  CIM {label}: {t * 1e3:.1f} ms = {t / base:.1f}x conv2d = {t / floor:.1f}x GEMM ({exact})")
         print("\n".join(line))
-    paths = sorted({f"{dtype}".replace("torch.", "") + f" with {count} thread(s) for {shape} on {dev} "
+    paths = sorted({f"{dtype}".replace("torch.", "") + f" with {count} thread(s)"
+                    + (f" x {workers} blocks at once" if workers > 1 else "") + f" for {shape} on {dev} "
                     f"({threads} configured, {'ADC converting' if converts else 'sums passed unchanged'})"
-                    for (dev, _, shape, threads, converts), (dtype, count) in kernels.choices().items()})
+                    for (dev, _, shape, threads, converts), (dtype, count, workers) in kernels.choices().items()})
     print("operand chosen by measurement: " + ("; ".join(paths) if paths else "none (one exact candidate)"))
     for label, values in ratios.items():
         print(f"{label}: {min(values):.1f}x .. {max(values):.1f}x conv2d over {len(values)} runs "

@@ -132,7 +132,7 @@ def test_operand_choice_is_measured_once_and_cached(monkeypatch):
     assert kernels.fastest(options, 9, 1020, 128, 1024, torch.device("cpu")) == torch.bfloat16  # same class
     assert timed == options  # measured once
     assert kernels.fastest([torch.float32], 9, 1, 1, 1, torch.device("cpu")) == torch.float32
-    assert list(kernels.choices().values()) == [(torch.bfloat16, 1)]
+    assert list(kernels.choices().values()) == [(torch.bfloat16, 1, 1)]
 
 
 @pytest.mark.parametrize("adc, adc_bits, adc_range", [("linear", 5, "full"), ("linear", 4, "calibrated"),
@@ -154,6 +154,55 @@ def test_blocked_read_out_converts_like_the_per_cycle_read_out(monkeypatch, adc,
     per_cycle = array.matmul(x)
     assert torch.allclose(blocked, per_cycle, rtol=1e-12, atol=1e-6)
     assert not torch.equal(blocked, torch.zeros_like(blocked))
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_blocks_on_parallel_workers_give_the_single_loop_numbers(monkeypatch, workers):
+    """Data-parallel workers (kernels.workers_for) each take whole blocks of positions on one intra-op thread:
+    the blocks are the single loop's, so the result is bit for bit the same, short last block included."""
+    import cimgraph.accuracy.cim_layer as cim_layer
+    import cimgraph.accuracy.kernels as kernels
+
+    q, x, _ = _integer_case(seed=3, rows=300, out=9, positions=23, input_bits=8)
+    array = CimArray(q, CimConfig(rows=128, adc_bits=5, adc_range="slice"))
+    array.matmul(x * (torch.arange(300) % 3 == 0).view(1, -1, 1), observe=True)  # ranges that clip on x
+    array.calibrate_adc()
+    monkeypatch.setattr(cim_layer, "BLOCK_PSUMS", 4 * array.group_count * 8 * array.slices * array.columns)
+    monkeypatch.setattr(kernels, "workers_for", lambda *args: 1)
+    single = array.matmul(x)
+    monkeypatch.setattr(kernels, "workers_for", lambda *args: workers)
+    seen = []
+    blocks = cim_layer.CimArray._blocks
+    monkeypatch.setattr(cim_layer.CimArray, "_blocks", lambda self, codes, *rest: (
+        seen.append((codes.shape[0], torch.get_num_threads())), blocks(self, codes, *rest))[1])
+    assert torch.equal(array.matmul(x), single)
+    sizes = [size for size, _ in seen]
+    assert len(seen) == workers and sum(sizes) == 3 * 23 and all(size % 4 == 0 for size in sizes[:-1])
+    assert {count for _, count in seen} == {1}
+
+
+def test_workers_are_a_timed_plan_on_more_than_one_thread(monkeypatch):
+    """With 2 threads configured each operand is timed on 1 thread, on 2, and as 2 blocks at once; the fastest
+    plan wins, and one thread configured times no workers."""
+    import cimgraph.accuracy.kernels as kernels
+
+    timed = []
+    monkeypatch.setattr(kernels, "_CHOICES", {})
+    monkeypatch.setattr(kernels, "_WORKERS", {})
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(kernels, "threads", lambda count: __import__("contextlib").nullcontext())
+    cost = {(torch.int8, 1): 3.0, (torch.int8, 2): 2.5, (torch.float32, 1): 4.0, (torch.float32, 2): 3.0}
+    monkeypatch.setattr(kernels, "_time", lambda option, *shape: timed.append((option, shape[-1])) or (
+        1.0 if (option, shape[-1]) == (torch.float32, 2) else cost[(option, 1)]))
+    options = [torch.int8, torch.float32]
+    shape = (9, 1000, 128, 1024, torch.device("cpu"))
+    assert kernels.fastest(options, *shape) == torch.float32
+    assert kernels.workers_for(torch.float32, options, *shape) == 2
+    assert kernels.threads_for(torch.float32, options, *shape) == 1
+    assert kernels.workers_for(torch.int8, options, *shape) == 1
+    assert sorted({w for _, w in timed}) == [1, 2] and len(timed) == 6
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    assert kernels.workers_for(torch.float32, options, 9, 10, 1, 1, torch.device("cpu")) == 1
 
 
 def test_fold_is_refused_where_the_adc_can_clip():

@@ -460,6 +460,13 @@ class CimArray:
         converts = adc is not None and (isinstance(adc, NonlinearAdc) or not self.can_fold())
         shape = (groups, cycles * block, rows, width, self.device, converts)
         option = kernels.fastest(options, *shape)
+        workers = min(kernels.workers_for(option, options, *shape), -(-count // block))
+        if workers > 1:   # whole blocks per worker: the same blocks as one loop, so the same numbers
+            per_worker = -(-count // block // workers) * block
+            with kernels.threads(1):
+                parts = kernels.pool(workers).map(lambda part: self._blocks(part, cycles, dac, adc, option, block),
+                                                  codes.split(per_worker))
+                return torch.cat(list(parts))
         with kernels.threads(kernels.threads_for(option, options, *shape)):
             return self._blocks(codes, cycles, dac, adc, option, block)
 

@@ -10,12 +10,16 @@ device, thread count, whether the ADC converts the sums) times each candidate on
 shape (product, then the passes the read-out makes) and caches the winner for the process. The thread
 count is part of the choice: on a CPU whose cores are busy with other work, OpenMP threads that wait
 for each other made one bit-serial layer 10x slower with 2 threads than with 1 (26 s against 2.4 s on
-the shared 2-core machine of issue 15), so 1 thread and the configured count are both timed.
+the shared 2-core machine of issue 15), so 1 thread and the configured count are both timed. The read-out's conversion passes are memory-bound
+element-wise work that intra-op threads barely speed up, so on a CPU with more than one thread the
+winner is also timed as that many independent blocks at once, one intra-op thread each (data-parallel
+workers over the blocks, which share nothing); the faster of the two plans is kept (``workers_for``).
 """
 from __future__ import annotations
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
@@ -27,6 +31,8 @@ SAMPLE_ROWS = 4096  # matmul rows timed at most (the blocked read-out's rows are
 Option = torch.dtype | Packing  # an unpacked operand type, or input cycles packed into one (``packing``)
 
 _CHOICES: dict[tuple, tuple[Option, int]] = {}
+_WORKERS: dict[tuple, int] = {}   # same keys: blocks run at once on one intra-op thread each (1: no workers)
+_POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
 def _class(*sizes: int) -> tuple[int, ...]:
@@ -88,16 +94,25 @@ def _block(option: Option, groups: int, m: int, k: int, n: int, device: torch.de
 
 
 def _time(option: Option, groups: int, m: int, k: int, n: int, device: torch.device,
-          converts: bool = True) -> float:
-    """Seconds for one read-out block of this shape (best of ``TRIALS`` after a warm-up)."""
-    run = _block(option, groups, m, k, n, device, converts)
-    run()
+          converts: bool = True, workers: int = 1) -> float:
+    """Seconds per read-out block of this shape (best of ``TRIALS`` after a warm-up); with ``workers`` > 1,
+    that many blocks run at once on the worker pool (call under ``threads(1)``) and the time is per block."""
+    runs = [_block(option, groups, m, k, n, device, converts) for _ in range(workers)]
+    step = runs[0] if workers == 1 else (lambda: list(pool(workers).map(lambda run: run(), runs)))
+    step()
     best = float("inf")
     for _ in range(TRIALS):
         start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
+        step()
+        best = min(best, (time.perf_counter() - start) / workers)
     return best
+
+
+def pool(workers: int) -> ThreadPoolExecutor:
+    """The process's pool of ``workers`` threads for data-parallel read-out blocks (torch releases the GIL)."""
+    if workers not in _POOLS:
+        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="cimgraph-readout")
+    return _POOLS[workers]
 
 
 @contextlib.contextmanager
@@ -113,20 +128,30 @@ def threads(count: int):
             torch.set_num_threads(before)
 
 
+def _key(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device,
+         converts: bool) -> tuple:
+    """The cache key of a choice: device, candidates, shape class, configured threads, converts."""
+    return (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads(), converts)
+
+
 def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device,
           converts: bool = True) -> tuple[Option, int]:
-    counts = sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [torch.get_num_threads()]
-    options = [(option, count) for option in candidates for count in counts]
+    configured = torch.get_num_threads()
+    # (operand, intra-op threads, workers): 1 thread, all threads, or one block per thread at once
+    plans = [(1, 1), (configured, 1), (1, configured)] if device.type == "cpu" and configured > 1 else \
+        [(configured, 1)]
+    options = [(option, count, workers) for option in candidates for count, workers in plans]
     if len(options) == 1:
-        return options[0]
+        return options[0][:2]
     m = min(m, SAMPLE_ROWS)
-    key = (device.type, tuple(candidates), _class(groups, m, k, n), torch.get_num_threads(), converts)
+    key = _key(candidates, groups, m, k, n, device, converts)
     if key not in _CHOICES:
-        def timed(option: tuple[Option, int]) -> float:
+        def timed(option: tuple[Option, int, int]) -> float:
             with threads(option[1]):
-                return _time(option[0], groups, m, k, n, device, converts)
+                return _time(option[0], groups, m, k, n, device, converts, option[2])
 
-        _CHOICES[key] = min(options, key=timed)
+        best = min(options, key=timed)
+        _CHOICES[key], _WORKERS[key] = best[:2], best[2]
     return _CHOICES[key]
 
 
@@ -144,6 +169,15 @@ def threads_for(option: Option, candidates: list[Option], groups: int, m: int, k
     return count if chosen == option else torch.get_num_threads()
 
 
-def choices() -> dict[tuple, tuple[Option, int]]:
-    """Choices so far: (device, candidates, shape class, threads, converts) -> (operand, threads)."""
-    return dict(_CHOICES)
+def workers_for(option: Option, candidates: list[Option], groups: int, m: int, k: int, n: int,
+                device: torch.device, converts: bool = True) -> int:
+    """Blocks to run at once (one intra-op thread each) for ``option``: the measured plan, else 1."""
+    chosen, _ = _plan(candidates, groups, m, k, n, device, converts)
+    key = _key(candidates, groups, min(m, SAMPLE_ROWS), k, n, device, converts)
+    return _WORKERS.get(key, 1) if chosen == option else 1
+
+
+def choices() -> dict[tuple, tuple[Option, int, int]]:
+    """Choices so far: (device, candidates, shape class, threads, converts) -> (operand, intra-op threads,
+    workers: blocks run at once, one thread each)."""
+    return {key: (*plan, _WORKERS.get(key, 1)) for key, plan in _CHOICES.items()}
