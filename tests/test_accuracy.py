@@ -100,11 +100,11 @@ def test_conv_and_linear_layers_match_the_quantized_model_exactly():
 ])
 def test_blocked_read_out_is_exact_for_every_operand_type(monkeypatch, int8, bfloat16, rows, bits_per_cell,
                                                           dac_bits, input_bits, subtraction, operand):
-    import cimgraph.accuracy.cim_layer as cim_layer
     import cimgraph.accuracy.kernels as kernels
+    import cimgraph.accuracy.readout as readout
 
-    monkeypatch.setattr(cim_layer, "INT8_MATMUL", int8)
-    monkeypatch.setattr(cim_layer, "BFLOAT16_MATMUL", bfloat16)
+    monkeypatch.setattr(readout, "INT8_MATMUL", int8)
+    monkeypatch.setattr(readout, "BFLOAT16_MATMUL", bfloat16)
     q, x, expected = _integer_case(seed=rows + dac_bits, rows=300, out=9, positions=7, input_bits=input_bits)
     array = CimArray(q, CimConfig(rows=rows, input_bits=input_bits, dac_bits=dac_bits, bits_per_cell=bits_per_cell,
                                   subtraction=subtraction))
@@ -112,7 +112,7 @@ def test_blocked_read_out_is_exact_for_every_operand_type(monkeypatch, int8, bfl
     assert candidates[0] == operand and candidates[-1] == torch.float32
     cycles = -(-input_bits // dac_bits)
     # blocks of 4 of the 21 output positions: several blocks and a short last one
-    monkeypatch.setattr(cim_layer, "BLOCK_PSUMS", 4 * array.group_count * cycles * array.slices * array.columns)
+    monkeypatch.setattr(readout, "BLOCK_PSUMS", 4 * array.group_count * cycles * array.slices * array.columns)
     for forced in candidates:  # every exact candidate gives the same integers, whichever the timing picks
         monkeypatch.setattr(kernels, "fastest", lambda options, *shape, pick=forced: pick)
         assert torch.equal(array.matmul(x), expected)
@@ -140,13 +140,14 @@ def test_operand_choice_is_measured_once_and_cached(monkeypatch):
 @pytest.mark.parametrize("effects", [{}, {"variation": 0.2}, {"stuck_at": (0.05, 0.05)}])
 def test_blocked_read_out_converts_like_the_per_cycle_read_out(monkeypatch, adc, adc_bits, adc_range, effects):
     import cimgraph.accuracy.cim_layer as cim_layer
+    import cimgraph.accuracy.readout as readout
 
     q, x, _ = _integer_case(seed=adc_bits, rows=300, out=9, positions=7, input_bits=8)
     array = CimArray(q, CimConfig(rows=128, adc=adc, adc_bits=adc_bits, adc_range=adc_range),
                      make_effects(effects), torch.Generator().manual_seed(1))
     array.matmul(x * (torch.arange(300) % 3 == 0).view(1, -1, 1), observe=True)  # calibrated ranges clip on x
     array.calibrate_adc()
-    monkeypatch.setattr(cim_layer, "BLOCK_PSUMS", 5 * array.group_count * 8 * array.slices * array.columns)
+    monkeypatch.setattr(readout, "BLOCK_PSUMS", 5 * array.group_count * 8 * array.slices * array.columns)
     blocked = array.matmul(x)
     monkeypatch.setattr(cim_layer.CimArray, "_serial_blocked",  # the path noisy arrays take, one cycle at a time
                         lambda self, codes, cycles, dac, adc: self._serial_per_cycle(
@@ -162,12 +163,13 @@ def test_blocks_on_parallel_workers_give_the_single_loop_numbers(monkeypatch, wo
     the blocks are the single loop's, so the result is bit for bit the same, short last block included."""
     import cimgraph.accuracy.cim_layer as cim_layer
     import cimgraph.accuracy.kernels as kernels
+    import cimgraph.accuracy.readout as readout
 
     q, x, _ = _integer_case(seed=3, rows=300, out=9, positions=23, input_bits=8)
     array = CimArray(q, CimConfig(rows=128, adc_bits=5, adc_range="slice"))
     array.matmul(x * (torch.arange(300) % 3 == 0).view(1, -1, 1), observe=True)  # ranges that clip on x
     array.calibrate_adc()
-    monkeypatch.setattr(cim_layer, "BLOCK_PSUMS", 4 * array.group_count * 8 * array.slices * array.columns)
+    monkeypatch.setattr(readout, "BLOCK_PSUMS", 4 * array.group_count * 8 * array.slices * array.columns)
     monkeypatch.setattr(kernels, "workers_for", lambda *args: 1)
     single = array.matmul(x)
     monkeypatch.setattr(kernels, "workers_for", lambda *args: workers)

@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cimgraph.accuracy.cim_layer as cim_layer
 import cimgraph.accuracy.kernels as kernels
+import cimgraph.accuracy.readout as readout
 from cimgraph.accuracy import packing
 from cimgraph.accuracy.cim_layer import CimArray
 from cimgraph.accuracy.config import CimConfig
@@ -112,7 +112,7 @@ def test_packed_read_out_equals_the_unpacked_read_out(weights, rows, in_rows, ou
         cycles % 2 == 0 and packing.plan_lookup(cycles, 2**dac_bits - 1, *array.cycle_bounds()) is not None)
     results = {}
     with pytest.MonkeyPatch.context() as patch:  # several blocks of 3 positions and a short last one
-        patch.setattr(cim_layer, "BLOCK_PSUMS", 3 * array.group_count * cycles * array.slices * array.columns)
+        patch.setattr(readout, "BLOCK_PSUMS", 3 * array.group_count * cycles * array.slices * array.columns)
         for forced in [torch.float32] + options:
             patch.setattr(kernels, "fastest", lambda candidates, *shape, pick=forced: pick)
             results[forced] = array.matmul(x)
