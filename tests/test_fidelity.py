@@ -445,7 +445,7 @@ def test_neurosim_rram_netlist_gates_only_its_write_path(config_a):
 
 def test_leakage_counted_neurosim_way_is_within_the_band(config_a, config_b):
     """Counted NeuroSim's way with cimgraph's models, the leakage is within +-25 % of NeuroSim's 2.17 / 2.24 mW
-    (1.15x A, 1.20x B with its SRAM cell), above it by the per-tile periphery docs/fidelity.md explains; cimgraph's
+    (1.03x A, 1.12x B with its SRAM cell), above it by the per-tile periphery docs/fidelity.md explains; cimgraph's
     own count (every powered block, the whole period) stays outside the band, by the accounting steps."""
     for config, (mapping, result) in (("A", config_a), ("B", config_b)):
         counted = fidelity.leakage_account(mapping, result)[-1][1]
