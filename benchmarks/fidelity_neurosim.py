@@ -17,9 +17,11 @@ counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_acco
 term (:func:`subarray_box_rows`, :func:`placed_area_account`). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
-    python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown]
+    python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown] [--nodes]
 
-``--markdown`` prints the same tables as markdown (the tables of docs/fidelity.md are made this way).
+``--markdown`` prints the same tables as markdown (the tables of docs/fidelity.md are made this way);
+``--nodes`` prints the derived clock, period, energy and TOPS/W at 22 / 32 / 45 nm and with conventional
+mapping instead (:func:`node_table`).
 """
 from __future__ import annotations
 
@@ -95,8 +97,9 @@ def neurosim_activity(n_layers: int) -> Activity:
                     input_toggle=np.full(n_layers, INPUT_TOGGLE), output_toggle=np.full(n_layers, OUTPUT_TOGGLE))
 
 
-def evaluate(config: str, method: str | None = None, netlist: str | None = None):
-    """(Mapping, Result) of VGG-8 on the NeuroSim-equivalent netlist of ``config`` ("A" or "B")."""
+def evaluate(config: str, method: str | None = None, netlist: str | dict | None = None):
+    """(Mapping, Result) of VGG-8 on the NeuroSim-equivalent netlist of ``config`` ("A" or "B"), or on
+    ``netlist`` (a path or a parsed mapping)."""
     chip = cimgraph.load_netlist(netlist or os.path.join(ROOT, NETLISTS[config]))
     mapping = cimgraph.map_network(chip, cimgraph.bundled("vgg8"), method=method)
     return mapping, cimgraph.evaluate(mapping, activity=neurosim_activity(len(mapping.layers)))
@@ -424,11 +427,38 @@ def report(config: str, markdown: bool = False) -> str:
     return "\n\n".join(parts)
 
 
+NODES = ("22nm", "32nm", "45nm")
+NEUROSIM_CLOCK = "601.3MHz"   # NeuroSim V1.4's derived clock at 22 nm (period 1.663 ns), the netlists' former copy
+
+
+def node_table(config: str) -> Table:
+    """``config`` at 22 / 32 / 45 nm, novel (the netlist's) and conventional mapping: the derived clock period
+    (``clock: auto``), pipeline period, dynamic energy and TOPS/W, next to the same chip on NeuroSim's copied
+    22 nm clock (601.3 MHz at every node, as the netlists stated it before ``clock: auto``)."""
+    from cimgraph.netlist.loader import read_netlist_file
+
+    raw = read_netlist_file(os.path.join(ROOT, NETLISTS[config]))
+    body = []
+    for node in NODES:
+        for method in (None, "conventional"):
+            row = [node, method or "novel"]
+            for clock in ("auto", NEUROSIM_CLOCK):
+                mapping, result = evaluate(config, method, {**raw, "technology": node, "clock": clock})
+                row += ([_fmt(1 / mapping.chip.spec.clock, "s")] if clock == "auto" else []) + [
+                    _fmt(result.period, "s"), _fmt(result.energy, "J"), f"{result.tops_per_w:.3g}"]
+            body.append(row)
+    return ([f"{config}: node", "mapping", "clock period (auto)", "pipeline period", "energy (with leakage)", "TOPS/W",
+             f"period at {NEUROSIM_CLOCK}", f"energy at {NEUROSIM_CLOCK}", f"TOPS/W at {NEUROSIM_CLOCK}"], body)
+
+
 def main(args: list[str]) -> None:
     configs = [a for a in args if not a.startswith("--")] or list(NETLISTS)
     markdown = "--markdown" in args
     if not markdown:
         print(f"load: {os.getloadavg()[0]:.2f} (1-min average)")
+    if "--nodes" in args:
+        print("\n\n".join(render(node_table(config), markdown) for config in configs))
+        return
     print("\n\n".join(report(config, markdown) for config in configs))
 
 

@@ -104,7 +104,8 @@ def cmd_show(args: argparse.Namespace) -> str:
     spec = chip.spec
     lines = [f"{spec.name}: {chip.tech.name}, cell {chip.cell.name}, weights {spec.precision.weight} bit "
              f"({chip.cells_per_weight} cells/weight), inputs {spec.precision.input} bit, clock "
-             f"{format_si(spec.clock, 'Hz')}, {spec.mapping.method} mapping"]
+             f"{format_si(spec.clock, 'Hz')}{' (auto: 1 / slowest conversion step)' if spec.clock_auto else ''}, "
+             f"{spec.mapping.method} mapping"]
 
     def walk(node: str, indent: str, graph: Any = chip) -> None:
         data = graph.node(node)

@@ -155,8 +155,9 @@ def _check_sharing(comps: list[BuiltComponent], columns: int, problems: list[Pro
 
 
 def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
-                 problems: list[Problem]) -> dict[str, BuiltLevel]:
-    """Build every level's models, subarray first, injecting context; return levels by name."""
+                 problems: list[Problem], until: str = "chip") -> dict[str, BuiltLevel]:
+    """Build every level's models, subarray first, injecting context; return levels by name
+    (``until``: the last level to build, e.g. ``subarray`` for the read-out alone)."""
     cells_per_weight = math.ceil(spec.precision.weight / cell.bits_per_cell)
     context: dict[str, Any] = {
         "tech": tech, "cell": cell, "input_bits": spec.precision.input, "weight_bits": spec.precision.weight,
@@ -218,6 +219,8 @@ def build_levels(spec: NetlistSpec, registry: Registry, tech: Any, cell: Any,
         built[level] = BuiltLevel(level, count, lspec.count is None, tuple(comps), array, unit_area,
                                   level_ctx["psum_bits"], transposed)
         child_area, child_count = unit_area, count
+        if level == until:
+            break
     return built
 
 

@@ -134,10 +134,11 @@ def design_netlist(spec: NetlistSpec, design: DesignSpec) -> NetlistSpec:
     precision = spec.precision
     if set(design.runs) == {"matmul"}:
         precision = attrs.evolve(precision, weight=precision.input)
+    # one clock for the whole chip (netlist/clock.py): a design runs on the chip's, derived or given
     return attrs.evolve(spec, name=f"{spec.name}/{design.name}", cell=design.cell or spec.cell,
                         cell_overrides=design.cell_overrides if design.cell else spec.cell_overrides,
                         precision=precision, mapping=attrs.evolve(spec.mapping, method="conventional"),
-                        levels=levels, designs={})
+                        levels=levels, designs={}, clock_auto=False)
 
 
 def build_designs(spec: NetlistSpec, registry: Any) -> dict[str, Any]:

@@ -163,7 +163,7 @@ class ChipGraph:
                 "technology_parameters": _parameters(self.tech), "cell_parameters": _parameters(self.cell),
                 "cell_overrides": sorted(self.spec.cell_overrides),
                 "precision": attrs.asdict(self.spec.precision), "mapping": attrs.asdict(self.spec.mapping),
-                "clock": self.spec.clock, "hierarchy": describe("chip")}
+                "clock": self.spec.clock, "clock_auto": self.spec.clock_auto, "hierarchy": describe("chip")}
 
     def __repr__(self) -> str:
         return f"ChipGraph({self.spec.name!r}, {self.graph.number_of_nodes()} nodes)"
@@ -190,7 +190,32 @@ def _plain(value: Any) -> Any:
 
 
 def build_chip(spec: NetlistSpec, registry: Registry) -> ChipGraph:
-    """Resolve technology and cell, build all models, and wrap them in a ChipGraph."""
+    """Resolve technology and cell, build all models, and wrap them in a ChipGraph. A ``clock: auto`` chip
+    gets its derived clock (netlist/clock.py) in ``spec.clock``, its extra tile designs the same one."""
+    tech, cell = _resolve(spec, registry)
+    if spec.clock_auto:
+        from .clock import chip_clock
+
+        spec = attrs.evolve(spec, clock=chip_clock(spec, registry, lambda s: _resolve(s, registry)))
+    problems: list[Problem] = []
+    levels = build_levels(spec, registry, tech, cell, problems)
+    if problems or spec.clock is None:   # no clock: a design's problems, reported by build_designs
+        if spec.designs and not problems:
+            from .designs import build_designs
+
+            build_designs(spec, registry)
+        raise NetlistError(problems or [Problem("$.clock", "'auto': the tile designs do not build")],
+                           spec.file or None)
+    chip = ChipGraph(spec, registry, tech, cell, levels)
+    if spec.designs:
+        from .designs import build_designs
+
+        chip.designs = build_designs(spec, registry)
+    return chip
+
+
+def _resolve(spec: NetlistSpec, registry: Registry) -> tuple[Any, Any]:
+    """(technology, memory cell with the netlist's overrides) of ``spec``; NetlistError if either fails."""
     problems: list[Problem] = []
     tech = cell = None
     try:
@@ -205,15 +230,7 @@ def build_chip(spec: NetlistSpec, registry: Registry) -> ChipGraph:
         cell = _override_cell(cell, spec.cell_overrides, problems)
     if problems:
         raise NetlistError(problems, spec.file or None)
-    levels = build_levels(spec, registry, tech, cell, problems)
-    if problems:
-        raise NetlistError(problems, spec.file or None)
-    chip = ChipGraph(spec, registry, tech, cell, levels)
-    if spec.designs:
-        from .designs import build_designs
-
-        chip.designs = build_designs(spec, registry)
-    return chip
+    return tech, cell
 
 
 def _override_cell(cell: Any, overrides: dict[str, Any], problems: list[Problem]) -> Any:

@@ -19,6 +19,7 @@ CHILD_KEYS = {"chip": "tile", "tile": "pe", "pe": "subarray"}
 TOP_KEYS = ("name", "technology", "cell", "precision", "clock", "synchronous", "mapping", "chip", "designs")
 MAPPING_METHODS = ("conventional", "novel")
 MAX_CLOCK = 100e9  # Hz: beyond any CMOS digital clock (the fastest processors run near 10 GHz)
+AUTO_CLOCK = "auto"  # `clock: auto`: the period is the slowest read-out conversion step (netlist/clock.py)
 MAX_COUNT = 1 << 20  # instances of one level or component per parent: beyond any chip that can be built
 POWER_GATING = ("none", "idle")   # a component's supply: always on, or switched off while it has no work
 
@@ -78,12 +79,13 @@ class NetlistSpec:
     cell: str
     cell_overrides: dict[str, Any]
     precision: Precision
-    clock: float
+    clock: float | None   # Hz; None until a `clock: auto` netlist is built (build_chip fills it in)
     mapping: MappingSpec
     levels: dict[str, LevelSpec]
     file: str = ""
     synchronous: bool = False   # read-out steps take whole cycles of `clock` (NeuroSim Param.cpp synchronous)
     designs: dict[str, Any] = attrs.Factory(dict)   # name -> designs.DesignSpec (extra tile designs)
+    clock_auto: bool = False    # `clock: auto`: the clock is derived from the read-out (netlist/clock.py)
 
     def with_counts(self, **counts: int) -> "NetlistSpec":
         """A copy with level counts fixed: ``with_counts(tiles=4, pes=4, subarrays=16)``."""
@@ -257,14 +259,19 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         i = _check_int(c, "$.precision.input", prec_raw.get("input", 8), 1, 16)
         precision = Precision(weight=w or 8, input=i or 8)
 
-    clock = 1e9
-    if "clock" in raw:
+    clock, clock_auto = 1e9, False
+    if raw.get("clock") == AUTO_CLOCK:
+        clock, clock_auto = None, True
+    elif "clock" in raw:
+        value = raw["clock"]
         try:
-            clock = parse(raw["clock"], "Hz")
-            if not 0 < clock <= MAX_CLOCK:
-                raise UnitError(f"expected a frequency above 0 and at most 100 GHz, got {brief(raw['clock'])}")
-        except UnitError as exc:
-            c.add("$.clock", str(exc))
+            clock = parse(value, "Hz")
+        except UnitError:
+            clock = 0.0
+        if not 0 < clock <= MAX_CLOCK:
+            hint = did_you_mean(value, (AUTO_CLOCK,)) if isinstance(value, str) else ""
+            c.add("$.clock", f"expected a frequency above 0 and at most 100 GHz such as '1GHz', or '{AUTO_CLOCK}' "
+                             f"(the period is the read-out's slowest conversion step){hint}, got {brief(value)}")
 
     synchronous = raw.get("synchronous", False)
     if not isinstance(synchronous, bool):
@@ -303,5 +310,5 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         return None, c.problems
     spec = NetlistSpec(name=name, technology=tech, cell=cell, cell_overrides=overrides, precision=precision,
                        clock=clock, mapping=mapping, levels=levels, file=file, synchronous=synchronous,
-                       designs=designs)
+                       designs=designs, clock_auto=clock_auto)
     return spec, c.problems

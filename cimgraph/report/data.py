@@ -174,7 +174,7 @@ def _parameters(r: Any) -> Section:
         if key in net.get("precision", {}):
             rows.append([f"{key} precision (bit)", net["precision"][key]])
     if "clock" in net:
-        rows.append(["clock", _si(net["clock"], "Hz")])
+        rows.append(["clock", _si(net["clock"], "Hz") + (" (auto)" if net.get("clock_auto") else "")])
     for key, value in sorted(net.get("mapping", {}).items()):
         rows.append([f"mapping.{key}", str(value)])
     for node in _walk(net.get("hierarchy", {})):

@@ -191,9 +191,14 @@ def conversion_step(chip: Any, call: Any = None) -> float:
     converts the next column, so the shift-add of step k runs during step k + 1 and a conversion
     step lasts max(read-out step, shift-add), not their sum (NeuroSim V1.4 SubArray.cpp,
     synchronous mode: the shift-add adds only the cycles it needs beyond the ADC's)."""
+    return readout_step(chip.levels["subarray"].components, call)
+
+
+def readout_step(components: Any, call: Any = None) -> float:
+    """:func:`conversion_step` of a subarray's built forward components (``BuiltComponent``s)."""
     call = call or (lambda path, method: method())
     step = 0.0
-    for comp in chip.levels["subarray"].components:
+    for comp in components:
         if per_conversion(comp.spec.kind) and comp.spec.kind.split(".")[0] != "shiftadd":
             path = f"{LEVEL_PATHS['subarray']}/{comp.name}"
             step += call(path, getattr(comp.model, type(comp.model).actions()[0])).latency

@@ -29,7 +29,8 @@ An Activity has one entry per array layer of the whole network (``HybridMapping.
 gets its own layers' entries.
 
 The schedule, leakage and figures of merit follow the single-design rules of evaluate.py (pipeline: each
-layer a stage). Component paths of an extra design are prefixed with its name (``attention:chip/tile/...``).
+layer a stage). Every design runs on the chip's one clock (one clock tree; with ``clock: auto`` the slowest
+design's conversion step, netlist/clock.py), so a faster design's synchronous steps wait for whole cycles. Component paths of an extra design are prefixed with its name (``attention:chip/tile/...``).
 """
 from __future__ import annotations
 
