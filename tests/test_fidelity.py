@@ -103,18 +103,19 @@ def test_trends_hold_at_other_nodes_and_conventional_mapping(tmp_path):
     """Hidden configurations (45 nm, 32 nm, conventional mapping) are checked against NeuroSim too: the same
     netlist maps and costs there, energy per image grows from 22 nm to 45 nm as C V^2 does, and conventional
     mapping (inputs re-sent for every kernel position, not passed between PEs) moves more data than novel. The
-    clock follows the node (``clock: auto``, as NeuroSim recomputes its clock from its sensing delay): a longer
-    period at 45 nm than at 22 nm, and with it a longer pipeline period, for A and B."""
+    netlists state NeuroSim's 22 nm clock; NeuroSim re-derives its clock at every node, so at another node the
+    clock is re-derived too (``clock: auto``, from cimgraph's own read-out): a longer period at 45 nm than at
+    22 nm, and with it a longer pipeline period, for A and B."""
     import yaml
 
     for config in ("A", "B"):
         with open(os.path.join(ROOT, fidelity.NETLISTS[config]), encoding="utf-8") as handle:
             raw = yaml.safe_load(handle)
-        assert raw["clock"] == "auto"
+        assert raw["clock"] == "601.3MHz" and raw["synchronous"] is True
         energies, cycles, periods = {}, {}, {}
         for node in ("22nm", "32nm", "45nm"):
             path = tmp_path / f"neurosim_{config}_{node}.yaml"
-            path.write_text(yaml.safe_dump({**raw, "technology": node}), encoding="utf-8")
+            path.write_text(yaml.safe_dump({**raw, "technology": node, "clock": "auto"}), encoding="utf-8")
             mapping, result = fidelity.evaluate(config, netlist=str(path))
             energies[node], periods[node] = result.dynamic_energy, result.period
             cycles[node] = 1 / mapping.chip.spec.clock
@@ -298,7 +299,7 @@ def test_conv1_period_is_its_tile_output_buffer(config_a, tmp_path):
     assert booked == pytest.approx(sums / 52 * (buffer.read(toggle=0.5).energy + buffer.write(toggle=0.5).energy),
                                    rel=1e-9)
     assert result.period == pytest.approx(result.layers[0].latency)
-    assert result.layers[0].latency > sums / 52 / 2 * cycle > 0.6 * result.layers[0].latency
+    assert result.layers[0].latency > sums / 52 / 2 * cycle > 0.7 * result.layers[0].latency
 
     with open(os.path.join(ROOT, fidelity.NETLISTS["A"]), encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
