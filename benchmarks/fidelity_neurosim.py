@@ -366,34 +366,39 @@ def _box_state(chip) -> dict:
             "area": chip.levels["subarray"].array.area, "blocks": subarray_blocks(chip)}
 
 
+def _replace(chip, state, kind: str, area_of) -> None:
+    """Set the area of ``chip``'s subarray blocks whose kind starts with ``kind`` to ``area_of(component)`` (None:
+    keep it), keeping their side."""
+    for comp in chip.levels["subarray"].components:
+        if comp.spec.kind.startswith(kind):
+            area = area_of(comp)
+            if area is not None:
+                state["blocks"][comp.name] = (area, state["blocks"][comp.name][1])
+
+
 def _neurosim_array_and_mlsa(chip, state) -> None:
     """NeuroSim's array (SubArray.cpp lengthRow = numCol x cell width: no dummy columns, its reference columns are
     in its MLSA) and its MLSA bank (:func:`neurosim_mlsa_area`) in place of cimgraph's ADC."""
     array = chip.subarray
     state["width"] = array.columns * array.cell_width
     state["area"] = state["width"] * state["height"]
-    for comp in chip.levels["subarray"].components:
-        if comp.spec.kind.startswith("adc."):
-            state["blocks"][comp.name] = (neurosim_mlsa_area(chip), state["blocks"][comp.name][1])
+    _replace(chip, state, "adc.", lambda comp: neurosim_mlsa_area(chip))
 
 
 def _neurosim_level_shifters(chip, state) -> None:
     """NeuroSim's level shifters (:func:`neurosim_level_shifter_area`, one per line) in place of cimgraph's
     level-shifting write drivers; SubArray.cpp divides a bank's area by the edge it lines (no whole-cell stacks)."""
-    for comp in chip.levels["subarray"].components:
-        if comp.spec.kind == "driver.write" and comp.model.shifts:
-            area = comp.model.lines * neurosim_level_shifter_area(chip.tech)
-            state["blocks"][comp.name] = (area, state["blocks"][comp.name][1])
+    _replace(chip, state, "driver.write", lambda comp: comp.model.lines * neurosim_level_shifter_area(chip.tech)
+             if comp.model.shifts else None)
 
 
 def _neurosim_wl_switch(chip, state) -> None:
     """NeuroSim's WL switch matrix (:func:`neurosim_wl_switch_area`) in place of cimgraph's switch.wl (1T1R)."""
-    for comp in chip.levels["subarray"].components:
-        if comp.spec.kind == "switch.wl":
-            state["blocks"][comp.name] = (neurosim_wl_switch_area(chip), state["blocks"][comp.name][1])
+    _replace(chip, state, "switch.wl", lambda comp: neurosim_wl_switch_area(chip))
 
 
 def _shifts(chip) -> bool:
+    """``chip``'s subarray has level-shifting write drivers (an eNVM cell written above Vdd)."""
     return any(c.spec.kind == "driver.write" and c.model.shifts for c in chip.levels["subarray"].components)
 
 
@@ -405,7 +410,7 @@ def placed_area_account(mapping, result) -> list[tuple[str, float, float]]:
     The first entry is NeuroSim's own box rule (SubArray.cpp CalculateArea, conventionalParallel; Tile.cpp and
     Chip.cpp sum the boxes with no further bounding box) applied to cimgraph's blocks (schedule/placed.py). Then:
     NeuroSim's array and MLSA bank (from A's reported ADC area; on B's cell its reference columns grow); for a
-    1T1R array written above Vdd (A) NeuroSim's level shifters and WL switch matrix, computed with its formulas;
+    cell written above Vdd its level shifters, for a 1T1R array its WL switch matrix (A), computed with its formulas;
     last its interconnect area, which counts the bus wires (HTree.cpp, XYBus.cpp: bus width x repeater size /
     treeFoldedRatio along every stage) where cimgraph counts the repeaters only: A's own reported 26.8 mm^2, for B
     an upper bound (B's subarrays, PEs and tiles, the trees' units, are smaller).
@@ -416,7 +421,8 @@ def placed_area_account(mapping, result) -> list[tuple[str, float, float]]:
     states = [_box_state(chip) for chip, _ in chips]
 
     def boxes() -> tuple[float, float]:
-        out = [(n, box_of(s["width"], s["height"], s["area"], s["blocks"].values())) for (_, n), s in zip(chips, states)]
+        out = [(n, box_of(s["width"], s["height"], s["area"], s["blocks"].values()))
+               for (_, n), s in zip(chips, states)]
         return sum(n * b.area for n, b in out), sum(n * (b.area - b.parts_area) for n, b in out)
 
     base, empty = boxes()
@@ -437,6 +443,7 @@ def placed_area_account(mapping, result) -> list[tuple[str, float, float]]:
     if _shifts(chip):
         step(f"and NeuroSim's level shifters ({neurosim_level_shifter_area(chip.tech) * 1e12:.1f} um^2 each, "
              "LevelShifter.cpp; banks cut to the edge)", _neurosim_level_shifters)
+    if chip.cell.access == "1t1r":   # NeuroSim's wlNewSwitchMatrix (SRAM and crossbar arrays use others)
         step(f"and NeuroSim's WL switch matrix ({neurosim_wl_switch_area(chip) * 1e12:.0f} um^2: 4 minimum TGs and "
              "a DFF per row)", _neurosim_wl_switch)
     ref = REFERENCE["A"]["area_by"]["interconnect"]
