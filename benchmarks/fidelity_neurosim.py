@@ -13,8 +13,8 @@ synapses (memcelltype 1). cimgraph evaluates the bundled netlists that state the
 
 NeuroSim's categories map onto cimgraph's groups: "array + ADC" = array + adc (NeuroSim books the word-line
 energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). Leakage is also
-counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`), and B's placed area term by
-term (:func:`subarray_box_rows`, :func:`placed_area_account`). The must-show
+counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`), and the placed area term
+by term (:func:`subarray_box_rows`, :func:`placed_area_account`). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
     python benchmarks/fidelity_neurosim.py [A|B ...] [--markdown] [--nodes]
@@ -330,25 +330,126 @@ def neurosim_mlsa_area(chip) -> float:
     return ref["ADC"] / subarrays_a + columns * (array.height() * array.cell_width - column_a)
 
 
-def placed_area_account(mapping, result) -> list[tuple[str, float]]:
-    """B's placed chip area (m^2) from cimgraph's towards DNN+NeuroSim V1.4's, one term at a time.
+def neurosim_level_shifter_area(tech) -> float:
+    """One NeuroSim V1.4 level shifter (m^2), LevelShifter.cpp CalculateArea with validated = true: its input
+    inverter (N 15x, P 20x), latch side (32x, 10x) and output (64x, 82x) of the minimum NMOS and pnSizeRatio PMOS, each
+    laid out with widths x 2 in a cell 2.5 x 28F high; the latch (twice) and output are IO devices, their layout
+    widths x 2.5 (L = 270 nm); the whole x alpha = 1.44 for wiring. cimgraph's gate-area model (NeuroSim's
+    CalculateGateArea) lays out each gate."""
+    from cimgraph.components.circuit import CELL_HEIGHT, balanced_pmos_width, gate_area, min_width
 
-    The first entry is NeuroSim's own box rule (SubArray.cpp CalculateArea, SRAM conventionalParallel; Tile.cpp
-    and Chip.cpp sum the boxes with no further bounding box) applied to cimgraph's blocks. The reference gives B's
-    total only, so the next terms take A's NeuroSim figures for blocks that do not depend on the cell: its MLSA bank
-    (:func:`neurosim_mlsa_area`, whose reference columns grow with the SRAM cell); then its interconnect area,
-    which counts the bus wires (HTree.cpp, XYBus.cpp: bus width x repeater size / treeFoldedRatio along every
-    stage) where cimgraph counts the repeaters only. A's 26.8 mm^2 is an upper bound for B, whose subarrays, PEs
-    and tiles (the trees' units, to which NeuroSim's wire area is proportional) are smaller.
+    w_n = min_width(tech)
+    w_p = balanced_pmos_width(tech, w_n)
+    height = CELL_HEIGHT * tech.feature_size * 2.5
+    low, latch, high = (gate_area(tech, "inv", 1, 2 * n * w_n, 2 * p * w_p, height).width
+                        for n, p in ((15, 20), (32, 10), (64, 82)))
+    return height * (low + (2 * latch + high) * 2.5) * 1.44
+
+
+def neurosim_wl_switch_area(chip) -> float:
+    """NeuroSim V1.4's WL switch matrix of a parallel 1T1R array (m^2), NewSwitchMatrix.cpp: per row four minimum
+    TGs (WL and BL, each to its voltage or ground) and the input DFF, no IR-drop sizing and no control chain; its
+    TGs fill the array height in released cells. cimgraph's minimum gate and DFF lay it out."""
+    from cimgraph.components.circuit import cell_height
+    from cimgraph.components.digital import Gate, dff_width
+
+    tech = chip.tech
+    return chip.subarray.rows * (4 * Gate(tech).width + dff_width(tech)) * cell_height(tech)
+
+
+def _box_state(chip) -> dict:
+    """One subarray's box inputs (schedule/placed.py): array width, height and area, and its blocks."""
+    from cimgraph.schedule.placed import subarray_blocks
+
+    array = chip.subarray
+    return {"width": float(array.width()), "height": float(array.height()),
+            "area": chip.levels["subarray"].array.area, "blocks": subarray_blocks(chip)}
+
+
+def _replace(chip, state, kind: str, area_of) -> None:
+    """Set the area of ``chip``'s subarray blocks whose kind starts with ``kind`` to ``area_of(component)`` (None:
+    keep it), keeping their side."""
+    for comp in chip.levels["subarray"].components:
+        if comp.spec.kind.startswith(kind):
+            area = area_of(comp)
+            if area is not None:
+                state["blocks"][comp.name] = (area, state["blocks"][comp.name][1])
+
+
+def _neurosim_array_and_mlsa(chip, state) -> None:
+    """NeuroSim's array (SubArray.cpp lengthRow = numCol x cell width: no dummy columns, its reference columns are
+    in its MLSA) and its MLSA bank (:func:`neurosim_mlsa_area`) in place of cimgraph's ADC."""
+    array = chip.subarray
+    state["width"] = array.columns * array.cell_width
+    state["area"] = state["width"] * state["height"]
+    _replace(chip, state, "adc.", lambda comp: neurosim_mlsa_area(chip))
+
+
+def _neurosim_level_shifters(chip, state) -> None:
+    """NeuroSim's level shifters (:func:`neurosim_level_shifter_area`, one per line) in place of cimgraph's
+    level-shifting write drivers; SubArray.cpp divides a bank's area by the edge it lines (no whole-cell stacks)."""
+    _replace(chip, state, "driver.write", lambda comp: comp.model.lines * neurosim_level_shifter_area(chip.tech)
+             if comp.model.shifts else None)
+
+
+def _neurosim_wl_switch(chip, state) -> None:
+    """NeuroSim's WL switch matrix (:func:`neurosim_wl_switch_area`) in place of cimgraph's switch.wl (1T1R)."""
+    _replace(chip, state, "switch.wl", lambda comp: neurosim_wl_switch_area(chip))
+
+
+def _shifts(chip) -> bool:
+    """``chip``'s subarray has level-shifting write drivers (an eNVM cell written above Vdd)."""
+    return any(c.spec.kind == "driver.write" and c.model.shifts for c in chip.levels["subarray"].components)
+
+
+def placed_area_account(mapping, result) -> list[tuple[str, float, float]]:
+    """The placed chip area (m^2) from cimgraph's towards DNN+NeuroSim V1.4's, one term at a time: (step, placed
+    area, empty box area over all subarrays). Every step replaces one of cimgraph's blocks by NeuroSim's size where
+    NeuroSim's own figures or formulas give it, and re-boxes every subarray of every tile design with the same rule.
+
+    The first entry is NeuroSim's own box rule (SubArray.cpp CalculateArea, conventionalParallel; Tile.cpp and
+    Chip.cpp sum the boxes with no further bounding box) applied to cimgraph's blocks (schedule/placed.py). Then:
+    NeuroSim's array and MLSA bank (from A's reported ADC area; on B's cell its reference columns grow); for a
+    cell written above Vdd its level shifters, for a 1T1R array its WL switch matrix (A), computed with its formulas;
+    last its interconnect area, which counts the bus wires (HTree.cpp, XYBus.cpp: bus width x repeater size /
+    treeFoldedRatio along every stage) where cimgraph counts the repeaters only: A's own reported 26.8 mm^2, for B
+    an upper bound (B's subarrays, PEs and tiles, the trees' units, are smaller).
     """
-    ref = REFERENCE["A"]["area_by"]
-    parts = mapping.parts.values() if hasattr(mapping, "parts") else [mapping]   # every tile design's subarrays
-    mlsa = sum(part.chip.instances("chip/tile/pe/subarray") * neurosim_mlsa_area(part.chip) for part in parts)
-    steps = [("cimgraph: NeuroSim's box rule on cimgraph's blocks", result.placed_area)]
-    steps.append((f"and NeuroSim's MLSA banks ({neurosim_mlsa_area(mapping.chip) * 1e12:.0f} um^2 per subarray, "
-                  "15.5 reference columns)", steps[-1][1] + mlsa - result.area_by_group["adc"]))
-    steps.append(("and NeuroSim's wire-counted interconnect at A's 26.8 mm^2 (an upper bound)",
-                  steps[-1][1] + ref["interconnect"] - result.area_by_group["interconnect"]))
+    from cimgraph.schedule.placed import box_of
+
+    chips = [(p.chip, p.chip.instances("chip/tile/pe/subarray")) for p in parts(mapping)]
+    states = [_box_state(chip) for chip, _ in chips]
+
+    def boxes() -> tuple[float, float]:
+        out = [(n, box_of(s["width"], s["height"], s["area"], s["blocks"].values()))
+               for (_, n), s in zip(chips, states)]
+        return sum(n * b.area for n, b in out), sum(n * (b.area - b.parts_area) for n, b in out)
+
+    base, empty = boxes()
+    steps = [("cimgraph: NeuroSim's box rule on cimgraph's blocks", result.placed_area, empty)]
+    outside = [0.0]   # area changes outside the subarray boxes
+
+    def step(label: str, change=None, elsewhere: float = 0.0) -> None:
+        if change is not None:
+            for (chip, _), state in zip(chips, states):
+                change(chip, state)
+        outside[0] += elsewhere
+        total, empty = boxes()
+        steps.append((label, result.placed_area + total - base + outside[0], empty))
+
+    chip = mapping.chip
+    step(f"and NeuroSim's array (no dummy columns) and MLSA banks ({neurosim_mlsa_area(chip) * 1e12:.0f} um^2 per "
+         "subarray, 15.5 reference columns)", _neurosim_array_and_mlsa)
+    if _shifts(chip):
+        step(f"and NeuroSim's level shifters ({neurosim_level_shifter_area(chip.tech) * 1e12:.1f} um^2 each, "
+             "LevelShifter.cpp; banks cut to the edge)", _neurosim_level_shifters)
+    if chip.cell.access == "1t1r":   # NeuroSim's wlNewSwitchMatrix (SRAM and crossbar arrays use others)
+        step(f"and NeuroSim's WL switch matrix ({neurosim_wl_switch_area(chip) * 1e12:.0f} um^2: 4 minimum TGs and "
+             "a DFF per row)", _neurosim_wl_switch)
+    ref = REFERENCE["A"]["area_by"]["interconnect"]
+    which = "A's (an upper bound)" if chip.cell.family == "sram" else "A's reported"
+    step(f"and NeuroSim's wire-counted interconnect at {which} {ref * 1e6:.1f} mm^2",
+         elsewhere=ref - result.area_by_group["interconnect"])
     return steps
 
 
@@ -391,14 +492,15 @@ def tables(config: str) -> list[Table]:
     out.append((["leakage, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(leak_ref, 'W')}"],
                 [[step, _fmt(value, "W"), f"{value / leak_ref:.2f}"]
                  for step, value in leakage_account(mapping, result)]))
-    if "area_by" not in REFERENCE[config]:   # B: NeuroSim gives the total only; account for it term by term
-        out.append((["placed subarray block", "side", "area", "extent"],
-                     [[name, side, _fmt(area, "m^2"), _fmt(extent, "m") if extent else "corner"]
-                      for name, side, area, extent in subarray_box_rows(mapping.chip)]))
-        area_ref = REFERENCE[config]["area"]
-        out.append((["placed chip area, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(area_ref, 'm^2')}"],
-                    [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}"]
-                     for step, value in placed_area_account(mapping, result)]))
+    out.append((["placed subarray block", "side", "area", "extent"],
+                [[name, side, _fmt(area, "m^2"), _fmt(extent, "m") if extent else "corner"]
+                 for name, side, area, extent in subarray_box_rows(mapping.chip)]))
+    area_ref = REFERENCE[config]["area"]
+    empty_ref = REFERENCE[config].get("empty_area")
+    out.append((["placed chip area, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(area_ref, 'm^2')}",
+                 "empty box" + (f" (NeuroSim {_fmt(empty_ref, 'm^2')})" if empty_ref else "")],
+                [[step, _fmt(value, "m^2"), f"{value / area_ref:.2f}", _fmt(empty, "m^2")]
+                 for step, value, empty in placed_area_account(mapping, result)]))
     plan = [[n, str(a), str(b), str(c), str(d)] for n, a, b, c, d in floorplan_rows(config, mapping)]
     if plan:
         ref = REFERENCE[config]

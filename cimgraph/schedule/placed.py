@@ -18,7 +18,7 @@ silicon of the blocks costs) and the placed box (what the layout occupies).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import attrs
 
@@ -69,24 +69,35 @@ class SubarrayBox:
         return self.width * self.height + max(0.0, self.corner - self.left * self.bottom)
 
 
+def subarray_blocks(chip: Any) -> dict[str, tuple[float, str]]:
+    """The periphery blocks of one subarray of ``chip``: name -> (area of all copies in m^2, side)."""
+    return {comp.name: (comp.area * comp.spec.count, placement_side(comp.model))
+            for comp in chip.levels["subarray"].components}
+
+
+def box_of(array_width: float, array_height: float, array_area: float,
+           blocks: Iterable[tuple[float, str]]) -> SubarrayBox:
+    """The box of an array of the given size (m, m^2) with ``blocks`` (area m^2, side) aligned to its
+    edges: a "rows" block adds area / array height to the width, a "columns" block area / array width
+    to the height, anything else goes to the corner."""
+    left = bottom = corner = 0.0
+    parts = array_area
+    for area, side in blocks:
+        parts += area
+        if side == "rows" and array_height > 0:
+            left += area / array_height
+        elif side == "columns" and array_width > 0:
+            bottom += area / array_width
+        else:
+            corner += area
+    return SubarrayBox(array_width, array_height, left, bottom, corner, parts)
+
+
 def subarray_box(chip: Any) -> SubarrayBox:
     """Bounding box of one subarray of ``chip`` (a ChipGraph)."""
     level = chip.levels["subarray"]
     array = level.array.model
-    width, height = float(array.width()), float(array.height())
-    left = bottom = corner = 0.0
-    parts = level.array.area
-    for comp in level.components:
-        area = comp.area * comp.spec.count
-        parts += area
-        side = placement_side(comp.model)
-        if side == "rows" and height > 0:
-            left += area / height
-        elif side == "columns" and width > 0:
-            bottom += area / width
-        else:
-            corner += area
-    return SubarrayBox(width, height, left, bottom, corner, parts)
+    return box_of(float(array.width()), float(array.height()), level.array.area, subarray_blocks(chip).values())
 
 
 def placed_area(chip: Any) -> float:
