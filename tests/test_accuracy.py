@@ -190,7 +190,6 @@ def test_workers_are_a_timed_plan_on_more_than_one_thread(monkeypatch):
 
     timed = []
     monkeypatch.setattr(kernels, "_CHOICES", {})
-    monkeypatch.setattr(kernels, "_WORKERS", {})
     monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
     monkeypatch.setattr(kernels, "threads", lambda count: __import__("contextlib").nullcontext())
     cost = {(torch.int8, 1): 3.0, (torch.int8, 2): 2.5, (torch.float32, 1): 4.0, (torch.float32, 2): 3.0}

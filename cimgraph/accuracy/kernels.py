@@ -30,8 +30,8 @@ SAMPLE_ROWS = 4096  # matmul rows timed at most (the blocked read-out's rows are
 
 Option = torch.dtype | Packing  # an unpacked operand type, or input cycles packed into one (``packing``)
 
-_CHOICES: dict[tuple, tuple[Option, int]] = {}
-_WORKERS: dict[tuple, int] = {}   # same keys: blocks run at once on one intra-op thread each (1: no workers)
+# key -> (operand, intra-op threads, workers: blocks run at once on one intra-op thread each; 1: none)
+_CHOICES: dict[tuple, tuple[Option, int, int]] = {}
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
@@ -135,14 +135,15 @@ def _key(candidates: list[Option], groups: int, m: int, k: int, n: int, device: 
 
 
 def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int, device: torch.device,
-          converts: bool = True) -> tuple[Option, int]:
+          converts: bool = True) -> tuple[Option, int, int]:
+    """The measured (operand, intra-op threads, workers) for this product, cached per shape class."""
     configured = torch.get_num_threads()
     # (operand, intra-op threads, workers): 1 thread, all threads, or one block per thread at once
     plans = [(1, 1), (configured, 1), (1, configured)] if device.type == "cpu" and configured > 1 else \
         [(configured, 1)]
     options = [(option, count, workers) for option in candidates for count, workers in plans]
     if len(options) == 1:
-        return options[0][:2]
+        return options[0]
     m = min(m, SAMPLE_ROWS)
     key = _key(candidates, groups, m, k, n, device, converts)
     if key not in _CHOICES:
@@ -150,8 +151,7 @@ def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int, device:
             with threads(option[1]):
                 return _time(option[0], groups, m, k, n, device, converts, option[2])
 
-        best = min(options, key=timed)
-        _CHOICES[key], _WORKERS[key] = best[:2], best[2]
+        _CHOICES[key] = min(options, key=timed)
     return _CHOICES[key]
 
 
@@ -165,19 +165,18 @@ def fastest(candidates: list[Option], groups: int, m: int, k: int, n: int, devic
 def threads_for(option: Option, candidates: list[Option], groups: int, m: int, k: int, n: int,
                 device: torch.device, converts: bool = True) -> int:
     """Threads to run ``option``'s products with: the measured choice, else the configured count."""
-    chosen, count = _plan(candidates, groups, m, k, n, device, converts)
+    chosen, count, _ = _plan(candidates, groups, m, k, n, device, converts)
     return count if chosen == option else torch.get_num_threads()
 
 
 def workers_for(option: Option, candidates: list[Option], groups: int, m: int, k: int, n: int,
                 device: torch.device, converts: bool = True) -> int:
     """Blocks to run at once (one intra-op thread each) for ``option``: the measured plan, else 1."""
-    chosen, _ = _plan(candidates, groups, m, k, n, device, converts)
-    key = _key(candidates, groups, min(m, SAMPLE_ROWS), k, n, device, converts)
-    return _WORKERS.get(key, 1) if chosen == option else 1
+    chosen, _, workers = _plan(candidates, groups, m, k, n, device, converts)
+    return workers if chosen == option else 1
 
 
 def choices() -> dict[tuple, tuple[Option, int, int]]:
     """Choices so far: (device, candidates, shape class, threads, converts) -> (operand, intra-op threads,
     workers: blocks run at once, one thread each)."""
-    return {key: (*plan, _WORKERS.get(key, 1)) for key, plan in _CHOICES.items()}
+    return dict(_CHOICES)
