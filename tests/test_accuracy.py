@@ -135,6 +135,18 @@ def test_operand_choice_is_measured_once_and_cached(monkeypatch):
     assert list(kernels.choices().values()) == [(torch.bfloat16, 1, 1)]
 
 
+def test_a_plan_is_judged_by_its_median_round_not_its_luckiest(monkeypatch):
+    """A plan that is fast in one round only (2 OpenMP threads on a busy CPU) loses to one that is steady."""
+    import cimgraph.accuracy.kernels as kernels
+
+    monkeypatch.setattr(kernels, "_CHOICES", {})
+    monkeypatch.setattr(kernels, "ROUNDS", 3)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    swings = iter([0.5, 3.0, 3.0])   # float32: once much faster than bfloat16, twice much slower
+    monkeypatch.setattr(kernels, "_time", lambda dtype, *shape: next(swings) if dtype == torch.float32 else 1.0)
+    assert kernels.fastest([torch.bfloat16, torch.float32], 9, 1000, 128, 1024, torch.device("cpu")) == torch.bfloat16
+
+
 @pytest.mark.parametrize("adc, adc_bits, adc_range", [("linear", 5, "full"), ("linear", 4, "calibrated"),
                                                       ("linear", 7, "calibrated"), ("nonlinear", 4, "calibrated")])
 @pytest.mark.parametrize("effects", [{}, {"variation": 0.2}, {"stuck_at": (0.05, 0.05)}])

@@ -18,6 +18,7 @@ workers over the blocks, which share nothing); the faster of the two plans is ke
 from __future__ import annotations
 
 import contextlib
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,8 +26,11 @@ import torch
 
 from .packing import Packing, column_shift, decode
 
-TRIALS = 2  # timed runs per candidate and round after one warm-up; the minimum over all rounds counts
-ROUNDS = 3  # rounds over all candidates: a transient (another process, threads still spinning) hits one round
+TRIALS = 2  # timed runs per candidate and round after one warm-up; the round's time is their minimum
+# Rounds over all candidates; a candidate's time is the median of its rounds, not their minimum: a transient
+# (another process, OpenMP threads still spinning) hits one round, and a plan whose speed swings (2 OpenMP threads
+# on a shared 2-core CPU) must not win on its luckiest round (3 of 9 processes did, running 77-168x, issue 15)
+ROUNDS = 3
 SAMPLE_ROWS = 4096  # matmul rows timed at most (the blocked read-out's rows are positions x cycles)
 
 Option = torch.dtype | Packing  # an unpacked operand type, or input cycles packed into one (``packing``)
@@ -152,11 +156,11 @@ def _plan(candidates: list[Option], groups: int, m: int, k: int, n: int, device:
             with threads(option[1]):
                 return _time(option[0], groups, m, k, n, device, converts, option[2])
 
-        best = {option: float("inf") for option in options}
+        rounds: dict[tuple[Option, int, int], list[float]] = {option: [] for option in options}
         for _ in range(ROUNDS):   # interleaved, so no candidate is timed only in a slow moment
             for option in options:
-                best[option] = min(best[option], timed(option))
-        _CHOICES[key] = min(options, key=best.get)
+                rounds[option].append(timed(option))
+        _CHOICES[key] = min(options, key=lambda option: statistics.median(rounds[option]))
     return _CHOICES[key]
 
 
