@@ -170,6 +170,20 @@ def test_link_energy_is_toggle_times_half_cv2():
     assert bus.transfer().energy == pytest.approx(0.5 * full.energy)  # random data by default
 
 
+def test_each_tile_design_moves_its_data_at_the_given_toggle_rates(config_a):
+    """On a chip of two tile designs every design's links and buffers are charged the Activity's toggle rates
+    (NeuroSim's inputtoggle 0.18 here), not the default 2 p (1 - p) = 0.32 of input density p."""
+    mapping, result = config_a
+    assert fidelity.INPUT_TOGGLE != pytest.approx(2 * fidelity.INPUT_DENSITY * (1 - fidelity.INPUT_DENSITY), rel=0.1)
+    by_layer = {lr.name: lr.energy_by_component for lr in result.layers}
+    for design, part in mapping.parts.items():
+        alone = cimgraph.evaluate(part, activity=fidelity.neurosim_activity(len(part.layers)))
+        prefix = "" if design == "chip" else f"{design}:"
+        for lr in alone.layers:
+            for path in ("chip/bus", "chip/tile/htree", "chip/tile/pe/htree", "chip/tile/input_buffer"):
+                assert by_layer[lr.name][prefix + path] == pytest.approx(lr.energy_by_component[path], rel=1e-12)
+
+
 def test_register_file_port_sets_its_cycles():
     """A synchronous register file moves one port-width word per clock: the latency of an access is one cycle,
     so the time to move a layer's data scales with 1 / port width (NeuroSim Buffer.cpp, synchronous)."""
