@@ -29,6 +29,7 @@ import math
 import os
 import sys
 
+import attrs
 import numpy as np
 
 import cimgraph
@@ -155,7 +156,7 @@ def neurosim_vectors(layer) -> int:
     return max(1, (h - layer.kernel + 1) // layer.stride) * max(1, (w - layer.kernel + 1) // layer.stride)
 
 
-def interconnect_at_neurosim_counting(mapping, result) -> float:
+def interconnect_at_neurosim_counting(mapping, result, vectors: bool = False) -> float:
     """Interconnect energy (J) with cimgraph's link models but NeuroSim V1.4's bit counts on the way up.
 
     NeuroSim charges each level's link with what that level sends on after its own reduction (Tile.cpp /
@@ -163,10 +164,13 @@ def interconnect_at_neurosim_counting(mapping, result) -> float:
     (Chip.cpp numBitToLoadIn), where cimgraph moves what the children send into the reduction (each PE's or
     subarray's partial sum) and, with the ReLU at the chip, the tiles' complete sums. Same wires, same toggles:
     only the number of bits moved up differs, so each link's upward energy scales by NeuroSim's bits / ours.
+    ``vectors``: also at NeuroSim's vector count (:func:`neurosim_vectors`): every count that follows the input
+    vectors scales with them, the input feature maps sent down the chip bus (and, novel-mapped, the tile tree)
+    do not.
     """
     total = result.energy_by_group["interconnect"]
     for part in parts(mapping):
-        total += _upward_difference(part)
+        total += _link_difference(part, vectors)
     return total
 
 
@@ -175,29 +179,42 @@ def parts(mapping) -> list:
     return list(mapping.parts.values()) if hasattr(mapping, "parts") else [mapping]
 
 
-def _upward_difference(mapping) -> float:
-    """NeuroSim's upward link energy less cimgraph's, for one tile design's layers (J)."""
-    from cimgraph.schedule.counts import CHILD_LEVEL, action_counts, layer_work, up_bits
+def at_neurosim_vectors(mapping, work):
+    """``work`` (schedule.counts.Work) of ``mapping`` at NeuroSim's vector count: the output positions and all
+    that follows them (outputs, the bits streamed into the arrays, the output feature maps) scale by
+    :func:`neurosim_vectors` / cimgraph's H x W; the input feature maps do not."""
+    ratio = np.array([neurosim_vectors(p.layer) / p.layer.input_vectors for p in mapping.layers])
+    return attrs.evolve(work, vectors=work.vectors * ratio, outputs=work.outputs * ratio,
+                        pooled_outputs=work.pooled_outputs * ratio, stream_bits=work.stream_bits * ratio,
+                        ofm_bits=work.ofm_bits * ratio, residual_bits=work.residual_bits * ratio)
+
+
+def _link_difference(mapping, vectors: bool = False) -> float:
+    """NeuroSim's link energy less cimgraph's, for one tile design's layers (J): upward bits counted NeuroSim's
+    way, and with ``vectors`` every count at NeuroSim's vector count (:func:`at_neurosim_vectors`)."""
+    from cimgraph.schedule.counts import _link_bits, action_counts, layer_work, up_bits
     from cimgraph.schedule.evaluate import _data_kwargs, _tile_spans
 
     chip, work = mapping.chip, layer_work(mapping)
+    counted = at_neurosim_vectors(mapping, work) if vectors else work
     in_bits = chip.spec.precision.input
     psum = {lvl: chip.levels[lvl].psum_bits for lvl in ("chip", "tile", "pe", "subarray")}
     toggles = neurosim_activity(len(mapping.layers)).toggles()
     spans = _tile_spans(mapping)
     total = 0.0
     for ac in action_counts(mapping, work):
-        if not (ac.action == "transfer" and ac.data == "output"):
+        if ac.action != "transfer":
             continue
         level = ac.path.rsplit("/", 1)[0].split("/")[-1]
-        ours = up_bits(CHILD_LEVEL[level], work, psum, in_bits)
-        theirs = work.ofm_bits if level == "chip" else up_bits(level, work, psum, in_bits)
-        method = getattr(chip.model(ac.path), "transfer")
-        energy = np.array([method(**_data_kwargs(method, toggles["output"][i], spans[i])).energy
+        comp = next(c for c in chip.levels[level].components if c.name == ac.path.rsplit("/", 1)[1])
+        model, width = comp.model, float(comp.model.width) * comp.spec.count
+        if ac.data == "output":
+            theirs = counted.ofm_bits if level == "chip" else up_bits(level, counted, psum, in_bits)
+        else:
+            theirs = _link_bits(level, counted, psum, in_bits)[ac.data]
+        energy = np.array([model.transfer(**_data_kwargs(model.transfer, toggles[ac.data][i], spans[i])).energy
                            for i in range(len(spans))])
-        moved = ac.count * energy
-        total -= float(moved.sum())
-        total += float((moved * np.divide(theirs, ours, out=np.zeros_like(ours), where=ours > 0)).sum())
+        total += float(((theirs / width - ac.count) * energy).sum())
     return total
 
 
@@ -478,6 +495,9 @@ def tables(config: str) -> list[Table]:
         if name == "energy: interconnect (J)":
             counted = interconnect_at_neurosim_counting(mapping, result)
             totals.append(["interconnect at NeuroSim's bit counts", _fmt(ref, unit), _fmt(counted, unit),
+                           f"{counted / ref:.2f}"])
+            counted = interconnect_at_neurosim_counting(mapping, result, vectors=True)
+            totals.append(["interconnect at NeuroSim's bit and vector counts", _fmt(ref, unit), _fmt(counted, unit),
                            f"{counted / ref:.2f}"])
     out = [([f"{config}: quantity", "NeuroSim", "cimgraph", "ratio"], totals)]
     per_layer = []

@@ -99,6 +99,26 @@ def test_energy_categories_within_35_percent_or_explained(config_a):
     assert a.energy_by_group["interconnect"] > fidelity.interconnect_at_neurosim_counting(mapping, a)
 
 
+def test_interconnect_at_neurosim_vector_count(config_a, config_b):
+    """At NeuroSim's (H - k + 1)^2 vectors every count that follows the vectors shrinks and the input feature
+    maps stay; B's interconnect at NeuroSim's bit and vector counts is within 25 % of NeuroSim's (A's, whose
+    NeuroSim wires span its 257 mm^2 of empty subarray box, is explained in docs/fidelity.md)."""
+    mapping = config_a[0].parts["chip"]
+    work = layer_work(mapping)
+    counted = fidelity.at_neurosim_vectors(mapping, work)
+    conv2 = [p.layer.name for p in mapping.layers].index("conv2")
+    assert counted.stream_bits[conv2] == pytest.approx(work.stream_bits[conv2] * 30 ** 2 / 32 ** 2)
+    assert counted.ofm_bits[conv2] == pytest.approx(work.ofm_bits[conv2] * 30 ** 2 / 32 ** 2)
+    assert np.array_equal(counted.ifm_bits, work.ifm_bits)
+    for config, (m, result) in (("A", config_a), ("B", config_b)):
+        bits = fidelity.interconnect_at_neurosim_counting(m, result)
+        both = fidelity.interconnect_at_neurosim_counting(m, result, vectors=True)
+        assert 0 < both < bits < result.energy_by_group["interconnect"]
+    b_mapping, b = config_b
+    assert within(fidelity.interconnect_at_neurosim_counting(b_mapping, b, vectors=True),
+                  fidelity.REFERENCE["B"]["energy"]["interconnect"], 0.25)
+
+
 def test_trends_hold_at_other_nodes_and_conventional_mapping(tmp_path):
     """Hidden configurations (45 nm, 32 nm, conventional mapping) are checked against NeuroSim too: the same
     netlist maps and costs there, energy per image grows from 22 nm to 45 nm as C V^2 does, and conventional
@@ -168,6 +188,20 @@ def test_link_energy_is_toggle_times_half_cv2():
     assert quiet.energy == pytest.approx(0.18 * full.energy, rel=1e-12)
     assert quiet.latency == full.latency
     assert bus.transfer().energy == pytest.approx(0.5 * full.energy)  # random data by default
+
+
+def test_each_tile_design_moves_its_data_at_the_given_toggle_rates(config_a):
+    """On a chip of two tile designs every design's links and buffers are charged the Activity's toggle rates
+    (NeuroSim's inputtoggle 0.18 here), not the default 2 p (1 - p) = 0.32 of input density p."""
+    mapping, result = config_a
+    assert fidelity.INPUT_TOGGLE != pytest.approx(2 * fidelity.INPUT_DENSITY * (1 - fidelity.INPUT_DENSITY), rel=0.1)
+    by_layer = {lr.name: lr.energy_by_component for lr in result.layers}
+    for design, part in mapping.parts.items():
+        alone = cimgraph.evaluate(part, activity=fidelity.neurosim_activity(len(part.layers)))
+        prefix = "" if design == "chip" else f"{design}:"
+        for lr in alone.layers:
+            for path in ("chip/bus", "chip/tile/htree", "chip/tile/pe/htree", "chip/tile/input_buffer"):
+                assert by_layer[lr.name][prefix + path] == pytest.approx(lr.energy_by_component[path], rel=1e-12)
 
 
 def test_register_file_port_sets_its_cycles():

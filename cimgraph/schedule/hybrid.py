@@ -133,7 +133,7 @@ def _functional(mapping: Any, layer: Any, bits: int, movers: list, costs: dict) 
 
 def _part_activity(mapping: Any, part: Any, activity: Any) -> Any:
     """The entries of ``activity`` (one per array layer of the whole mapping, ``mapping.layers`` order)
-    that belong to ``part``'s layers; None stays None (0.5 everywhere)."""
+    that belong to ``part``'s layers, toggle rates included where given; None stays None (the defaults)."""
     if activity is None:
         return None
     from .activity import Activity
@@ -141,7 +141,9 @@ def _part_activity(mapping: Any, part: Any, activity: Any) -> Any:
     activity.check(len(mapping.layers))
     index = {p.layer.name: i for i, p in enumerate(mapping.layers)}
     rows = [index[p.layer.name] for p in part.layers]
-    return Activity(activity.input[rows], activity.weight[rows])
+    pick = lambda values: None if values is None else values[rows]  # noqa: E731
+    return Activity(activity.input[rows], activity.weight[rows], input_toggle=pick(activity.input_toggle),
+                    output_toggle=pick(activity.output_toggle))
 
 
 def _gated_share(part: Any, path: str, result: Result, period: float) -> float:
