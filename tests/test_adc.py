@@ -273,3 +273,28 @@ def test_default_characterisation_is_the_circuit_model():
         default, circuit_model = adc(node), adc(node, characterisation="circuit")
         latency, energy = default._conversion()
         assert default.convert() == circuit_model.convert() == Cost(latency, default.count * energy)
+
+
+def test_spice_bias_power_follows_the_sensed_column():
+    """The scheduler passes the layer's input activity and weight density: the sensed column holds rows x a
+    cells at w / R_ref + (1 - w) G_off; a fuller column (lower R) draws more mirror power, an open one none
+    (only the reference columns remain). The latency is the references', independent of the data."""
+    from cimgraph.components import mlsa_spice
+
+    a = spice()
+    g_off = a.cell.g_off
+    assert a.column_resistance(1.0, 1.0) == pytest.approx(1 / (128 / 100e3), rel=1e-12)
+    assert a.column_resistance(0.5, 0.25) == pytest.approx(1 / (64 * (0.25 / 100e3 + 0.75 * g_off)), rel=1e-12)
+    assert a.column_resistance(0.0, 0.5) == math.inf and a.column_resistance(None, None) == 2 * 100e3 / 128
+    full, sparse, open_ = (a.convert(x, 0.5) for x in (1.0, 0.1, 0.0))
+    assert full.energy > sparse.energy > open_.energy > 0
+    assert full.latency == sparse.latency == open_.latency == a.convert().latency
+    refs = mlsa_spice.reference_resistances(100e3, 128, 32)
+    references = sum(31 * mlsa_spice.comparator_power("22nm", r, 0.55) for r in refs[1:-1]) / 32
+    sense = a._spice_conversion()[0]
+    assert open_.energy == pytest.approx(a.count * (references * sense + a._latch_energy() + a._encoder()[2]))
+
+
+def test_circuit_model_ignores_activity():
+    a = adc()
+    assert a.convert(0.1, 0.9) == a.convert()

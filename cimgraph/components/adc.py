@@ -32,8 +32,10 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
   DNN+NeuroSim V1.4's SPICE fits of its MLSA (``mlsa_spice``): the latency of the extreme references
   (index 1 and L-2 of the ladder from ``reference_resistance`` / rows) on the column capacitance (the column
   wire over ``rows`` cells plus L - 2 comparator input gates, cimgraph's capacitances), and the bias power of
-  a mid-scale column (resistance 2 x reference_resistance / rows) plus NeuroSim's share of the reference
-  columns (references 1 .. L-3, each shared by L comparators), times that latency. The latches' and the
+  the sensed column plus NeuroSim's share of the reference columns (references 1 .. L-3, each shared by L
+  comparators), times that latency. The sensed column is the layer's expected one: rows x input_activity
+  cells at G = w / reference_resistance + (1 - w) G_off (G_off of a resistive cell, else 0), w the weight
+  density, as the scheduler passes them (without them, a mid-scale column: 2 x reference_resistance / rows). The latches' and the
   encoder's switching stay cimgraph's own; area is unchanged.
 Area: 2^b - 1 x (mirror copy + reference source + latch SA) + input mirror + encoder, standard cells;
 the scaled copy and reference take the minimum-length cell area x (L + poly gap) / (F + poly gap).
@@ -212,7 +214,17 @@ class FlashADC(Component):
                                 f"reference_resistance (NeuroSim V1.4 Param.cpp resistanceOn is '100kOhm')")
         return self.cell.r_on
 
-    def _spice_conversion(self) -> tuple[float, float]:
+    def column_resistance(self, input_activity: float | None, weight_density: float | None) -> float:
+        """Resistance (Ohm) of the sensed column for the SPICE bias power (module docstring); inf when open."""
+        full = self.spice_reference_resistance()
+        if input_activity is None or weight_density is None:
+            return 2 * full / self.rows
+        g_low = self.cell.g_off if self.cell.is_resistive else 0.0
+        g = self.rows * input_activity * (weight_density / full + (1 - weight_density) * g_low)
+        return 1.0 / g if g > 0 else math.inf
+
+    def _spice_conversion(self, input_activity: float | None = None,
+                          weight_density: float | None = None) -> tuple[float, float]:
         """(sensing latency, bias energy) of one conversion from NeuroSim V1.4's SPICE fits (module docstring)."""
         tech, node, levels = self.tech, self.tech.name, 2 ** self.bits
         refs = mlsa_spice.reference_resistances(self.spice_reference_resistance(), self.rows, levels)
@@ -221,8 +233,8 @@ class FlashADC(Component):
         latency = max(mlsa_spice.column_latency(node, refs[1], column_cap),
                       mlsa_spice.column_latency(node, refs[-1], column_cap))
         v = self.cell.read_voltage
-        mid_scale = 2 * self.spice_reference_resistance() / self.rows
-        column = self.levels * mlsa_spice.comparator_power(node, mid_scale, v)
+        column = self.levels * mlsa_spice.comparator_power(
+            node, self.column_resistance(input_activity, weight_density), v)
         references = sum(self.levels * mlsa_spice.comparator_power(node, r, v) for r in refs[1:-1]) / levels
         return latency, (column + references) * latency
 
@@ -242,15 +254,19 @@ class FlashADC(Component):
     def leakage(self) -> float:
         return self.count * (self.levels * latch_sense(self.tech).leakage + self._encoder()[3])
 
-    def convert(self) -> Cost:
-        """Every ADC of the bank converts once."""
-        latency, energy = self._conversion() if self.characterisation == "circuit" else self._spice_step()
+    def convert(self, input_activity: float | None = None, weight_density: float | None = None) -> Cost:
+        """Every ADC of the bank converts once. ``input_activity`` / ``weight_density`` (the layer's, passed by
+        the scheduler) set the sensed column of the neurosim_spice bias power; the circuit model ignores them."""
+        if self.characterisation == "circuit":
+            latency, energy = self._conversion()
+        else:
+            latency, energy = self._spice_step(input_activity, weight_density)
         return Cost(latency, self.count * energy)
 
-    def _spice_step(self) -> tuple[float, float]:
+    def _spice_step(self, input_activity: float | None, weight_density: float | None) -> tuple[float, float]:
         """(latency, energy) of one conversion with the SPICE-characterised sensing, the latches' and encoder's
         switching from cimgraph's capacitances."""
-        sense, bias = self._spice_conversion()
+        sense, bias = self._spice_conversion(input_activity, weight_density)
         _, t_enc, e_enc, _ = self._encoder()
         return sense + t_enc, bias + self._latch_energy() + e_enc
 

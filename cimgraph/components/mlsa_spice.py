@@ -13,7 +13,8 @@ bias power. The functions below are cimgraph's own; only the coefficients are Ne
   extreme comparators). Each node's fit is ``a ln(R) + b`` or ``a R + b`` by resistance range, plus a
   column-capacitance term above a threshold resistance R_t: dC / (R2 - R_t) (R - R_t) (C_col - C_ref) / C_ref.
 * Bias power of one column's comparators: the per-comparator LP fit at R x (0.5 V / V_read) (the SPICE runs
-  used 0.5 V), times L - 1.
+  used 0.5 V), times L - 1, R the column's resistance (``CalculatePower`` takes each column's; cimgraph the
+  expected column of the layer's activity).
 """
 from __future__ import annotations
 
@@ -100,6 +101,9 @@ def column_latency(node: str, resistance: float, column_cap: float) -> float:
 
 def comparator_power(node: str, resistance: float, read_voltage: float) -> float:
     """SPICE-fitted bias power (W) of one comparator's current mirror while sensing a column of ``resistance``
-    (Ohm) at ``read_voltage`` (V)."""
+    (Ohm) at ``read_voltage`` (V); an open column (infinite R) draws none, and the fit, which falls below zero
+    beyond a few MOhm, is clamped at zero."""
     _check_node(node)
-    return _piecewise(POWER_TABLE[node], resistance * SPICE_READ_VOLTAGE / read_voltage)
+    if math.isinf(resistance):
+        return 0.0
+    return max(_piecewise(POWER_TABLE[node], resistance * SPICE_READ_VOLTAGE / read_voltage), 0.0)
