@@ -31,7 +31,7 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
 * ``characterisation: neurosim_spice`` replaces the settling + latch time and the bias energy above by
   DNN+NeuroSim V1.4's SPICE fits of its MLSA (``mlsa_spice``): the latency of the extreme references
   (index 1 and L-2 of the ladder from ``reference_resistance`` / rows) on the column capacitance (the column
-  wire over ``rows`` cells plus L - 2 comparator input gates, cimgraph's capacitances), and the bias power of
+  wire over ``rows`` cells plus L - 3 comparator input gates as NeuroSim counts them, cimgraph's capacitances), and the bias power of
   the sensed column plus NeuroSim's share of the reference columns (references 1 .. L-3, each shared by L
   comparators), times that latency. The sensed column is the layer's expected one: rows x input_activity
   cells at G = w / reference_resistance + (1 - w) G_off (G_off of a resistive cell, else 0), w the weight
@@ -229,7 +229,7 @@ class FlashADC(Component):
         tech, node, levels = self.tech, self.tech.name, 2 ** self.bits
         refs = mlsa_spice.reference_resistances(self.spice_reference_resistance(), self.rows, levels)
         column_cap = (tech.wire_local.c * self.rows * cell_pitch(tech, self.cell)[1]
-                      + (levels - 2) * circuit.gate_cap(tech, circuit.min_width(tech)))
+                      + (levels - 3) * circuit.gate_cap(tech, circuit.min_width(tech)))
         latency = max(mlsa_spice.column_latency(node, refs[1], column_cap),
                       mlsa_spice.column_latency(node, refs[-1], column_cap))
         v = self.cell.read_voltage
