@@ -30,13 +30,14 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
   drawn from the read voltage and counted by the array.
 * ``characterisation: neurosim_spice`` replaces the settling + latch time and the bias energy above by
   DNN+NeuroSim V1.4's SPICE fits of its MLSA (``mlsa_spice``): the latency of the extreme references
-  (index 1 and L-2 of the ladder from ``reference_resistance`` / rows) on the column capacitance (the column
-  wire over ``rows`` cells plus L - 3 comparator input gates as NeuroSim counts them, cimgraph's capacitances), and the bias power of
-  the sensed column plus NeuroSim's share of the reference columns (references 1 .. L-3, each shared by L
-  comparators), times that latency. The sensed column is the layer's expected one: rows x input_activity
-  cells at G = w / reference_resistance + (1 - w) G_off (G_off of a resistive cell, else 0), w the weight
-  density, as the scheduler passes them (without them, a mid-scale column: 2 x reference_resistance / rows). The latches' and the
-  encoder's switching stay cimgraph's own; area is unchanged.
+  (index 1 and L-2 of the ladder from ``reference_resistance`` / rows) on the column capacitance (the
+  column wire over ``rows`` cells plus L - 3 comparator input gates as NeuroSim counts them, cimgraph's
+  capacitances), and the bias power of the sensed column plus NeuroSim's share of the reference columns
+  (references 1 .. L-3, each shared by L comparators), times that latency. The sensed column is the
+  layer's expected one: rows x input_activity cells at G = w / reference_resistance + (1 - w) G_off
+  (G_off of a resistive cell, else 0), w the weight density, as the scheduler passes them (without them,
+  a mid-scale column: 2 x reference_resistance / rows). The latches' and the encoder's switching stay
+  cimgraph's own; area is unchanged.
 Area: 2^b - 1 x (mirror copy + reference source + latch SA) + input mirror + encoder, standard cells;
 the scaled copy and reference take the minimum-length cell area x (L + poly gap) / (F + poly gap).
 Validity: 1-10 bits, column currents well above the off-currents of the mirror.

@@ -14,8 +14,8 @@ mux decoder) + MLSA + its encoder (+ SAR ADC; + precharger for SRAM), times the 
 1.4 when validated); the chip's clkPeriod is the largest over all layers, both tile designs included, and
 clkFreq = min(Param.cpp clkFreq, 1 / clkPeriod). cimgraph differs on purpose in three ways: no beta (no
 calibration factor on latency; a netlist may state NeuroSim's as ``clock: {auto: true, margin: 1.4}``, a
-post-layout calibration against a TSMC 40 nm RRAM macro, A. Lu et al., AICAS 2021), no WL switch in the cycle (cimgraph books the row drive once per input bit,
-not in every conversion step) and no upper bound (NeuroSim's 1 GHz default would pin every node to 1 ns).
+post-layout calibration against a TSMC 40 nm RRAM macro, A. Lu et al., AICAS 2021), no WL switch in the
+cycle (cimgraph books the row drive once per input bit, not in every conversion step) and no upper bound (NeuroSim's 1 GHz default would pin every node to 1 ns).
 The transposed read-out of training (``transposed: true`` peripherals) is timed by its path delays and does
 not set the clock. The derived period is that of the models' path delays; register sequencing overhead
 (clock-to-Q, setup) is not added, as in NeuroSim.
