@@ -95,6 +95,11 @@ def _jsonable(value: Any) -> Any:
 
 # -- show ----------------------------------------------------------------------------------
 
+def _auto_note(spec: Any) -> str:
+    margin = f"{spec.clock_margin:g} x " if spec.clock_margin != 1 else ""
+    return f" (auto: 1 / ({margin}slowest conversion step))" if margin else " (auto: 1 / slowest conversion step)"
+
+
 def cmd_show(args: argparse.Namespace) -> str:
     from .netlist import load_netlist
 
@@ -104,7 +109,7 @@ def cmd_show(args: argparse.Namespace) -> str:
     spec = chip.spec
     lines = [f"{spec.name}: {chip.tech.name}, cell {chip.cell.name}, weights {spec.precision.weight} bit "
              f"({chip.cells_per_weight} cells/weight), inputs {spec.precision.input} bit, clock "
-             f"{format_si(spec.clock, 'Hz')}{' (auto: 1 / slowest conversion step)' if spec.clock_auto else ''}, "
+             f"{format_si(spec.clock, 'Hz')}{_auto_note(spec) if spec.clock_auto else ''}, "
              f"{spec.mapping.method} mapping"]
 
     def walk(node: str, indent: str, graph: Any = chip) -> None:

@@ -101,3 +101,29 @@ def test_auto_clock_reports_other_problems_at_once():
         cimgraph.load_netlist(raw)
     text = str(info.value)
     assert "$.chip.buffer.width" in text and "$.chip.tile.pe.subarray.adc.bits" in text and "$.clock" not in text
+
+
+def test_clock_margin_scales_the_derived_period():
+    """``clock: {auto: true, margin: m}``: period = m x the slowest conversion step (NeuroSim's beta = 1.4, a
+    post-layout calibration); ``{auto: true}`` alone is ``auto``."""
+    plain = cimgraph.load_netlist(auto())
+    margined = cimgraph.load_netlist(auto(clock={"auto": True, "margin": 1.4}))
+    assert margined.spec.clock_auto and margined.spec.clock_margin == 1.4
+    assert 1 / margined.spec.clock == pytest.approx(1.4 / plain.spec.clock, rel=1e-12)
+    assert cimgraph.load_netlist(auto(clock={"auto": True})).spec.clock == pytest.approx(plain.spec.clock, rel=1e-12)
+    assert plain.spec.clock_margin == 1.0
+    for path in (f"{SUB}/shift_add", "chip/accumulation"):
+        assert margined.model(path).clock == margined.spec.clock
+
+
+@pytest.mark.parametrize("clock, message", [
+    ({"auto": True, "margin": 0.9}, r"\$\.clock\.margin: expected a number from 1 to 100 .*got 0\.9"),
+    ({"auto": True, "margin": "1.4"}, r"\$\.clock\.margin: expected a number"),
+    ({"auto": True, "margin": True}, r"\$\.clock\.margin: expected a number"),
+    ({"margin": 1.4}, r"\$\.clock\.auto: expected true \(a margin applies only to a derived clock"),
+    ({"auto": False, "margin": 1.4}, r"\$\.clock\.auto: expected true"),
+    ({"auto": True, "beta": 1.4}, r"\$\.clock.*beta"),
+])
+def test_bad_clock_margins_name_the_key(clock, message):
+    with pytest.raises(NetlistError, match=message):
+        cimgraph.load_netlist(auto(clock=clock))

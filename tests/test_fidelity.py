@@ -123,24 +123,25 @@ def test_trends_hold_at_other_nodes_and_conventional_mapping(tmp_path):
     """Hidden configurations (45 nm, 32 nm, conventional mapping) are checked against NeuroSim too: the same
     netlist maps and costs there, energy per image grows from 22 nm to 45 nm as C V^2 does, and conventional
     mapping (inputs re-sent for every kernel position, not passed between PEs) moves more data than novel. The
-    netlists state NeuroSim's 22 nm clock; NeuroSim re-derives its clock at every node, so at another node the
-    clock is re-derived too (``clock: auto``, from cimgraph's own read-out): a longer period at 45 nm than at
-    22 nm, and with it a longer pipeline period, for A and B."""
+    netlists derive the clock at every node as NeuroSim does (``clock: {auto: true, margin: 1.4}``: NeuroSim's
+    beta x the slowest conversion step, its MLSA from NeuroSim's SPICE tables): a longer period at 45 nm than at
+    22 nm, and with it a longer pipeline period, for A and B; at 22 nm within 15 % of NeuroSim's 1.663 ns."""
     import yaml
 
     for config in ("A", "B"):
         with open(os.path.join(ROOT, fidelity.NETLISTS[config]), encoding="utf-8") as handle:
             raw = yaml.safe_load(handle)
-        assert raw["clock"] == "601.3MHz" and raw["synchronous"] is True
+        assert raw["clock"] == {"auto": True, "margin": 1.4} and raw["synchronous"] is True
         energies, cycles, periods = {}, {}, {}
         for node in ("22nm", "32nm", "45nm"):
             path = tmp_path / f"neurosim_{config}_{node}.yaml"
-            path.write_text(yaml.safe_dump({**raw, "technology": node, "clock": "auto"}), encoding="utf-8")
+            path.write_text(yaml.safe_dump({**raw, "technology": node}), encoding="utf-8")
             mapping, result = fidelity.evaluate(config, netlist=str(path))
             energies[node], periods[node] = result.dynamic_energy, result.period
             cycles[node] = 1 / mapping.chip.spec.clock
         assert energies["22nm"] < energies["32nm"] < energies["45nm"]
         assert cycles["22nm"] < cycles["32nm"] < cycles["45nm"]
+        assert cycles["22nm"] == pytest.approx(1.663e-9, rel=0.15)
         assert periods["22nm"] < periods["32nm"] < periods["45nm"]
     _, novel = fidelity.evaluate("A")
     _, conventional = fidelity.evaluate("A", method="conventional")

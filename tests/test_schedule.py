@@ -212,3 +212,23 @@ def test_depthwise_layer_streams_all_input_channels():
     work = layer_work(mapping)
     assert work.stream_bits[0] == dw.input_vectors * 16 * 9 * chip.spec.precision.input
     assert evaluate(mapping).layers[0].energy > 0
+
+
+def test_spice_adc_energy_uses_the_layer_activity():
+    """An ADC action that takes the activity (adc.flash, characterisation neurosim_spice) gets each layer's input
+    activity and weight density from the scheduler: its energy is bit-cycles x share x convert(a, w)."""
+    raw = tiny_netlist()
+    raw["chip"]["tile"]["pe"]["subarray"]["adc"]["characterisation"] = "neurosim_spice"
+    chip = cimgraph.load_netlist(raw)
+    layer = conv("a")
+    mapping = cimgraph.map_network(chip, Network("one", (layer,)))
+    adc = mapping.chip.find("adc")
+    placement = mapping.layers[0]
+    bit_cycles = placement.row_blocks * placement.column_blocks * layer.input_vectors * chip.spec.precision.input
+    booked = []
+    for a in (0.2, 0.8):
+        result = evaluate(mapping, activity=Activity.uniform(1, a, 0.4))
+        expected = bit_cycles * adc.share * adc.convert(a, 0.4).energy
+        booked.append(result.layers[0].energy_by_component["chip/tile/pe/subarray/adc"])
+        assert booked[-1] == pytest.approx(expected, rel=1e-12)
+    assert booked[0] != booked[1]

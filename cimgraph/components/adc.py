@@ -28,6 +28,16 @@ Circuit-level model (our derivation; NeuroSim instead fits SPICE traces per node
 * Energy per conversion: every CSA carries k_I I_mid (input copy) and k_I I_mid (mean reference) from
   Vdd for t_s + t_latch, plus 2^b - 1 latches' C V^2 and the encoder. The column current itself is
   drawn from the read voltage and counted by the array.
+* ``characterisation: neurosim_spice`` replaces the settling + latch time and the bias energy above by
+  DNN+NeuroSim V1.4's SPICE fits of its MLSA (``mlsa_spice``): the latency of the extreme references
+  (index 1 and L-2 of the ladder from ``reference_resistance`` / rows) on the column capacitance (the
+  column wire over ``rows`` cells plus L - 3 comparator input gates as NeuroSim counts them, cimgraph's
+  capacitances), and the bias power of the sensed column plus NeuroSim's share of the reference columns
+  (references 1 .. L-3, each shared by L comparators), times that latency. The sensed column is the
+  layer's expected one: rows x input_activity cells at G = w / reference_resistance + (1 - w) G_off
+  (G_off of a resistive cell, else 0), w the weight density, as the scheduler passes them (without them,
+  a mid-scale column: 2 x reference_resistance / rows). The latches' and the encoder's switching stay
+  cimgraph's own; area is unchanged.
 Area: 2^b - 1 x (mirror copy + reference source + latch SA) + input mirror + encoder, standard cells;
 the scaled copy and reference take the minimum-length cell area x (L + poly gap) / (F + poly gap).
 Validity: 1-10 bits, column currents well above the off-currents of the mirror.
@@ -43,9 +53,9 @@ from ..errors import CimgraphError
 from ..hookspecs import hookimpl
 from ..tech.cells import MemoryCell
 from ..tech.technology import Technology
-from ..units import int_range, non_negative, optional_quantity, quantity
-from . import circuit
-from .arrays import sram_read_resistance
+from ..units import int_range, non_negative, one_of, optional_quantity, quantity
+from . import circuit, mlsa_spice
+from .arrays import cell_pitch, sram_read_resistance
 from .base import Component, Cost
 from .sram_periphery import latch_sense
 
@@ -91,8 +101,21 @@ class FlashADC(Component):
                                     doc="yield factor k: k sigma of comparator offset <= LSB / 2; 0 (default): "
                                         "offset-calibrated minimum-size comparators, as NeuroSim's MLSA fit assumes")
     mismatch: float | None = optional_quantity("V*m", "Pelgrom A_vt of the comparator pair (default: PELGROM_AVT by node)")
+    characterisation: str = attrs.field(
+        default="circuit", validator=one_of("circuit", "neurosim_spice"),
+        metadata={"doc": "circuit: cimgraph's settling / latch model; neurosim_spice: DNN+NeuroSim V1.4's SPICE "
+                         "fits of its MLSA latency and bias power (LP nodes 130-7 nm)"})
+    reference_resistance: float | None = optional_quantity(
+        "Ohm", "neurosim_spice: the full-scale cell resistance the reference ladder is built from (default: the "
+               "cell's r_on; required for non-resistive cells)")
 
     def __attrs_post_init__(self) -> None:
+        if self.characterisation == "neurosim_spice":
+            self.spice_reference_resistance()   # raises for a cell without one
+            mlsa_spice.column_latency(self.tech.name, 1.0, 0.0)   # raises for a node the tables lack
+            if self.bits < 2:
+                raise CimgraphError("adc.flash characterisation 'neurosim_spice': expected bits >= 2 (the SPICE "
+                                    f"latency is taken at references 1 and L-2), got {self.bits}")
         if self.full_scale is None and not (self.cell.is_resistive or self.cell.family == "sram"):
             raise CimgraphError(
                 f"adc.flash: cannot derive the current range of cell {self.cell.name!r} (family "
@@ -180,8 +203,41 @@ class FlashADC(Component):
         latch = sa.tau * math.log(tech.vdd / dv)
         _, t_enc, e_enc, _ = self._encoder()
         static = self.levels * 2 * ratio * i_mid * tech.vdd * (settle + latch)
-        dynamic = self.levels * circuit.switching_energy(2 * sa.node_cap + sa.enable_cap, tech.vdd)
-        return settle + latch + t_enc, static + dynamic + e_enc
+        return settle + latch + t_enc, static + self._latch_energy() + e_enc
+
+    def spice_reference_resistance(self) -> float:
+        """Full-scale cell resistance (Ohm) of the SPICE characterisation's reference ladder."""
+        if self.reference_resistance is not None:
+            return self.reference_resistance
+        if not self.cell.is_resistive:
+            raise CimgraphError(f"adc.flash characterisation 'neurosim_spice': cell {self.cell.name!r} (family "
+                                f"{self.cell.family!r}) has no on resistance for the reference ladder; give "
+                                f"reference_resistance (NeuroSim V1.4 Param.cpp resistanceOn is '100kOhm')")
+        return self.cell.r_on
+
+    def column_resistance(self, input_activity: float | None, weight_density: float | None) -> float:
+        """Resistance (Ohm) of the sensed column for the SPICE bias power (module docstring); inf when open."""
+        full = self.spice_reference_resistance()
+        if input_activity is None or weight_density is None:
+            return 2 * full / self.rows
+        g_low = self.cell.g_off if self.cell.is_resistive else 0.0
+        g = self.rows * input_activity * (weight_density / full + (1 - weight_density) * g_low)
+        return 1.0 / g if g > 0 else math.inf
+
+    def _spice_conversion(self, input_activity: float | None = None,
+                          weight_density: float | None = None) -> tuple[float, float]:
+        """(sensing latency, bias energy) of one conversion from NeuroSim V1.4's SPICE fits (module docstring)."""
+        tech, node, levels = self.tech, self.tech.name, 2 ** self.bits
+        refs = mlsa_spice.reference_resistances(self.spice_reference_resistance(), self.rows, levels)
+        column_cap = (tech.wire_local.c * self.rows * cell_pitch(tech, self.cell)[1]
+                      + (levels - 3) * circuit.gate_cap(tech, circuit.min_width(tech)))
+        latency = max(mlsa_spice.column_latency(node, refs[1], column_cap),
+                      mlsa_spice.column_latency(node, refs[-1], column_cap))
+        v = self.cell.read_voltage
+        column = self.levels * mlsa_spice.comparator_power(
+            node, self.column_resistance(input_activity, weight_density), v)
+        references = sum(self.levels * mlsa_spice.comparator_power(node, r, v) for r in refs[1:-1]) / levels
+        return latency, (column + references) * latency
 
     # -- component interface ---------------------------------------------------------------
     def area(self) -> float:
@@ -199,10 +255,26 @@ class FlashADC(Component):
     def leakage(self) -> float:
         return self.count * (self.levels * latch_sense(self.tech).leakage + self._encoder()[3])
 
-    def convert(self) -> Cost:
-        """Every ADC of the bank converts once."""
-        latency, energy = self._conversion()
+    def convert(self, input_activity: float | None = None, weight_density: float | None = None) -> Cost:
+        """Every ADC of the bank converts once. ``input_activity`` / ``weight_density`` (the layer's, passed by
+        the scheduler) set the sensed column of the neurosim_spice bias power; the circuit model ignores them."""
+        if self.characterisation == "circuit":
+            latency, energy = self._conversion()
+        else:
+            latency, energy = self._spice_step(input_activity, weight_density)
         return Cost(latency, self.count * energy)
+
+    def _spice_step(self, input_activity: float | None, weight_density: float | None) -> tuple[float, float]:
+        """(latency, energy) of one conversion with the SPICE-characterised sensing, the latches' and encoder's
+        switching from cimgraph's capacitances."""
+        sense, bias = self._spice_conversion(input_activity, weight_density)
+        _, t_enc, e_enc, _ = self._encoder()
+        return sense + t_enc, bias + self._latch_energy() + e_enc
+
+    def _latch_energy(self) -> float:
+        """Switching energy (J) of the 2^b - 1 latches in one conversion."""
+        sa = latch_sense(self.tech)
+        return self.levels * circuit.switching_energy(2 * sa.node_cap + sa.enable_cap, self.tech.vdd)
 
 
 @hookimpl(trylast=True)

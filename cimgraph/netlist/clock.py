@@ -13,8 +13,9 @@ Source: DNN+NeuroSim V1.4 main.cpp / ProcessingUnit.cpp / SubArray.cpp (synchron
 mux decoder) + MLSA + its encoder (+ SAR ADC; + precharger for SRAM), times the calibration factor beta =
 1.4 when validated); the chip's clkPeriod is the largest over all layers, both tile designs included, and
 clkFreq = min(Param.cpp clkFreq, 1 / clkPeriod). cimgraph differs on purpose in three ways: no beta (no
-calibration factor on latency), no WL switch in the cycle (cimgraph books the row drive once per input bit,
-not in every conversion step) and no upper bound (NeuroSim's 1 GHz default would pin every node to 1 ns).
+calibration factor on latency; a netlist may state NeuroSim's as ``clock: {auto: true, margin: 1.4}``, a
+post-layout calibration against a TSMC 40 nm RRAM macro, A. Lu et al., AICAS 2021), no WL switch in the
+cycle (cimgraph books the row drive once per input bit, not in every conversion step) and no upper bound (NeuroSim's 1 GHz default would pin every node to 1 ns).
 The transposed read-out of training (``transposed: true`` peripherals) is timed by its path delays and does
 not set the clock. The derived period is that of the models' path delays; register sequencing overhead
 (clock-to-Q, setup) is not added, as in NeuroSim.
@@ -47,15 +48,16 @@ def readout_period(spec: NetlistSpec, registry: Any, resolve: Any) -> float | No
 
 
 def chip_clock(spec: NetlistSpec, registry: Any, resolve: Any) -> float | None:
-    """The derived clock (Hz) of a ``clock: auto`` chip: 1 / the slowest conversion step over its tile designs
-    (None while a design does not build). ``resolve(spec)`` gives a design's (technology, cell)."""
+    """The derived clock (Hz) of a ``clock: auto`` chip: 1 / (margin x the slowest conversion step over its tile
+    designs), margin 1 unless the netlist states one (None while a design does not build). ``resolve(spec)``
+    gives a design's (technology, cell)."""
     from .designs import design_netlist
 
     specs = [spec, *(design_netlist(spec, design) for design in spec.designs.values())]
     periods = [readout_period(s, registry, resolve) for s in specs]
     if None in periods:
         return None
-    period = max(periods)
+    period = spec.clock_margin * max(periods)
     if period <= 0:
         raise NetlistError([Problem("$.clock", "'auto' derives the clock from the subarray read-out's conversion "
                                                "step (column mux, its decoder, ADC or sense amplifier), but no tile "

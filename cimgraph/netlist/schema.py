@@ -86,6 +86,7 @@ class NetlistSpec:
     synchronous: bool = False   # read-out steps take whole cycles of `clock` (NeuroSim Param.cpp synchronous)
     designs: dict[str, Any] = attrs.Factory(dict)   # name -> designs.DesignSpec (extra tile designs)
     clock_auto: bool = False    # `clock: auto`: the clock is derived from the read-out (netlist/clock.py)
+    clock_margin: float = 1.0   # `clock: {auto: true, margin: m}`: period = m x the slowest conversion step
 
     def with_counts(self, **counts: int) -> "NetlistSpec":
         """A copy with level counts fixed: ``with_counts(tiles=4, pes=4, subarrays=16)``."""
@@ -122,6 +123,23 @@ def _check_count(c: _Collector, path: str, value: Any) -> int | None | str:
         c.add(path, f"expected a positive integer or 'auto' (at most {MAX_COUNT}), got {brief(value)}")
         return "bad"
     return value
+
+
+def _auto_clock(c: Any, raw: dict) -> float:
+    """The margin of a ``clock: {auto: true, margin: m}`` mapping (1 without one): the derived period is m x
+    the slowest conversion step. m is a post-layout calibration a netlist may state, e.g. DNN+NeuroSim V1.4's
+    beta = 1.4 ("latency factor of sensing cycle", Param.cpp, validated against a TSMC 40 nm RRAM macro,
+    A. Lu et al., AICAS 2021); cimgraph's own models apply none."""
+    _unknown_keys(c, "$.clock", raw, ("auto", "margin"))
+    if raw.get("auto") is not True:
+        c.add("$.clock.auto", f"expected true (a margin applies only to a derived clock; give a fixed clock as a "
+                              f"frequency such as '1GHz'), got {brief(raw.get('auto'))}")
+    margin = raw.get("margin", 1.0)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 1.0 <= margin <= 100.0:
+        c.add("$.clock.margin", f"expected a number from 1 to 100 (period = margin x the slowest conversion step), "
+                                f"got {brief(margin)}")
+        return 1.0
+    return float(margin)
 
 
 def _unknown_keys(c: _Collector, path: str, data: dict, allowed: tuple[str, ...]) -> None:
@@ -259,9 +277,11 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         i = _check_int(c, "$.precision.input", prec_raw.get("input", 8), 1, 16)
         precision = Precision(weight=w or 8, input=i or 8)
 
-    clock, clock_auto = 1e9, False
+    clock, clock_auto, clock_margin = 1e9, False, 1.0
     if raw.get("clock") == AUTO_CLOCK:
         clock, clock_auto = None, True
+    elif isinstance(raw.get("clock"), dict):
+        clock, clock_auto, clock_margin = None, True, _auto_clock(c, raw["clock"])
     elif "clock" in raw:
         value = raw["clock"]
         try:
@@ -310,5 +330,5 @@ def validate(raw: Any, file: str = "") -> tuple[NetlistSpec | None, list[Problem
         return None, c.problems
     spec = NetlistSpec(name=name, technology=tech, cell=cell, cell_overrides=overrides, precision=precision,
                        clock=clock, mapping=mapping, levels=levels, file=file, synchronous=synchronous,
-                       designs=designs, clock_auto=clock_auto)
+                       designs=designs, clock_auto=clock_auto, clock_margin=clock_margin)
     return spec, c.problems

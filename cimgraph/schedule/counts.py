@@ -21,6 +21,7 @@ the layer latency is ``count / active * action latency``.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -162,6 +163,12 @@ def per_conversion(kind: str) -> bool:
     return kind.split(".")[0] in PER_CONVERSION_ROLES or kind == "decoder.mux"
 
 
+def _takes_activity(method: Any) -> bool:
+    """Whether a per-conversion action's cost depends on the layer's activity (it takes ``input_activity``,
+    e.g. ``adc.flash`` with its SPICE characterisation); the scheduler then passes the layer's activities."""
+    return "input_activity" in inspect.signature(method).parameters
+
+
 def sense_window(chip: Any, call: Any = None) -> float:
     """Time one input bit stays applied while the shared read-out senses its columns in turn:
     ``share`` x (column mux + ADC / sense amplifier latency), seed 001 sec. 5.4(5)-(6). The
@@ -230,7 +237,9 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
             path, model, role = f"{parent_path}/{comp.name}", comp.model, comp.spec.kind.split(".")[0]
             n = comp.spec.count
             if per_conversion(comp.spec.kind):
-                add(path, type(model).actions()[0], bit_cycles * share, level, pipelined=(role == "shiftadd"))
+                action = type(model).actions()[0]
+                add(path, action, bit_cycles * share, level, pipelined=(role == "shiftadd"),
+                    activity=_takes_activity(getattr(model, action)))
             elif role in ("switch", "decoder", "register"):
                 if getattr(model, "read_input", True):  # e.g. an SL switch matrix serves writes only
                     add(path, type(model).actions()[0], bit_cycles, level, activity=(role == "switch"))

@@ -79,7 +79,8 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
             en = np.array([c.energy for c in costs])
         elif ac.activity_dependent:
             extra = _read_kwargs(method, ac.action, window)
-            costs = [_call(chip, ac.path, method, input_activity=float(a), **_weight_kw(ac.action, d), **extra)
+            costs = [_call(chip, ac.path, method, input_activity=float(a), **_weight_kw(method, ac.action, d),
+                           **extra)
                      for a, d in zip(activity.input, activity.weight)]
             # the cells conduct through the sense window, whose time is booked to the ADC and mux
             booked = extra.get("pulse", 0.0)
@@ -216,8 +217,10 @@ def _parameters(method: Any) -> frozenset[str]:
     return _function_parameters(getattr(method, "__func__", method))
 
 
-def _weight_kw(action: str, density: float) -> dict[str, float]:
-    return {"weight_density": float(density)} if action == "read" else {}
+def _weight_kw(method: Any, action: str, density: float) -> dict[str, float]:
+    """The weight density for array reads and for actions that take one (e.g. an ADC's conversion)."""
+    takes = action == "read" or "weight_density" in _parameters(method)
+    return {"weight_density": float(density)} if takes else {}
 
 
 def _powered(mapping: Any, works: dict[str, np.ndarray], layer_latency: np.ndarray, period: float,
