@@ -140,22 +140,24 @@ def test_cli_run_bad_network_exit_2(capsys):
     assert "vgg8" in capsys.readouterr().err
 
 
-def test_sense_window_and_array_energy_hand_count():
-    """Array energy of one layer = bit-cycles x read(pulse = share x (mux + ADC latency)) energy."""
+def test_column_conduction_and_array_energy_hand_count():
+    """Array energy of one layer = bit-cycles x read(pulse = mux + ADC latency) energy: each column's cells
+    conduct while that column is sensed, not for the whole sense window of the shared ADC's ``share`` columns."""
     from cimgraph.schedule.activity import DEFAULT_INPUT_ACTIVITY, DEFAULT_WEIGHT_DENSITY
-    from cimgraph.schedule.counts import sense_window
+    from cimgraph.schedule.counts import sensing_step
 
     chip = cimgraph.load_netlist(tiny_netlist())
     layer = conv("a")
     mapping = cimgraph.map_network(chip, Network("one", (layer,)))
     chip = mapping.chip
     adc, mux = chip.find("adc"), chip.find("mux")
-    window = sense_window(chip)
-    assert window == pytest.approx(adc.share * (adc.convert().latency + mux.select().latency))
+    assert adc.share > 1
+    step = sensing_step(chip)
+    assert step == pytest.approx(adc.convert().latency + mux.select().latency)
     placement = mapping.layers[0]
     bit_cycles = placement.row_blocks * placement.column_blocks * layer.input_vectors * chip.spec.precision.input
     expected = bit_cycles * chip.subarray.read(input_activity=DEFAULT_INPUT_ACTIVITY,
-                                               weight_density=DEFAULT_WEIGHT_DENSITY, pulse=window).energy
+                                               weight_density=DEFAULT_WEIGHT_DENSITY, pulse=step).energy
     result = evaluate(mapping)
     assert result.layers[0].energy_by_component["chip/tile/pe/subarray"] == pytest.approx(expected, rel=1e-12)
     expected_adc = bit_cycles * adc.share * adc.convert().energy

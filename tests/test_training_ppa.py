@@ -132,10 +132,10 @@ def test_mlp_phase_costs_are_counts_times_model_actions(mlp):
     assert r.phase("weight_gradient").energy == pytest.approx(expected)
     # activation gradient: the array's transposed reads, 8 bit-cycles of layer 2 per image
     array_energy = r.phase("activation_gradient").energy_by_component["chip/tile/pe/subarray"]
-    t_window = chip.model("chip/tile/pe/subarray/t_adc").share * (
-        chip.model("chip/tile/pe/subarray/t_mux").select().latency
-        + chip.model("chip/tile/pe/subarray/t_adc").convert().latency)
-    one = chip.subarray.read_transposed(input_activity=0.5, weight_density=0.5, pulse=t_window)
+    # each row's cells conduct while that row is sensed: the transposed mux + ADC time, not share x that
+    t_sensed = (chip.model("chip/tile/pe/subarray/t_mux").select().latency
+                + chip.model("chip/tile/pe/subarray/t_adc").convert().latency)
+    one = chip.subarray.read_transposed(input_activity=0.5, weight_density=0.5, pulse=t_sensed)
     assert array_energy == pytest.approx(images * 8 * one.energy)
     # update: 256 + 64 rows, 3 updates, each row write at the default pulse count (fc1 has 4x the rows)
     rows = r.phase("weight_update").energy_by_component["chip/tile/pe/subarray"]

@@ -212,9 +212,9 @@ class _ResistiveArray(_Array):
     def read(self, input_activity: float = 0.5, weight_density: float = 0.5, pulse: float | None = None) -> Cost:
         """One input bit-cycle on the rows (parallel: all rows; sequential: one row).
 
-        ``pulse``: how long the input stays applied and the cells conduct (s); the scheduler passes
-        the sense window (the column mux stepping the shared ADC through its columns); default the
-        cell's read pulse."""
+        ``pulse``: how long each column's cells conduct (s); the scheduler passes the time a column is
+        sensed (mux + ADC: behind the column mux the other columns float and draw no DC current,
+        cimgraph.schedule.counts.sensing_step); default the cell's read pulse."""
         a = _fraction(self.kind, "input_activity", input_activity)
         w = _fraction(self.kind, "weight_density", weight_density)
         return self._mac(self.rows, self.cell_width, self.columns, self.cell_height, self.dummy_columns, a, w, pulse)
@@ -223,7 +223,7 @@ class _ResistiveArray(_Array):
                         pulse: float | None = None) -> Cost:
         """Transposed read (backpropagation, seed 001 sec. 5.2): inputs on the columns through the
         SL/BL switch matrix, outputs along the rows; no dummy rows. ``pulse`` as for ``read`` (the
-        transposed read-out's sense window)."""
+        transposed read-out's sensing time per row)."""
         a = _fraction(self.kind, "input_activity", input_activity)
         w = _fraction(self.kind, "weight_density", weight_density)
         return self._mac(self.columns, self.cell_height, self.rows, self.cell_width, 0, a, w, pulse)

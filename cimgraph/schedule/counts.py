@@ -169,11 +169,13 @@ def _takes_activity(method: Any) -> bool:
     return "input_activity" in inspect.signature(method).parameters
 
 
-def sense_window(chip: Any, call: Any = None) -> float:
-    """Time one input bit stays applied while the shared read-out senses its columns in turn:
-    ``share`` x (column mux + ADC / sense amplifier latency), seed 001 sec. 5.4(5)-(6). The
-    digital shift-add that follows each conversion does not need the cells to conduct; an ADC
-    that samples and holds (``sense_time()``, e.g. SAR) needs them only while it samples."""
+def sensing_step(chip: Any, call: Any = None) -> float:
+    """Time one column is sensed: column mux + ADC / sense amplifier latency, or an ADC's sampling
+    time where it samples and holds (``sense_time()``, e.g. SAR). It is also how long a column's cells
+    conduct in one input bit: behind the column mux (seed 001 sec. 5.4(5)) an unselected column floats,
+    its line charges once (the array's line C V^2) and it draws DC current only while it is connected
+    to the ADC, as NeuroSim's MLSA books each column's power over that column's own sensing time
+    (MultilevelSenseAmp.cpp, P_col x LatencyCol). The digital shift-add that follows needs no current."""
     call = call or (lambda path, method: method())
     step = 0.0
     for comp in chip.levels["subarray"].components:
@@ -187,7 +189,7 @@ def sense_window(chip: Any, call: Any = None) -> float:
                 step += t
             else:
                 step += call(path, getattr(model, type(model).actions()[0])).latency
-    return _share(chip) * step
+    return step
 
 
 def conversion_step(chip: Any, call: Any = None) -> float:

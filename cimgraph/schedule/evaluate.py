@@ -28,7 +28,7 @@ from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
 from ..netlist.graph import LEVEL_PATHS
 from .activity import Activity
-from .counts import action_counts, book_latency, conversion_step, layer_work, sense_window
+from .counts import action_counts, book_latency, conversion_step, layer_work, sensing_step
 from .placed import placed_area, subarray_box
 from .result import ComponentResult, LayerResult, Result
 
@@ -60,7 +60,7 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
 
     latency_by_node: dict[str, np.ndarray] = {}
     energy_by_node: dict[str, np.ndarray] = {}
-    window = sense_window(chip, lambda path, method: _call(chip, path, method))
+    conduction = sensing_step(chip, lambda path, method: _call(chip, path, method))  # per column and bit
     step = conversion_step(chip, lambda path, method: _call(chip, path, method))
     toggles = activity.toggles()
     spans = _tile_spans(mapping)
@@ -78,11 +78,11 @@ def evaluate(chip_or_mapping: Any, mapping: Any = None, schedule: str = "pipelin
             lat = np.array([c.latency for c in costs])
             en = np.array([c.energy for c in costs])
         elif ac.activity_dependent:
-            extra = _read_kwargs(method, ac.action, window)
+            extra = _read_kwargs(method, ac.action, conduction)
             costs = [_call(chip, ac.path, method, input_activity=float(a), **_weight_kw(method, ac.action, d),
                            **extra)
                      for a, d in zip(activity.input, activity.weight)]
-            # the cells conduct through the sense window, whose time is booked to the ADC and mux
+            # a column's cells conduct while it is sensed, a time booked to the ADC and mux
             booked = extra.get("pulse", 0.0)
             lat = np.array([c.latency - booked for c in costs])
             en = np.array([c.energy for c in costs])
@@ -200,11 +200,11 @@ def _data_kwargs(method: Any, toggle: float, span: tuple[int, int]) -> dict[str,
     return kwargs
 
 
-def _read_kwargs(method: Any, action: str, window: float) -> dict[str, float]:
-    """Pass the sense window as the conduction time to array reads that take one (``pulse``)."""
-    if action != "read" or window <= 0:
+def _read_kwargs(method: Any, action: str, conduction: float) -> dict[str, float]:
+    """Pass a column's conduction time (:func:`sensing_step`) to array reads that take one (``pulse``)."""
+    if action != "read" or conduction <= 0:
         return {}
-    return {"pulse": window} if "pulse" in _parameters(method) else {}
+    return {"pulse": conduction} if "pulse" in _parameters(method) else {}
 
 
 @functools.lru_cache(maxsize=4096)

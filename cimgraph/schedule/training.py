@@ -198,13 +198,13 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
     read = getattr(array, "read_transposed", None)
     if read is None:
         raise CimgraphError(f"{array.kind}: this array kind has no transposed read (read_transposed)")
-    window = _transposed_window(chip, transposed)
-    extra = {"pulse": window} if window > 0 and "pulse" in inspect.signature(read).parameters else {}
+    conduction = _transposed_conduction(chip, transposed)
+    extra = {"pulse": conduction} if conduction > 0 and "pulse" in inspect.signature(read).parameters else {}
     for i in range(n):
         count = np.zeros(n)
         count[i] = cycles[i]
         cost = _call(chip, SUBARRAY, read, input_activity=0.5, weight_density=float(activity.weight[i]), **extra)
-        # as in the forward read, the sense window is booked to the read-out, not the array
+        # as in the forward read, the conduction time is booked to the read-out, not the array
         phase.add(SUBARRAY, cost.latency - extra.get("pulse", 0.0), cost.energy, count, active)
     # eNVM: the SL / BL switch matrix applies the error to the columns (sec. 5.2); SRAM: its own periphery
     for comp in chip.levels["subarray"].components:
@@ -223,18 +223,17 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
     return phase
 
 
-def _transposed_window(chip: Any, transposed: tuple[Any, ...]) -> float:
-    """Sense window of the transposed read-out: its ``share`` x (mux + ADC / sense time), as
-    cimgraph.schedule.counts.sense_window for the forward read-out."""
-    share, step = 1, 0.0
+def _transposed_conduction(chip: Any, transposed: tuple[Any, ...]) -> float:
+    """How long a line's cells conduct in the transposed read-out: its mux + ADC / sense time (a
+    sampling ADC: its sampling time), as cimgraph.schedule.counts.sensing_step for the forward one."""
+    step = 0.0
     for comp in transposed:
         if comp.spec.kind.split(".")[0] in SENSING_ROLES:
             model = comp.model
-            share = max(share, int(getattr(model, "share", 1) or 1))
             sense_time = getattr(model, "sense_time", None)
             step += float(sense_time()) if callable(sense_time) else \
                 _call(chip, _path("subarray", comp), getattr(model, type(model).actions()[0])).latency
-    return share * step
+    return step
 
 
 def _weight_gradient(mapping: Any, work: TrainingWork, s: TrainingSettings, wg_path: str) -> _Phase:
