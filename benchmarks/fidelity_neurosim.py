@@ -326,11 +326,11 @@ def neurosim_vector_mapping(mapping):
         placed = tuple(attrs.evolve(p, layer=layers[p.layer.name],
                                     input_vectors=math.ceil(layers[p.layer.name].input_vectors / p.duplication))
                        for p in part.layers)
-        network = attrs.evolve(part.network, layers=tuple(layers[l.name] for l in part.network.layers))
+        network = attrs.evolve(part.network, layers=tuple(layers[layer.name] for layer in part.network.layers))
         return attrs.evolve(part, layers=placed, network=network)
 
     if hasattr(mapping, "parts"):
-        network = attrs.evolve(mapping.network, layers=tuple(layers[l.name] for l in mapping.network.layers))
+        network = attrs.evolve(mapping.network, layers=tuple(layers[layer.name] for layer in mapping.network.layers))
         return attrs.evolve(mapping, network=network,
                             parts={name: retarget(part) for name, part in mapping.parts.items()})
     return retarget(mapping)
