@@ -13,7 +13,8 @@ synapses (memcelltype 1). cimgraph evaluates the bundled netlists that state the
 
 NeuroSim's categories map onto cimgraph's groups: "array + ADC" = array + adc (NeuroSim books the word-line
 energy to its ADC), "other" = peripheral (decoders, muxes, switch matrices, pooling, activation). Leakage is also
-counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`), and the placed area term
+counted NeuroSim's way with cimgraph's models, step by step (:func:`leakage_account`), and so are the dynamic
+energy (:func:`energy_account`), the pipeline period (:func:`period_account`) and the placed area term
 by term (:func:`subarray_box_rows`, :func:`placed_area_account`). The must-show
 bands of issue 18 are held by tests/test_fidelity.py; docs/fidelity.md explains every remaining difference.
 
@@ -307,6 +308,157 @@ def _neurosim_cell_ratio(chip) -> float:
     return 2 * leakage_power(chip.tech, pulldown, pullup) / ours
 
 
+def neurosim_vector_mapping(mapping):
+    """``mapping`` with every convolution at NeuroSim's vector count (:func:`neurosim_vectors`): the same
+    floorplan (tiles, copies, placements), its layers unpadded, so each reads (H - k + 1)^2 / stride^2 input
+    vectors and every count that follows the vectors is re-derived by cimgraph's own counting; the input feature
+    maps (H x W x C) stay."""
+    def unpadded(layer):
+        out = attrs.evolve(layer, padding=0) if layer.padding else layer
+        if out.input_vectors != neurosim_vectors(layer):
+            raise ValueError(f"layer {layer.name!r}: unpadded it reads {out.input_vectors} vectors, NeuroSim's "
+                             f"count is {neurosim_vectors(layer)} (stride {layer.stride}); expected them equal")
+        return out
+
+    layers = {layer.name: unpadded(layer) for layer in mapping.network.layers}
+
+    def retarget(part):
+        placed = tuple(attrs.evolve(p, layer=layers[p.layer.name],
+                                    input_vectors=math.ceil(layers[p.layer.name].input_vectors / p.duplication))
+                       for p in part.layers)
+        network = attrs.evolve(part.network, layers=tuple(layers[layer.name] for layer in part.network.layers))
+        return attrs.evolve(part, layers=placed, network=network)
+
+    if hasattr(mapping, "parts"):
+        network = attrs.evolve(mapping.network, layers=tuple(layers[layer.name] for layer in mapping.network.layers))
+        return attrs.evolve(mapping, network=network,
+                            parts={name: retarget(part) for name, part in mapping.parts.items()})
+    return retarget(mapping)
+
+
+def at_neurosim_vector_count(mapping):
+    """(mapping, Result) of ``mapping`` re-evaluated at NeuroSim's vector count (:func:`neurosim_vector_mapping`)
+    with NeuroSim's activity."""
+    counted = neurosim_vector_mapping(mapping)
+    return counted, cimgraph.evaluate(counted, activity=neurosim_activity(len(counted.layers)))
+
+
+ENERGY_STEPS = (
+    "cimgraph: H x W input vectors per convolution, the bits that cross each wire",
+    "at NeuroSim's vector count, (H - k + 1)^2: re-evaluated on the same floorplan",
+    "and NeuroSim's bit counts up the interconnect (one sum per output a level sends on, 8-bit activations "
+    "on the chip bus)",
+)
+
+
+def energy_account(mapping, result) -> list[tuple[str, float]]:
+    """Dynamic energy per image (J) from cimgraph's count towards DNN+NeuroSim V1.4's, one accounting step at a
+    time (:data:`ENERGY_STEPS`), with cimgraph's own models throughout:
+
+    1. NeuroSim's vector count (it ignores padding): the chip re-evaluated on :func:`neurosim_vector_mapping`, so
+       what follows the vectors (read-out, accumulation, activation, buffers and links of the outputs and of the
+       streamed inputs) scales and what does not (the input feature maps sent down) stays;
+    2. on that, the interconnect moved NeuroSim's way (:func:`interconnect_at_neurosim_counting` of the
+       re-evaluated chip, in place of its own interconnect energy).
+
+    NeuroSim's other energy convention, half the buffer bits booked as written and half as read where cimgraph
+    books a write and a read per word, would halve the buffer energy (0.15 uJ of A's and B's 46-64 uJ): not
+    material, so not a step.
+    """
+    counted, at_count = at_neurosim_vector_count(mapping)
+    bits = (at_count.dynamic_energy - at_count.energy_by_group["interconnect"]
+            + interconnect_at_neurosim_counting(counted, at_count))
+    return list(zip(ENERGY_STEPS, (result.dynamic_energy, at_count.dynamic_energy, bits)))
+
+
+def neurosim_tile_sum_bits(chip) -> int:
+    """Bits of a sum leaving a tile of ``chip`` as NeuroSim V1.4 counts them (Tile.cpp numBitToLoadOut: the PE's
+    output bits + ceil(log2) of the tile adder tree's operands, numPE a side): 25 + 1 = 26 on the conventional
+    tile, 25 + 4 = 29 on the novel one; cimgraph adds ceil(log2) of all the tile's PEs (27 on the conventional
+    tile, whose 2 x 2 PE sums it adds in two stages)."""
+    adder = next((c.model for c in chip.levels["tile"].components if c.spec.kind.startswith("adder.")), None)
+    operands = int(getattr(adder, "children", 1) or 1)
+    return chip.levels["pe"].psum_bits + math.ceil(math.log2(max(operands, 1)))
+
+
+def tile_sets(config: str, mapping) -> dict[str, int]:
+    """Tile copies of each layer of ``mapping`` (of ``config``): its tiles over its tiles in the same floorplan
+    without tile copies (``mapping: {tile_copies: false}``), how many times its weight tiles are duplicated whole."""
+    from cimgraph.netlist.loader import read_netlist_file
+
+    raw = read_netlist_file(os.path.join(ROOT, NETLISTS[config]))
+    chip = cimgraph.load_netlist({**raw, "mapping": {**raw["mapping"], "tile_copies": False}})
+    base = {p.layer.name: p.tiles for p in cimgraph.map_network(chip, mapping.network).layers}
+    return {p.layer.name: p.tiles // base[p.layer.name] for p in mapping.layers}
+
+
+def _tile_output_buffers(part, neurosim_width: bool = False) -> np.ndarray:
+    """Per-layer latency (s) booked to the tile buffers' output stream of one tile design (evaluate.py's rule:
+    count / active tiles x one access, a two-port file's writes and reads of a stream overlapped), with cimgraph's
+    sum width or, ``neurosim_width``, :func:`neurosim_tile_sum_bits`."""
+    from cimgraph.schedule.counts import LEVEL_ORDER, action_counts, book_latency, layer_work, up_bits
+    from cimgraph.schedule.evaluate import _data_kwargs, _tile_spans
+
+    chip, work = part.chip, layer_work(part)
+    in_bits = chip.spec.precision.input
+    psum = {lvl: chip.levels[lvl].psum_bits for lvl in LEVEL_ORDER}
+    ours = up_bits("tile", work, psum, in_bits)
+    theirs = up_bits("tile", work, {**psum, "tile": neurosim_tile_sum_bits(chip)}, in_bits) if neurosim_width else ours
+    scale = np.divide(theirs, ours, out=np.zeros_like(ours), where=ours > 0)
+    toggles = neurosim_activity(len(part.layers)).toggles()["output"]
+    spans = _tile_spans(part)
+    latency, longest = {}, {}
+    for ac in action_counts(part, work):
+        if not (ac.data == "output" and ac.path.count("/") == 2 and chip.node(ac.path)["kind"].startswith("buffer.")):
+            continue
+        method = getattr(chip.model(ac.path), ac.action)
+        access = np.array([method(**_data_kwargs(method, toggles[i], spans[i])).latency for i in range(len(spans))])
+        book_latency(latency, longest, ac.path, ac.count * scale / ac.active * access, ac.overlap)
+    return sum(latency.values(), np.zeros(len(part.layers)))
+
+
+PERIOD_STEPS = (
+    "cimgraph: each tile copy's output buffer collects its share of the sums",
+    "NeuroSim's tile loop: each tile copy's output buffer takes the layer's whole vector set",
+    "and NeuroSim's vector count, (H - k + 1)^2, and tile sum width (PE bits + log2 of the tile adder's operands)",
+)
+
+
+def _layer_latencies(mapping, result, sets: dict[str, int] | None = None, neurosim_width: bool = False) -> dict:
+    """Each layer's latency (s) of ``result`` with its tile output buffers' time re-counted: x ``sets[layer]``
+    (NeuroSim's tile loop) and at NeuroSim's sum width; without either, the evaluated latencies."""
+    out = {lr.name: lr.latency for lr in result.layers}
+    if sets is None:
+        return out
+    for part in parts(mapping):
+        ours, theirs = _tile_output_buffers(part), _tile_output_buffers(part, neurosim_width)
+        for i, p in enumerate(part.layers):
+            out[p.layer.name] += sets[p.layer.name] * theirs[i] - ours[i]
+    return out
+
+
+def period_account(config: str, mapping, result) -> list[tuple[str, float, str]]:
+    """The pipeline period (s) of ``config`` from cimgraph's towards DNN+NeuroSim V1.4's, one accounting step at a
+    time (:data:`PERIOD_STEPS`): (step, period, the layer that sets it). Each step recomputes every layer's
+    latency and takes the slowest, so a layer that overtook conv1 would show.
+
+    NeuroSim's tile loop (Chip.cpp ChipCalculatePerformance, pipeline) costs one copy of a layer's weight tiles
+    for the layer's whole vector set and divides only the read-out by the speed-up, so each tile copy's output
+    buffer moves all the layer's sums (:func:`tile_sets` x cimgraph's per-copy share); then the layers are
+    re-evaluated at NeuroSim's vector count (:func:`neurosim_vector_mapping`) and the buffer counted at its sum
+    width (:func:`neurosim_tile_sum_bits`). The buffer's cycle is the evaluated chip's clock.
+    """
+    sets = tile_sets(config, mapping)
+    counted, at_count = at_neurosim_vector_count(mapping)
+    steps = []
+    for label, latencies in zip(PERIOD_STEPS, (_layer_latencies(mapping, result),
+                                               _layer_latencies(mapping, result, sets),
+                                               _layer_latencies(counted, at_count, sets, neurosim_width=True))):
+        slowest = max(latencies, key=latencies.get)
+        steps.append((label, latencies[slowest], slowest))
+    return steps
+
+
 def subarray_box_rows(chip) -> list[tuple[str, str, float, float]]:
     """(block, array side it lines, area m^2, extent m) of one placed subarray of ``chip`` (schedule/placed.py,
     NeuroSim SubArray.cpp CalculateArea's rule), the array first; the corner block's extent is 0."""
@@ -512,6 +664,14 @@ def tables(config: str) -> list[Table]:
     out.append((["leakage, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(leak_ref, 'W')}"],
                 [[step, _fmt(value, "W"), f"{value / leak_ref:.2f}"]
                  for step, value in leakage_account(mapping, result)]))
+    energy_ref = REFERENCE[config]["dynamic_energy"]
+    out.append((["dynamic energy, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(energy_ref, 'J')}"],
+                [[step, _fmt(value, "J"), f"{value / energy_ref:.2f}"] for step, value in energy_account(mapping, result)]))
+    period_ref = REFERENCE[config]["period"]
+    out.append((["pipeline period, step by step", "cimgraph", f"ratio to NeuroSim's {_fmt(period_ref, 's')}",
+                 "slowest layer"],
+                [[step, _fmt(value, "s"), f"{value / period_ref:.2f}", layer]
+                 for step, value, layer in period_account(config, mapping, result)]))
     out.append((["placed subarray block", "side", "area", "extent"],
                 [[name, side, _fmt(area, "m^2"), _fmt(extent, "m") if extent else "corner"]
                  for name, side, area, extent in subarray_box_rows(mapping.chip)]))
