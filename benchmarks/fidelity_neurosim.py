@@ -26,6 +26,7 @@ mapping instead (:func:`node_table`).
 """
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import sys
@@ -157,7 +158,7 @@ def neurosim_vectors(layer) -> int:
     return max(1, (h - layer.kernel + 1) // layer.stride) * max(1, (w - layer.kernel + 1) // layer.stride)
 
 
-def interconnect_at_neurosim_counting(mapping, result, vectors: bool = False) -> float:
+def interconnect_at_neurosim_counting(mapping, result) -> float:
     """Interconnect energy (J) with cimgraph's link models but NeuroSim V1.4's bit counts on the way up.
 
     NeuroSim charges each level's link with what that level sends on after its own reduction (Tile.cpp /
@@ -165,13 +166,11 @@ def interconnect_at_neurosim_counting(mapping, result, vectors: bool = False) ->
     (Chip.cpp numBitToLoadIn), where cimgraph moves what the children send into the reduction (each PE's or
     subarray's partial sum) and, with the ReLU at the chip, the tiles' complete sums. Same wires, same toggles:
     only the number of bits moved up differs, so each link's upward energy scales by NeuroSim's bits / ours.
-    ``vectors``: also at NeuroSim's vector count (:func:`neurosim_vectors`): every count that follows the input
-    vectors scales with them, the input feature maps sent down the chip bus (and, novel-mapped, the tile tree)
-    do not.
+    At NeuroSim's vector count too: pass :func:`at_neurosim_vector_count`'s mapping and result.
     """
     total = result.energy_by_group["interconnect"]
     for part in parts(mapping):
-        total += _link_difference(part, vectors)
+        total += _link_difference(part)
     return total
 
 
@@ -180,24 +179,13 @@ def parts(mapping) -> list:
     return list(mapping.parts.values()) if hasattr(mapping, "parts") else [mapping]
 
 
-def at_neurosim_vectors(mapping, work):
-    """``work`` (schedule.counts.Work) of ``mapping`` at NeuroSim's vector count: the output positions and all
-    that follows them (outputs, the bits streamed into the arrays, the output feature maps) scale by
-    :func:`neurosim_vectors` / cimgraph's H x W; the input feature maps do not."""
-    ratio = np.array([neurosim_vectors(p.layer) / p.layer.input_vectors for p in mapping.layers])
-    return attrs.evolve(work, vectors=work.vectors * ratio, outputs=work.outputs * ratio,
-                        pooled_outputs=work.pooled_outputs * ratio, stream_bits=work.stream_bits * ratio,
-                        ofm_bits=work.ofm_bits * ratio, residual_bits=work.residual_bits * ratio)
-
-
-def _link_difference(mapping, vectors: bool = False) -> float:
+def _link_difference(mapping) -> float:
     """NeuroSim's link energy less cimgraph's, for one tile design's layers (J): upward bits counted NeuroSim's
-    way, and with ``vectors`` every count at NeuroSim's vector count (:func:`at_neurosim_vectors`)."""
+    way."""
     from cimgraph.schedule.counts import _link_bits, action_counts, layer_work, up_bits
     from cimgraph.schedule.evaluate import _data_kwargs, _tile_spans
 
     chip, work = mapping.chip, layer_work(mapping)
-    counted = at_neurosim_vectors(mapping, work) if vectors else work
     in_bits = chip.spec.precision.input
     psum = {lvl: chip.levels[lvl].psum_bits for lvl in ("chip", "tile", "pe", "subarray")}
     toggles = neurosim_activity(len(mapping.layers)).toggles()
@@ -210,9 +198,9 @@ def _link_difference(mapping, vectors: bool = False) -> float:
         comp = next(c for c in chip.levels[level].components if c.name == ac.path.rsplit("/", 1)[1])
         model, width = comp.model, float(comp.model.width) * comp.spec.count
         if ac.data == "output":
-            theirs = counted.ofm_bits if level == "chip" else up_bits(level, counted, psum, in_bits)
+            theirs = work.ofm_bits if level == "chip" else up_bits(level, work, psum, in_bits)
         else:
-            theirs = _link_bits(level, counted, psum, in_bits)[ac.data]
+            theirs = _link_bits(level, work, psum, in_bits)[ac.data]
         energy = np.array([model.transfer(**_data_kwargs(model.transfer, toggles[ac.data][i], spans[i])).energy
                            for i in range(len(spans))])
         total += float(((theirs / width - ac.count) * energy).sum())
@@ -348,7 +336,33 @@ ENERGY_STEPS = (
     "at NeuroSim's vector count, (H - k + 1)^2: re-evaluated on the same floorplan",
     "and NeuroSim's bit counts up the interconnect (one sum per output a level sends on, 8-bit activations "
     "on the chip bus)",
+    "and no eNVM cell current while a column is sensed (NeuroSim's parallel read books the lines' C V^2 only)",
 )
+
+
+def cell_conduction(mapping, result) -> float:
+    """Energy (J) the cells of ``mapping``'s resistive arrays draw while their columns are sensed: per layer, the
+    array's energy x the conduction share of one bit-cycle, ``read`` being linear in its conduction time ``pulse``
+    (a column's sensing time, schedule.counts.sensing_step). NeuroSim V1.4 books none (SubArray.cpp, parallel
+    eNVM read: the lines' C V^2 per mux position)."""
+    from cimgraph.schedule.counts import sensing_step
+
+    activity = neurosim_activity(len(result.layers))
+    index = {layer.name: i for i, layer in enumerate(result.layers)}
+    total = 0.0
+    for part in parts(mapping):
+        array, step = part.chip.subarray, sensing_step(part.chip)
+        if "pulse" not in inspect.signature(array.read).parameters or step <= 0:
+            continue
+        for placed in part.layers:
+            i = index[placed.layer.name]
+            a, w = float(activity.input[i]), float(activity.weight[i])
+            once = array.read(input_activity=a, weight_density=w, pulse=step).energy
+            conducted = array.read(input_activity=a, weight_density=w, pulse=2 * step).energy - once
+            energy = next(e for path, e in result.layers[i].energy_by_component.items()
+                          if path.endswith("chip/tile/pe/subarray"))
+            total += energy * conducted / once
+    return total
 
 
 def energy_account(mapping, result) -> list[tuple[str, float]]:
@@ -359,7 +373,9 @@ def energy_account(mapping, result) -> list[tuple[str, float]]:
        what follows the vectors (read-out, accumulation, activation, buffers and links of the outputs and of the
        streamed inputs) scales and what does not (the input feature maps sent down) stays;
     2. on that, the interconnect moved NeuroSim's way (:func:`interconnect_at_neurosim_counting` of the
-       re-evaluated chip, in place of its own interconnect energy).
+       re-evaluated chip, in place of its own interconnect energy);
+    3. less the eNVM cells' current while their columns are sensed (:func:`cell_conduction`), which NeuroSim
+       does not book.
 
     NeuroSim's other energy convention, half the buffer bits booked as written and half as read where cimgraph
     books a write and a read per word, would halve the buffer energy (0.15 uJ of A's and B's 46-64 uJ): not
@@ -368,7 +384,8 @@ def energy_account(mapping, result) -> list[tuple[str, float]]:
     counted, at_count = at_neurosim_vector_count(mapping)
     bits = (at_count.dynamic_energy - at_count.energy_by_group["interconnect"]
             + interconnect_at_neurosim_counting(counted, at_count))
-    return list(zip(ENERGY_STEPS, (result.dynamic_energy, at_count.dynamic_energy, bits)))
+    conduction = bits - cell_conduction(counted, at_count)
+    return list(zip(ENERGY_STEPS, (result.dynamic_energy, at_count.dynamic_energy, bits, conduction)))
 
 
 def neurosim_tile_sum_bits(chip) -> int:
@@ -648,7 +665,7 @@ def tables(config: str) -> list[Table]:
             counted = interconnect_at_neurosim_counting(mapping, result)
             totals.append(["interconnect at NeuroSim's bit counts", _fmt(ref, unit), _fmt(counted, unit),
                            f"{counted / ref:.2f}"])
-            counted = interconnect_at_neurosim_counting(mapping, result, vectors=True)
+            counted = interconnect_at_neurosim_counting(*at_neurosim_vector_count(mapping))
             totals.append(["interconnect at NeuroSim's bit and vector counts", _fmt(ref, unit), _fmt(counted, unit),
                            f"{counted / ref:.2f}"])
     out = [([f"{config}: quantity", "NeuroSim", "cimgraph", "ratio"], totals)]
