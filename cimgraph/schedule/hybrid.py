@@ -233,11 +233,12 @@ def evaluate_hybrid(mapping: Any, schedule: str = "pipeline", activity: Any = No
 
 
 def _primary_subarray(results: dict[str, Result]) -> dict[str, float]:
-    """The primary design's subarray figures (one subarray's parts and placed box), where it has layers."""
-    if "chip" not in results:
+    """One subarray's parts and placed box: the primary design's where it has layers, else the first design's
+    that has (a conventionally mapped network may run on an extra design alone)."""
+    name = "chip" if "chip" in results else next(iter(results), None)
+    if name is None:
         return {}
-    return {"subarray_area": results["chip"].subarray_area,
-            "subarray_placed_area": results["chip"].subarray_placed_area}
+    return {"subarray_area": results[name].subarray_area, "subarray_placed_area": results[name].subarray_placed_area}
 
 
 def shares_chip_level(chip: Any, design: str) -> bool:
