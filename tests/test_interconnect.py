@@ -3,11 +3,12 @@ closed forms, every node, monotonic laws, bad input."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
 from cimgraph.components import circuit
-from cimgraph.components.base import field_info
+from cimgraph.components.base import Cost, field_info
 from cimgraph.components.interconnect import Bus, HTree, driver_size, wire_run
 from cimgraph.errors import CimgraphError
 from cimgraph.plugins import default_registry
@@ -165,3 +166,47 @@ def test_area_is_the_repeaters():
     size = driver_size(t, t.wire_global.r * 1e-3 / n, t.wire_global.c * 1e-3 / n, 0.1)
     w_n = size * circuit.min_width(t)
     assert run.area == pytest.approx(n * circuit.gate_area(t, "inv", 1, w_n, circuit.balanced_pmos_width(t, w_n)).area)
+
+
+# -- NeuroSim's PE buses: one per grid row or column, (n - 1) units long ------------------------
+
+@pytest.mark.parametrize("children, rows, columns", [(16, 4, 4), (9, 3, 3), (8, 2, 4)])
+def test_bus_along_rows_and_columns_spans_n_minus_one_units(children, rows, columns):
+    w, h = 100 * UM, 50 * UM      # Bus.cpp: HORIZONTAL unitWidth x (numCol - 1), VERTICAL unitHeight x (numRow - 1)
+    along_rows = bus(children=children, child_width=w, child_height=h, along="rows")
+    along_columns = bus(children=children, child_width=w, child_height=h, along="columns")
+    assert along_rows.runs() == pytest.approx([(columns - 1) * w]) and along_rows.buses == rows
+    assert along_columns.runs() == pytest.approx([(rows - 1) * h]) and along_columns.buses == columns
+
+
+def test_parallel_buses_multiply_area_and_leakage_not_the_flit():
+    t, length = tech(), 300 * UM
+    run = wire_run(t, length, "global", 0.1, 0.25)
+    b = bus(children=16, along="rows")
+    assert b.area() == pytest.approx(4 * 128 * run.area) and b.leakage() == pytest.approx(4 * 128 * run.leakage)
+    assert b.transfer().energy == pytest.approx(128 * run.energy) and b.transfer().latency == pytest.approx(run.latency)
+
+
+def test_one_unit_per_row_has_no_wire():
+    # 2 units sit in a 1 x 2 grid: the column buses pass one unit each and have no wire, as NeuroSim's
+    for b in (bus(children=2, along="columns"), bus(children=1, along="rows")):
+        assert b.runs() == [0.0] and b.transfer() == Cost(0.0, 0.0) and b.area() == 0.0 and b.leakage() == 0.0
+    assert bus(children=2, along="rows").runs() == pytest.approx([100 * UM])
+
+
+def test_default_bus_is_one_run_past_every_unit():
+    t, b = tech(), bus(children=8)
+    run = wire_run(t, 8 * 100 * UM, "global", 0.1, 0.25)
+    assert b.along == "line" and b.buses == 1 and b.carries == "both"
+    assert b.transfer().energy == 128 * run.energy and b.transfer().latency == run.latency
+    assert b.area() == 128 * run.area and b.leakage() == 128 * run.leakage
+
+
+@pytest.mark.parametrize("make, kw, message", [
+    (bus, dict(along="diagonal"), "along: expected one of 'line', 'rows', 'columns', got 'diagonal'"),
+    (bus, dict(carries="down"), "carries: expected one of 'both', 'input', 'output', got 'down'"),
+    (htree, dict(carries="up"), "carries: expected one of 'both', 'input', 'output', got 'up'"),
+])
+def test_bad_direction_fields_are_named(make, kw, message):
+    with pytest.raises(CimgraphError, match=re.escape(message)):
+        make(**kw)

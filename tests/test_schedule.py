@@ -234,3 +234,69 @@ def test_spice_adc_energy_uses_the_layer_activity():
         booked.append(result.layers[0].energy_by_component["chip/tile/pe/subarray/adc"])
         assert booked[-1] == pytest.approx(expected, rel=1e-12)
     assert booked[0] != booked[1]
+
+
+def _one_way_pe_buses(raw, both="bus"):
+    """``raw`` with the PE's two-way bus split into an input-only and an output-only one of the same size."""
+    pe = raw["chip"]["tile"]["pe"]
+    link = pe.pop(both)
+    pe["bus_in"] = {**link, "carries": "input"}
+    pe["bus_out"] = {**link, "carries": "output"}
+    return raw
+
+
+def test_a_link_is_booked_only_with_the_data_it_carries():
+    from cimgraph.schedule.counts import action_counts
+
+    network = Network("n", (conv("a"), conv("b", size=8)))
+    two_way = cimgraph.map_network(cimgraph.load_netlist(tiny_netlist()), network)
+    one_way = cimgraph.map_network(cimgraph.load_netlist(_one_way_pe_buses(tiny_netlist())), network)
+    booked = {(ac.path, ac.data): ac.count for ac in action_counts(two_way) if ac.action == "transfer"}
+    split = {(ac.path, ac.data): ac.count for ac in action_counts(one_way) if ac.action == "transfer"}
+    pe = "chip/tile/pe/"
+    assert {k for k in split if k[0].startswith(pe)} == {(pe + "bus_in", "input"), (pe + "bus_out", "output")}
+    np.testing.assert_array_equal(split[(pe + "bus_in", "input")], booked[(pe + "bus", "input")])
+    np.testing.assert_array_equal(split[(pe + "bus_out", "output")], booked[(pe + "bus", "output")])
+    # the same wires, so the two one-way buses cost exactly what the two-way one did, layer by layer
+    r2, r1 = evaluate(two_way), evaluate(one_way)
+    for l2, l1 in zip(r2.layers, r1.layers):
+        both = l2.energy_by_component[pe + "bus"]
+        assert l1.energy_by_component[pe + "bus_in"] + l1.energy_by_component[pe + "bus_out"] == pytest.approx(
+            both, rel=1e-12)
+        assert 0 < l1.energy_by_component[pe + "bus_in"] < both and 0 < l1.energy_by_component[pe + "bus_out"] < both
+
+
+def test_a_level_without_a_link_for_one_direction_is_a_reported_assumption():
+    from cimgraph.schedule.run import assumption_warnings
+
+    raw = tiny_netlist()
+    raw["chip"]["tile"]["pe"]["bus"]["carries"] = "input"
+    assert assumption_warnings(cimgraph.load_netlist(raw)) == [
+        "$.chip.tile.pe has no link.* carrying outputs: moving results up from its 4 subarrays is assumed free"]
+    assert assumption_warnings(cimgraph.load_netlist(_one_way_pe_buses(tiny_netlist()))) == []
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("carries", "down", "$.chip.tile.pe.bus.carries: expected one of 'both', 'input', 'output', got 'down'"),
+    ("along", "diagonal", "$.chip.tile.pe.bus.along: expected one of 'line', 'rows', 'columns', got 'diagonal'"),
+])
+def test_bad_link_direction_names_its_key_path(key, value, expected):
+    raw = tiny_netlist()
+    raw["chip"]["tile"]["pe"]["bus"][key] = value
+    with pytest.raises(CimgraphError) as info:
+        cimgraph.load_netlist(raw)
+    assert expected in str(info.value)
+
+
+def test_hybrid_movement_between_designs_honours_what_a_link_carries():
+    from cimgraph.schedule.hybrid import _movement, _movers
+
+    raw = tiny_netlist()
+    raw["chip"]["htree"]["carries"] = "input"
+    chip = cimgraph.load_netlist(raw)
+    transfer = chip.model("chip/htree").transfer()
+    latency, energy, _ = _movement(_movers(chip), 2560.0, 512.0)["chip/htree"]
+    assert (latency, energy) == pytest.approx((10 * transfer.latency, 10 * transfer.energy), rel=1e-12)
+    raw["chip"]["htree"]["carries"] = "both"
+    _, both, _ = _movement(_movers(cimgraph.load_netlist(raw)), 2560.0, 512.0)["chip/htree"]
+    assert both == pytest.approx(12 * transfer.energy, rel=1e-12)

@@ -24,6 +24,7 @@ from ..hookspecs import hookimpl
 from ..tech.technology import Technology
 from ..units import int_range, non_negative, one_of, optional_quantity, quantity
 from .base import Component, Cost
+from .buffers import HOLDS
 from .circuit import (balanced_pmos_width, drain_cap, gate_area, gate_cap, horowitz, leakage_power,
                       min_width, on_resistance, pi_wire_delay, repeated_wire, switching_energy)
 from .digital import Block, int_field, transconductance_beta
@@ -107,6 +108,9 @@ class _Link(Component):
     toggle: float = quantity("1", default=RANDOM_TOGGLE, validator=non_negative,
                              doc="probability a bit differs from the previous flit's (when the scheduler "
                                  "passes none for the data moved)")
+    carries: str = attrs.field(default="both", validator=one_of(*HOLDS),
+                               metadata={"doc": "data it moves: both | input (activations going down) | output "
+                                                "(results going up), as NeuroSim's PE input and output buses"})
 
     def __attrs_post_init__(self) -> None:
         if not self.child_width or not self.child_height:
@@ -161,12 +165,11 @@ class HTree(_Link):
 
     @property
     def levels(self) -> int:
-        return math.ceil(math.log2(self.children)) if self.children > 1 else 0
+        return tree_levels(self.children)
 
     def runs(self) -> list[float]:
         """Wire length of every stage on the root-to-leaf path, the main bus first (m)."""
-        ny = min(2 ** (self.levels // 2), math.ceil(math.sqrt(self.children)))
-        nx = math.ceil(self.children / ny)
+        ny, nx = htree_grid(self.children)
         w, h = nx * self.child_width, ny * self.child_height
         runs = [w / 2]
         for stage in range(self.levels):
@@ -179,17 +182,59 @@ class HTree(_Link):
         return runs
 
 
+def tree_levels(units: int) -> int:
+    """Stages of an H-tree to ``units`` leaves: ceil(log2 units)."""
+    return math.ceil(math.log2(units)) if units > 1 else 0
+
+
+def htree_grid(units: int) -> tuple[int, int]:
+    """(rows, columns) of the grid the H-tree lays ``units`` out in: rows = min(2^floor(levels / 2),
+    ceil(sqrt units)), columns = ceil(units / rows), levels = :func:`tree_levels` (4 x 4 for 16, 3 x 3 for 9)."""
+    levels = tree_levels(units)
+    rows = min(2 ** (levels // 2), math.ceil(math.sqrt(units)))
+    return rows, math.ceil(units / rows)
+
+
 @attrs.frozen
 class Bus(_Link):
-    """A shared bus along a row of ``children`` units (NeuroSim Bus.cpp): one run of
-    children x child_width from the source at one end past every unit. transfer() = one
-    ``width``-bit flit to the farthest unit. Valid for any children >= 1."""
+    """Shared bus past ``children`` units (NeuroSim Bus.cpp). transfer() = one ``width``-bit flit to
+    the farthest unit of one bus; valid for any children >= 1.
+
+    ``along``: ``line`` (default), one run of children x child_width from the source at one end past
+    every unit; ``rows`` / ``columns``, the units in the H-tree's grid (:func:`htree_grid`) and one bus
+    per grid row (NeuroSim HORIZONTAL: child_width x (columns - 1)) or per grid column (VERTICAL:
+    child_height x (rows - 1)), as NeuroSim V1.4 ProcessingUnit.cpp's busInputNM and busOutputNM over
+    the PE's numSubArrayRow x numSubArrayCol subarrays; a grid of one unit per row (column) has no wire.
+    Area and leakage: the repeaters of every parallel bus, each ``width`` bits.
+    """
 
     kind: ClassVar[str] = "link.bus"
-    source: ClassVar[str] = "DNN+NeuroSim V2 manual sec. 4.1 (seed 001); NeuroSim Bus.cpp"
+    source: ClassVar[str] = ("DNN+NeuroSim V2 manual sec. 4.1 (seed 001); NeuroSim V1.4 Bus.cpp, "
+                             "ProcessingUnit.cpp (busInputNM, busOutputNM)")
+
+    along: str = attrs.field(default="line", validator=one_of("line", "rows", "columns"),
+                             metadata={"doc": "line (one run past all units) | rows (one bus per grid row) | "
+                                              "columns (one bus per grid column)"})
+
+    @property
+    def buses(self) -> int:
+        """Parallel buses: 1 for a line, else one per grid row or column."""
+        rows, columns = htree_grid(self.children)
+        return {"line": 1, "rows": rows, "columns": columns}[self.along]
 
     def runs(self) -> list[float]:
+        rows, columns = htree_grid(self.children)
+        if self.along == "rows":
+            return [self.child_width * (columns - 1)]
+        if self.along == "columns":
+            return [self.child_height * (rows - 1)]
         return [self.children * self.child_width]
+
+    def area(self) -> float:
+        return self.buses * super().area()
+
+    def leakage(self) -> float:
+        return self.buses * super().leakage()
 
 
 def grid_shape(units: int) -> tuple[int, int]:

@@ -266,8 +266,10 @@ def action_counts(mapping: Any, work: Work | None = None) -> list[ActionCount]:
                         add(path, "write", writes / width, level, data=data, overlap=data * overlap)
             elif role == "link":
                 width = float(getattr(model, "width", 1)) * n
+                carries = getattr(model, "carries", "both")
                 for data, bits in _link_bits(level, w, psum_bits, in_bits).items():
-                    add(path, "transfer", bits / width, level, data=data)
+                    if carries in ("both", data):
+                        add(path, "transfer", bits / width, level, data=data)
             elif role == "pool":
                 copies = getattr(model, "copies", 1) * n
                 pooled = np.where(w.pooled_outputs < w.outputs, w.pooled_outputs, 0.0)

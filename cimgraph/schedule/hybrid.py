@@ -51,30 +51,32 @@ def _prefix(design: str, path: str) -> str:
     return path if design == "chip" else f"{design}:{path}"
 
 
-def _movers(chip: Any) -> list[tuple[str, float, str, tuple[Any, ...]]]:
-    """(path, width, group, action costs) of the chip-level buffers (read, write) and links (transfer) that
-    carry data between designs; each action costed once per evaluation."""
+def _movers(chip: Any) -> list[tuple[str, float, str, tuple[Any, ...], tuple[bool, bool]]]:
+    """(path, width, group, action costs, (carries down, carries up)) of the chip-level buffers (read, write)
+    and links (transfer) that carry data between designs; each action costed once per evaluation."""
     out = []
     for comp in chip.levels["chip"].components:
         role, model = comp.spec.kind.split(".")[0], comp.model
         width = float(getattr(model, "width", 1)) * comp.spec.count
         if role == "buffer":
-            out.append((f"chip/{comp.name}", width, model.group, (model.read(), model.write())))
+            out.append((f"chip/{comp.name}", width, model.group, (model.read(), model.write()), (True, True)))
         elif role == "link":
-            out.append((f"chip/{comp.name}", width, model.group, (model.transfer(),)))
+            carries = getattr(model, "carries", "both")
+            out.append((f"chip/{comp.name}", width, model.group, (model.transfer(),),
+                        (carries != "output", carries != "input")))
     return out
 
 
 def _movement(movers: list, reads: float, writes: float) -> dict[str, tuple[float, float, str]]:
     """Latency, energy and group per chip-level buffer / link for ``reads`` bits in and ``writes`` bits out."""
     out = {}
-    for path, width, group, costs in movers:
+    for path, width, group, costs, (down, up) in movers:
         if len(costs) == 2:
             r, w = costs
             out[path] = (reads / width * r.latency + writes / width * w.latency,
                          reads / width * r.energy + writes / width * w.energy, group)
         else:
-            flits = (reads + writes) / width
+            flits = (reads * down + writes * up) / width   # a link books only the directions it carries
             out[path] = (flits * costs[0].latency, flits * costs[0].energy, group)
     return out
 

@@ -114,6 +114,12 @@ def assumption_warnings(chip: Any) -> list[str]:
         for role, what in (("link", "moving data to and from"), ("adder", "adding the partial sums of")):
             if role not in roles:
                 lines.append(f"{where} has no {role}.* component: {what} its {children} {child}s is assumed free")
+        carried = {getattr(c.model, "carries", "both") for c in chip.levels[level].components
+                   if c.spec.kind.startswith("link.")}
+        for data, way in (("input", "inputs down to"), ("output", "results up from")):
+            if carried and not carried & {"both", data}:
+                lines.append(f"{where} has no link.* carrying {data}s: moving {way} its {children} {child}s "
+                             f"is assumed free")
     return lines
 
 
