@@ -75,10 +75,9 @@ def _check_node(node: str) -> None:
 
 
 def _piecewise(segments: tuple[tuple[float, str, float, float], ...], r: float) -> float:
-    for bound, form, a, b in segments:
-        if r < bound:
-            return a * math.log(r) + b if form == "log" else a * r + b
-    raise AssertionError("the last segment is unbounded")
+    """The fit of the first segment whose upper bound exceeds ``r`` (the last one is unbounded)."""
+    _, form, a, b = next(segment for segment in segments if r < segment[0])
+    return a * math.log(r) + b if form == "log" else a * r + b
 
 
 def reference_resistances(full_scale_resistance: float, rows: int, levels: int) -> list[float]:

@@ -21,6 +21,7 @@ the layer latency is ``count / active * action latency``.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from typing import Any
@@ -163,10 +164,20 @@ def per_conversion(kind: str) -> bool:
     return kind.split(".")[0] in PER_CONVERSION_ROLES or kind == "decoder.mux"
 
 
+@functools.lru_cache(maxsize=4096)
+def _function_parameters(function: Any) -> frozenset[str]:
+    return frozenset(inspect.signature(function).parameters)
+
+
+def parameters(method: Any) -> frozenset[str]:
+    """Parameter names of a (bound) model action, looked up once per function (inspect is slow)."""
+    return _function_parameters(getattr(method, "__func__", method))
+
+
 def _takes_activity(method: Any) -> bool:
     """Whether a per-conversion action's cost depends on the layer's activity (it takes ``input_activity``,
     e.g. ``adc.flash`` with its SPICE characterisation); the scheduler then passes the layer's activities."""
-    return "input_activity" in inspect.signature(method).parameters
+    return "input_activity" in parameters(method)
 
 
 def sensing_step(chip: Any, call: Any = None) -> float:
@@ -176,9 +187,14 @@ def sensing_step(chip: Any, call: Any = None) -> float:
     its line charges once (the array's line C V^2) and it draws DC current only while it is connected
     to the ADC, as NeuroSim's MLSA books each column's power over that column's own sensing time
     (MultilevelSenseAmp.cpp, P_col x LatencyCol). The digital shift-add that follows needs no current."""
+    return sensing_time(chip.levels["subarray"].components, call)
+
+
+def sensing_time(components: Any, call: Any = None) -> float:
+    """:func:`sensing_step` of these subarray components (``BuiltComponent``s; the transposed read-out's too)."""
     call = call or (lambda path, method: method())
     step = 0.0
-    for comp in chip.levels["subarray"].components:
+    for comp in components:
         if comp.spec.kind.split(".")[0] in SENSING_ROLES:
             model, path = comp.model, f"{LEVEL_PATHS['subarray']}/{comp.name}"
             sense_time = getattr(model, "sense_time", None)  # e.g. a SAR ADC holds a sample

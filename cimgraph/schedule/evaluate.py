@@ -16,8 +16,6 @@ compare the two.
 """
 from __future__ import annotations
 
-import functools
-import inspect
 from typing import Any
 
 import numpy as np
@@ -28,7 +26,7 @@ from ..components.digital import clocked
 from ..errors import CimgraphError, PluginError
 from ..netlist.graph import LEVEL_PATHS
 from .activity import Activity
-from .counts import action_counts, book_latency, conversion_step, layer_work, sensing_step
+from .counts import action_counts, book_latency, conversion_step, layer_work, parameters, sensing_step
 from .placed import placed_area, subarray_box
 from .result import ComponentResult, LayerResult, Result
 
@@ -193,7 +191,7 @@ def _tile_spans(mapping: Any) -> list[tuple[int, int]]:
 def _data_kwargs(method: Any, toggle: float, span: tuple[int, int]) -> dict[str, Any]:
     """What a link or buffer action may take about the data it moves: its toggle rate and, for a
     chip-level link routed to the layer's tiles (``first``, ``count``), where they sit."""
-    params = _parameters(method)
+    params = parameters(method)
     kwargs: dict[str, Any] = {"toggle": float(toggle)} if "toggle" in params else {}
     if "first" in params and "count" in params:
         kwargs.update(first=span[0], count=span[1])
@@ -204,22 +202,12 @@ def _read_kwargs(method: Any, action: str, conduction: float) -> dict[str, float
     """Pass a column's conduction time (:func:`sensing_step`) to array reads that take one (``pulse``)."""
     if action != "read" or conduction <= 0:
         return {}
-    return {"pulse": conduction} if "pulse" in _parameters(method) else {}
-
-
-@functools.lru_cache(maxsize=4096)
-def _function_parameters(function: Any) -> frozenset[str]:
-    return frozenset(inspect.signature(function).parameters)
-
-
-def _parameters(method: Any) -> frozenset[str]:
-    """Parameter names of a (bound) model action, looked up once per function (inspect is slow)."""
-    return _function_parameters(getattr(method, "__func__", method))
+    return {"pulse": conduction} if "pulse" in parameters(method) else {}
 
 
 def _weight_kw(method: Any, action: str, density: float) -> dict[str, float]:
     """The weight density for array reads and for actions that take one (e.g. an ADC's conversion)."""
-    takes = action == "read" or "weight_density" in _parameters(method)
+    takes = action == "read" or "weight_density" in parameters(method)
     return {"weight_density": float(density)} if takes else {}
 
 

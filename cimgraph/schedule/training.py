@@ -20,7 +20,6 @@ gradient unit), as the "PEAK" lines of seed 001 Fig. 34. Operations per epoch = 
 """
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -31,7 +30,7 @@ from ..errors import CimgraphError
 from ..netlist.graph import LEVEL_PATHS, build_chip
 from ..workload.training import TrainingSettings, TrainingWork, training_work
 from .activity import Activity
-from .counts import SENSING_ROLES, book_latency, per_conversion
+from .counts import book_latency, parameters, per_conversion, sensing_time
 from .evaluate import _call, _component_results, evaluate
 from .training_backward import backward_movement
 from .training_result import PhaseResult, TrainingResult
@@ -198,8 +197,9 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
     read = getattr(array, "read_transposed", None)
     if read is None:
         raise CimgraphError(f"{array.kind}: this array kind has no transposed read (read_transposed)")
-    conduction = _transposed_conduction(chip, transposed)
-    extra = {"pulse": conduction} if conduction > 0 and "pulse" in inspect.signature(read).parameters else {}
+    # a line's cells conduct while it is sensed: the transposed mux + ADC (or sampling) time
+    conduction = sensing_time(transposed, lambda path, method: _call(chip, path, method))
+    extra = {"pulse": conduction} if conduction > 0 and "pulse" in parameters(read) else {}
     for i in range(n):
         count = np.zeros(n)
         count[i] = cycles[i]
@@ -221,19 +221,6 @@ def _activation_gradient(mapping: Any, work: TrainingWork, activity: Activity, e
     for ac in backward_movement(mapping, s.error_bits, (work.transposed_vectors > 0).astype(float)):
         phase.call(ac.path, ac.action, ac.count, ac.active, overlap=ac.overlap)
     return phase
-
-
-def _transposed_conduction(chip: Any, transposed: tuple[Any, ...]) -> float:
-    """How long a line's cells conduct in the transposed read-out: its mux + ADC / sense time (a
-    sampling ADC: its sampling time), as cimgraph.schedule.counts.sensing_step for the forward one."""
-    step = 0.0
-    for comp in transposed:
-        if comp.spec.kind.split(".")[0] in SENSING_ROLES:
-            model = comp.model
-            sense_time = getattr(model, "sense_time", None)
-            step += float(sense_time()) if callable(sense_time) else \
-                _call(chip, _path("subarray", comp), getattr(model, type(model).actions()[0])).latency
-    return step
 
 
 def _weight_gradient(mapping: Any, work: TrainingWork, s: TrainingSettings, wg_path: str) -> _Phase:
